@@ -1,0 +1,294 @@
+"""Catalog records as stored. The YAML definitions are the reviewed source; `catalog.services`
+upserts them here, and Django admin may edit them. Planning reads them back through
+`catalog.selectors` as the same definition models the YAML produced."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+def in_language(zh: str, en: str, language: str | None = None) -> str:
+    """The text for `language` (default: the active one); Chinese unless English is asked."""
+    language = (language or get_language() or "zh-hans").lower()
+    return en if language.startswith("en") and en else zh
+
+
+class Bilingual(models.Model):
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        code = getattr(self, "code", None) or getattr(self, "key", "")
+        return f"{self.name} ({code})"
+
+    @property
+    def name(self) -> str:
+        return in_language(self.name_zh, self.name_en)
+
+
+class Region(Bilingual):
+    """行政区划: an administrative division with its GB/T 2260 code."""
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("province")
+        CITY = "city", _("city")
+        COUNTY = "county", _("county")
+        STREET = "street", _("street")
+
+    code = models.CharField(_("code"), max_length=12, unique=True)
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+
+
+class Department(Bilingual):
+    """部门: a department (or a public utility) that owns services."""
+
+    class Kind(models.TextChoices):
+        GOVERNMENT = "government", _("government department")
+        PUBLIC_INSTITUTION = "public_institution", _("public institution")
+        ENTERPRISE = "enterprise", _("enterprise")
+
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="departments")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+
+class CertificateType(Bilingual):
+    """电子证照类型: a kind of e-certificate a department issues."""
+
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    issuer = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("certificate type")
+        verbose_name_plural = _("certificate types")
+
+
+class DataElement(models.Model):
+    """数据元: one piece of data with a canonical key, asked for at most once."""
+
+    key = models.CharField(_("key"), max_length=100, unique=True)
+    label_zh = models.CharField(_("label (Chinese)"), max_length=200)
+    label_en = models.CharField(_("label (English)"), max_length=200)
+    type = models.CharField(_("type"), max_length=20)
+    validator = models.CharField(_("validator"), max_length=20, blank=True)
+    sensitivity = models.CharField(_("sensitivity"), max_length=20)
+    options = models.JSONField(_("options"), default=list, blank=True)
+    min_value = models.DecimalField(
+        _("minimum"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    max_value = models.DecimalField(
+        _("maximum"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    help_zh = models.TextField(_("help (Chinese)"), blank=True)
+    help_en = models.TextField(_("help (English)"), blank=True)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("data element")
+        verbose_name_plural = _("data elements")
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.key})"
+
+    @property
+    def label(self) -> str:
+        return in_language(self.label_zh, self.label_en)
+
+
+class Material(Bilingual):
+    """申请材料: a document an application may need, and where it can come from."""
+
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    kind = models.CharField(_("kind"), max_length=20)
+    source = models.CharField(_("source"), max_length=20)
+    certificate_type = models.ForeignKey(
+        CertificateType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    shared_by = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    carries = models.ManyToManyField(DataElement, blank=True, related_name="+")
+    copies = models.PositiveSmallIntegerField(_("copies"), default=1)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("material")
+        verbose_name_plural = _("materials")
+
+
+class Service(Bilingual):
+    """政务服务事项: one service of one department, with its limits, form and materials."""
+
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="services")
+    kind = models.CharField(_("kind"), max_length=20)
+    legal_basis_zh = models.TextField(_("legal basis (Chinese)"))
+    legal_basis_en = models.TextField(_("legal basis (English)"))
+    description_zh = models.TextField(_("description (Chinese)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    statutory_days = models.PositiveSmallIntegerField(_("statutory limit (working days)"))
+    promised_days = models.PositiveSmallIntegerField(_("promised limit (working days)"))
+    fee = models.DecimalField(_("fee (yuan)"), max_digits=12, decimal_places=2, default=Decimal(0))
+    fee_note_zh = models.CharField(_("fee note (Chinese)"), max_length=300, blank=True)
+    fee_note_en = models.CharField(_("fee note (English)"), max_length=300, blank=True)
+    result_certificate_type = models.ForeignKey(
+        CertificateType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    handler = models.CharField(_("handler"), max_length=20)
+    cross_region = models.BooleanField(_("cross-region handling"), default=False)
+    counter_visits = models.PositiveSmallIntegerField(_("counter visits on its own"), default=1)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+
+    @property
+    def legal_basis(self) -> str:
+        return in_language(self.legal_basis_zh, self.legal_basis_en)
+
+
+class ServiceField(models.Model):
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="fields")
+    element = models.ForeignKey(DataElement, on_delete=models.PROTECT, related_name="+")
+    required = models.BooleanField(_("required"), default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["service", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "element"], name="service_field_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id}:{self.element_id}"
+
+
+class ServiceMaterial(models.Model):
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="materials")
+    material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+")
+    required = models.BooleanField(_("required"), default=True)
+    deferrable = models.BooleanField(_("may be supplied later"), default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["service", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "material"], name="service_material_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id}:{self.material_id}"
+
+
+class ServiceOutput(models.Model):
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="outputs")
+    element = models.ForeignKey(DataElement, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["service", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.service_id}:{self.element_id}"
+
+
+class Thing(Bilingual):
+    """一件事: a life or business event composed of member services of several departments."""
+
+    class Audience(models.TextChoices):
+        PERSON = "person", _("persons")
+        ENTERPRISE = "enterprise", _("enterprises")
+
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices)
+    category_zh = models.CharField(_("category (Chinese)"), max_length=100)
+    category_en = models.CharField(_("category (English)"), max_length=100)
+    summary_zh = models.TextField(_("summary (Chinese)"))
+    summary_en = models.TextField(_("summary (English)"))
+    lead_department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("one thing")
+        verbose_name_plural = _("one things")
+
+    @property
+    def category(self) -> str:
+        return in_language(self.category_zh, self.category_en)
+
+    @property
+    def summary(self) -> str:
+        return in_language(self.summary_zh, self.summary_en)
+
+
+class Question(models.Model):
+    """情形: a situation question whose answer decides which members apply."""
+
+    thing = models.ForeignKey(Thing, on_delete=models.CASCADE, related_name="questions")
+    key = models.CharField(_("key"), max_length=64)
+    type = models.CharField(_("type"), max_length=20)
+    label_zh = models.CharField(_("label (Chinese)"), max_length=300)
+    label_en = models.CharField(_("label (English)"), max_length=300)
+    help_zh = models.TextField(_("help (Chinese)"), blank=True)
+    help_en = models.TextField(_("help (English)"), blank=True)
+    options = models.JSONField(_("options"), default=list, blank=True)
+    min_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    max_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    default = models.JSONField(_("default"), null=True, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["thing", "position"]
+        constraints = [models.UniqueConstraint(fields=["thing", "key"], name="question_key_once")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+def always() -> bool:
+    """The condition of a member that always applies."""
+    return True
+
+
+class ThingMember(models.Model):
+    """A member service of a thing, with its condition and the members it waits for."""
+
+    thing = models.ForeignKey(Thing, on_delete=models.CASCADE, related_name="members")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="memberships")
+    when = models.JSONField(_("condition (JsonLogic)"), default=always, blank=True)
+    after = models.JSONField(_("after (service codes)"), default=list, blank=True)
+    note_zh = models.TextField(blank=True)
+    note_en = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["thing", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["thing", "service"], name="member_service_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.thing.code}/{self.service.code}"

@@ -1,0 +1,242 @@
+"""Reads of the catalog. Planning gets its input here, as the same definition models the YAML
+loader produces, so a plan from the database and a plan from the files agree."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from onething.catalog import models as m
+from onething.catalog.plan_output import answer_messages
+from onething.catalog.planning import AnswerErrors, Plan, ThingBundle, plan
+from onething.catalog.schema import (
+    DataElementDef,
+    DepartmentDef,
+    MaterialDef,
+    QuestionDef,
+    ServiceDef,
+    ThingDef,
+)
+from onething.core.errors import InvalidInput, NotFound
+
+
+def _text(obj, prefix: str) -> dict[str, str] | None:
+    zh, en = getattr(obj, f"{prefix}_zh"), getattr(obj, f"{prefix}_en")
+    return {"zh": zh, "en": en} if zh or en else None
+
+
+def _service_queryset() -> QuerySet[m.Service]:
+    return m.Service.objects.select_related(
+        "department__region", "result_certificate_type"
+    ).prefetch_related(
+        Prefetch("fields", queryset=m.ServiceField.objects.select_related("element")),
+        Prefetch(
+            "materials",
+            queryset=m.ServiceMaterial.objects.select_related(
+                "material__certificate_type", "material__shared_by"
+            ).prefetch_related("material__carries"),
+        ),
+        Prefetch("outputs", queryset=m.ServiceOutput.objects.select_related("element")),
+    )
+
+
+def things_list(*, audience: str | None = None, query: str | None = None) -> QuerySet[m.Thing]:
+    """Things for the portal, optionally for one audience and matching a name in either language."""
+    things = m.Thing.objects.select_related("lead_department").annotate(
+        member_count=Count("members", distinct=True),
+        department_count=Count("members__service__department", distinct=True),
+    )
+    if audience:
+        things = things.filter(audience=audience)
+    if query:
+        things = things.filter(
+            Q(name_zh__icontains=query)
+            | Q(name_en__icontains=query)
+            | Q(summary_zh__icontains=query)
+            | Q(summary_en__icontains=query)
+            | Q(code__icontains=query)
+        )
+    return things.order_by("position", "code")
+
+
+def thing_get(code: str) -> m.Thing:
+    try:
+        return (
+            m.Thing.objects.select_related("lead_department__region")
+            .prefetch_related("questions", "members__service__department")
+            .get(code=code)
+        )
+    except m.Thing.DoesNotExist:
+        raise NotFound(f"thing {code!r} does not exist") from None
+
+
+def services_list(
+    *, department: str | None = None, query: str | None = None
+) -> QuerySet[m.Service]:
+    services = m.Service.objects.select_related("department", "result_certificate_type")
+    if department:
+        services = services.filter(department__code=department)
+    if query:
+        services = services.filter(
+            Q(name_zh__icontains=query) | Q(name_en__icontains=query) | Q(code__icontains=query)
+        )
+    return services.order_by("department__code", "code")
+
+
+def service_get(code: str) -> m.Service:
+    try:
+        return _service_queryset().get(code=code)
+    except m.Service.DoesNotExist:
+        raise NotFound(f"service {code!r} does not exist") from None
+
+
+def things_with_service(service: m.Service) -> QuerySet[m.Thing]:
+    return m.Thing.objects.filter(members__service=service).distinct()
+
+
+def departments_list() -> QuerySet[m.Department]:
+    return m.Department.objects.select_related("region").order_by("region__code", "code")
+
+
+def service_definition(service: m.Service) -> ServiceDef:
+    """The stored service as a definition model (expects `_service_queryset` prefetches)."""
+    return ServiceDef.model_validate(
+        {
+            "code": service.code,
+            "name": _text(service, "name"),
+            "department": service.department.code,
+            "kind": service.kind,
+            "legal_basis": _text(service, "legal_basis"),
+            "description": _text(service, "description"),
+            "fields": [
+                {"element": f.element.key, "required": f.required} for f in service.fields.all()
+            ],
+            "materials": [
+                {"material": i.material.code, "required": i.required, "deferrable": i.deferrable}
+                for i in service.materials.all()
+            ],
+            "outputs": [{"element": o.element.key} for o in service.outputs.all()],
+            "statutory_days": service.statutory_days,
+            "promised_days": service.promised_days,
+            "fee": service.fee,
+            "fee_note": _text(service, "fee_note"),
+            "result_certificate_type": (
+                service.result_certificate_type.code if service.result_certificate_type else None
+            ),
+            "handler": service.handler,
+            "cross_region": service.cross_region,
+            "counter_visits": service.counter_visits,
+        }
+    )
+
+
+def material_definition(material: m.Material) -> MaterialDef:
+    return MaterialDef.model_validate(
+        {
+            "code": material.code,
+            "name": _text(material, "name"),
+            "kind": material.kind,
+            "carries": [e.key for e in material.carries.all()],
+            "source": material.source,
+            "certificate_type": (
+                material.certificate_type.code if material.certificate_type else None
+            ),
+            "shared_by": material.shared_by.code if material.shared_by else None,
+            "copies": material.copies,
+        }
+    )
+
+
+def element_definition(element: m.DataElement) -> DataElementDef:
+    return DataElementDef.model_validate(
+        {
+            "key": element.key,
+            "label": _text(element, "label"),
+            "type": element.type,
+            "validator": element.validator or None,
+            "sensitivity": element.sensitivity,
+            "options": element.options,
+            "min": element.min_value,
+            "max": element.max_value,
+            "help": _text(element, "help"),
+        }
+    )
+
+
+def department_definition(department: m.Department) -> DepartmentDef:
+    return DepartmentDef.model_validate(
+        {
+            "code": department.code,
+            "name": _text(department, "name"),
+            "region": department.region.code,
+            "kind": department.kind,
+        }
+    )
+
+
+def thing_bundle(code: str) -> ThingBundle:
+    """Everything planning needs for one thing, in a fixed handful of queries."""
+    thing = thing_get(code)
+    members = list(thing.members.all())
+    services = {
+        s.code: s
+        for s in _service_queryset().filter(pk__in=[member.service_id for member in members])
+    }
+    thing_def = ThingDef.model_validate(
+        {
+            "code": thing.code,
+            "name": _text(thing, "name"),
+            "audience": thing.audience,
+            "category": _text(thing, "category"),
+            "lead_department": thing.lead_department.code,
+            "summary": _text(thing, "summary"),
+            "questions": [question_definition(q) for q in thing.questions.all()],
+            "members": [
+                {
+                    "service": member.service.code,
+                    "when": member.when,
+                    "after": member.after,
+                    "note": _text(member, "note"),
+                }
+                for member in members
+            ],
+        }
+    )
+    service_defs = {code: service_definition(s) for code, s in services.items()}
+    materials: dict[str, MaterialDef] = {}
+    elements: dict[str, DataElementDef] = {}
+    departments = {thing.lead_department.code: department_definition(thing.lead_department)}
+    for service in services.values():
+        departments[service.department.code] = department_definition(service.department)
+        for item in service.materials.all():
+            materials.setdefault(item.material.code, material_definition(item.material))
+        for row in [*service.fields.all(), *service.outputs.all()]:
+            elements.setdefault(row.element.key, element_definition(row.element))
+    return ThingBundle(thing_def, service_defs, departments, materials, elements)
+
+
+def question_definition(question: m.Question) -> QuestionDef:
+    return QuestionDef.model_validate(
+        {
+            "key": question.key,
+            "type": question.type,
+            "label": _text(question, "label"),
+            "help": _text(question, "help"),
+            "options": question.options,
+            "min": question.min_value,
+            "max": question.max_value,
+            "default": question.default,
+        }
+    )
+
+
+def thing_plan(code: str, answers: dict) -> Plan:
+    """The plan for a stored thing; InvalidInput names every wrong answer in the user's language."""
+    bundle = thing_bundle(code)
+    try:
+        return plan(bundle, answers)
+    except AnswerErrors as exc:
+        raise InvalidInput(
+            _("Some answers are missing or not allowed."),
+            fields=answer_messages(exc.problems, bundle.thing.questions),
+        ) from None

@@ -1,0 +1,271 @@
+"""The `onething` command: demo, serve, catalog, plan, and Django's management commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+DEMO_PORT = 8000
+
+
+def _setup_django() -> None:
+    _prepare_data_dir()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onething.settings")
+    import django
+
+    django.setup()
+
+
+def _demo_secret_key(data_dir: Path) -> str:
+    """The demo's secret key, generated once and kept in the data folder."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def _prepare_data_dir() -> Path:
+    from onething.core.env import data_dir
+
+    directory = data_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def _migrate(verbosity: int = 0) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def _load_default_catalog(actor: str) -> str:
+    from django.conf import settings
+
+    from onething.catalog.services import catalog_load
+    from onething.catalog.validation import read_catalog
+
+    catalog = read_catalog([settings.CATALOG_DEFINITIONS_DIR])
+    return catalog_load(actor=actor, catalog=catalog).summary()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    directory = _prepare_data_dir()
+    if not os.environ.get("SECRET_KEY"):
+        os.environ["SECRET_KEY"] = _demo_secret_key(directory)
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]," + args.host)
+    _setup_django()
+    from django.conf import settings
+
+    print(f"OneThing demo — data folder {directory}")
+    print(f"database: {settings.DATABASES['default']['NAME']}")
+    _migrate()
+    print("migrations applied")
+    print("demo catalog loaded:", _load_default_catalog("demo"))
+    url = f"http://{args.host}:{args.port}/"
+    print()
+    print(f"  Portal:   {url}")
+    print(f"  API docs: {url}api/docs")
+    print(f"  Admin:    {url}admin/")
+    print()
+    if args.no_serve:
+        return 0
+    from onething.server import run_server
+
+    return run_server(host=args.host, port=args.port, workers=1, threads=args.threads)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    if not os.environ.get("SECRET_KEY"):
+        print(
+            "onething serve: SECRET_KEY is not set. Set it in the environment to a long random "
+            "value (for example: python -c 'import secrets; print(secrets.token_urlsafe(50))'). "
+            "`onething demo` generates one for local use.",
+            file=sys.stderr,
+        )
+        return 2
+    _setup_django()
+    from onething.server import run_server
+
+    return run_server(host=args.host, port=args.port, workers=args.workers, threads=args.threads)
+
+
+def cmd_catalog_check(args: argparse.Namespace) -> int:
+    from onething.catalog.validation import CatalogInvalid, read_catalog
+
+    try:
+        catalog = read_catalog(args.paths)
+    except CatalogInvalid as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        print(f"{len(exc.issues)} error(s); nothing loaded.", file=sys.stderr)
+        return 1
+    counts = ", ".join(f"{n} {kind}" for kind, n in catalog.counts().items())
+    print(f"catalog is valid: {counts}")
+    return 0
+
+
+def cmd_catalog_load(args: argparse.Namespace) -> int:
+    from onething.catalog.validation import CatalogInvalid, read_catalog
+
+    try:
+        catalog = read_catalog(args.paths)
+    except CatalogInvalid as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        print(f"{len(exc.issues)} error(s); nothing loaded.", file=sys.stderr)
+        return 1
+    _setup_django()
+    from onething.catalog.services import catalog_load
+
+    print("loaded:", catalog_load(actor="cli", catalog=catalog).summary())
+    return 0
+
+
+def cmd_catalog_list(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.utils import translation
+
+    from onething.catalog import selectors
+
+    with translation.override(args.lang):
+        things = list(selectors.things_list())
+        if not things:
+            print("the catalog is empty: run `onething catalog load PATH` or `onething demo`")
+        for thing in things:
+            members = thing.members.count()
+            print(f"{thing.code:<20} {thing.audience:<10} {members:>2} services  {thing.name}")
+    return 0
+
+
+def _parse_answers(pairs: Sequence[str]) -> dict[str, str]:
+    answers = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--answer {pair!r}: expected key=value")
+        answers[key.strip()] = value.strip()
+    return answers
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.utils import translation
+
+    from onething.catalog import selectors
+    from onething.catalog.plan_output import plan_as_dict
+    from onething.core.errors import OneThingError
+
+    with translation.override(args.lang):
+        try:
+            plan = plan_as_dict(selectors.thing_plan(args.thing, _parse_answers(args.answer)))
+        except OneThingError as exc:
+            print(exc.message, file=sys.stderr)
+            for key, message in exc.fields.items():
+                print(f"  {key}: {message}", file=sys.stderr)
+            return 1
+        if args.json:
+            print(json.dumps(plan, ensure_ascii=False, indent=2))
+        else:
+            print(_plan_text(plan))
+    return 0
+
+
+def _plan_text(plan: dict) -> str:
+    lines = [f"{plan['thing']['name']} ({plan['thing']['code']})", ""]
+    for stage in plan["stages"]:
+        lines.append(f"stage {stage['number']} ({stage['days']} working days):")
+        for code in stage["members"]:
+            member = next(m for m in plan["members"] if m["service"] == code)
+            after = f"  after {', '.join(member['after'])}" if member["after"] else ""
+            lines.append(f"  - {member['name']} — {member['department']['name']}{after}")
+    lines.append("")
+    lines.append(f"form fields ({len(plan['form'])}):")
+    for item in plan["form"]:
+        flag = "*" if item["required"] else " "
+        source = f"  [from {item['produced_by']}]" if item["produced_by"] else ""
+        lines.append(f"  {flag} {item['key']}: {item['label']}{source}")
+    lines.append(f"materials ({len(plan['materials'])}):")
+    for item in plan["materials"]:
+        lines.append(f"  - {item['name']} [{item['source']}]")
+    r = plan["reductions"]
+    lines += [
+        "",
+        f"fees: {plan['fees']['total']} {plan['fees']['currency']}",
+        f"promised: {plan['promised_days']} working days",
+        f"trips: {plan['trips']['online']} online, {plan['trips']['window']} at one window",
+        "reductions (separately → together, saved):",
+    ]
+    for name in ("materials", "fields", "days", "trips"):
+        lines.append(
+            f"  {name:<9} {r[name]['separately']:>3} → {r[name]['together']:>3}  "
+            f"(−{r[name]['saved']}, {r[name]['percent']}%)"
+        )
+    return "\n".join(lines)
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["onething manage", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="onething", description="OneThing: apply once for a life or business event."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="the whole platform on SQLite with demo data")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=DEMO_PORT)
+    demo.add_argument("--threads", type=int, default=8)
+    demo.add_argument("--no-serve", action="store_true", help="prepare the data folder and exit")
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="production server (gunicorn); no demo data")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=2)
+    serve.add_argument("--threads", type=int, default=4)
+    serve.set_defaults(func=cmd_serve)
+
+    catalog = sub.add_parser("catalog", help="check, load and list catalog definitions")
+    catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
+    check = catalog_sub.add_parser("check", help="validate definition files; load nothing")
+    check.add_argument("paths", nargs="+", metavar="PATH")
+    check.set_defaults(func=cmd_catalog_check)
+    load = catalog_sub.add_parser("load", help="validate, then upsert (idempotent)")
+    load.add_argument("paths", nargs="+", metavar="PATH")
+    load.set_defaults(func=cmd_catalog_load)
+    listing = catalog_sub.add_parser("list", help="the things in the database")
+    listing.add_argument("--lang", default="zh-hans", choices=["zh-hans", "en"])
+    listing.set_defaults(func=cmd_catalog_list)
+
+    plan = sub.add_parser("plan", help="print the plan of a thing for some answers")
+    plan.add_argument("thing", metavar="THING_CODE")
+    plan.add_argument("--answer", action="append", default=[], metavar="KEY=VALUE")
+    plan.add_argument("--json", action="store_true")
+    plan.add_argument("--lang", default="zh-hans", choices=["zh-hans", "en"])
+    plan.set_defaults(func=cmd_plan)
+
+    manage = sub.add_parser("manage", help="Django's management commands", add_help=False)
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

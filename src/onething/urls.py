@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from onething.api import api
+from onething.core import views as core_views
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("", include("onething.catalog.urls")),
+]
+
+handler404 = "onething.core.views.not_found"
+handler500 = "onething.core.views.server_error"
