@@ -134,6 +134,8 @@ def test_answers_are_typed(question, raw, expected):
         (AREA, "NaN", AnswerRule.NOT_A_NUMBER),
         (AREA, -1, AnswerRule.BELOW_MIN),
         (AREA, 100001, AnswerRule.ABOVE_MAX),
+        ({**AREA, "max": None}, "1e999999", AnswerRule.ABOVE_MAX),
+        ({**AREA, "min": None}, "-1e20", AnswerRule.BELOW_MIN),
         (CAUSE, "accident", AnswerRule.NOT_AN_OPTION),
         (CAUSE, True, AnswerRule.NOT_AN_OPTION),
     ],

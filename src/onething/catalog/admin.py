@@ -1,9 +1,13 @@
 """Catalog records in Django admin. The YAML definitions stay the reviewed source: edits here
 are for urgent corrections and are overwritten by the next `onething catalog load`."""
 
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext as _
 
 from onething.catalog import models as m
+from onething.catalog.selectors import question_definition
+from onething.catalog.validation import condition_problems
 
 
 @admin.register(m.Region)
@@ -72,8 +76,39 @@ class QuestionInline(admin.StackedInline):
     extra = 0
 
 
+class ThingMemberForm(forms.ModelForm):
+    """Checks a condition and its `after` list as the YAML loader would, before saving."""
+
+    class Meta:
+        model = m.ThingMember
+        fields = ("position", "service", "when", "after")
+
+    def clean(self):
+        cleaned = super().clean()
+        thing = self.instance.thing if self.instance.thing_id else None
+        if thing is None:
+            return cleaned
+        questions = [question_definition(q) for q in thing.questions.all()]
+        problems = condition_problems(cleaned.get("when", True), questions)
+        if problems:
+            self.add_error("when", "; ".join(problems))
+        after = cleaned.get("after") or []
+        members = set(thing.members.values_list("service__code", flat=True))
+        if not isinstance(after, list) or not all(isinstance(a, str) for a in after):
+            self.add_error("after", _("Must be a list of service codes."))
+        else:
+            unknown = [a for a in after if a not in members]
+            if unknown:
+                self.add_error(
+                    "after",
+                    _("Not members of this thing: %(codes)s") % {"codes": ", ".join(unknown)},
+                )
+        return cleaned
+
+
 class ThingMemberInline(admin.TabularInline):
     model = m.ThingMember
+    form = ThingMemberForm
     extra = 0
     autocomplete_fields = ("service",)
     fields = ("position", "service", "when", "after")

@@ -163,6 +163,13 @@ class Service(Bilingual):
         ordering = ["code"]
         verbose_name = _("service")
         verbose_name_plural = _("services")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(promised_days__lte=models.F("statutory_days")),
+                name="promise_within_statute",
+                violation_error_message=_("The promised limit cannot exceed the statutory limit."),
+            )
+        ]
 
     @property
     def legal_basis(self) -> str:

@@ -66,6 +66,10 @@ class AnswerErrors(ValueError):
         self.problems = problems
 
 
+# Bounds for a number question that declares none: no real situation needs more, and a
+# `1e999999` must not turn into a million-digit integer further down.
+NUMBER_LIMIT = Decimal(10) ** 12
+
 YES_WORDS = {"yes", "true", "1", "y", "on"}
 NO_WORDS = {"no", "false", "0", "n", "off"}
 
@@ -140,10 +144,12 @@ def _normalize_number(question: QuestionDef, raw: Any) -> tuple[Any, AnswerProbl
         return None, AnswerProblem(question.key, AnswerRule.NOT_A_NUMBER)
     if not value.is_finite():
         return None, AnswerProblem(question.key, AnswerRule.NOT_A_NUMBER)
-    if question.min is not None and value < question.min:
-        return None, AnswerProblem(question.key, AnswerRule.BELOW_MIN, limit=question.min)
-    if question.max is not None and value > question.max:
-        return None, AnswerProblem(question.key, AnswerRule.ABOVE_MAX, limit=question.max)
+    low = question.min if question.min is not None else -NUMBER_LIMIT
+    high = question.max if question.max is not None else NUMBER_LIMIT
+    if value < low:
+        return None, AnswerProblem(question.key, AnswerRule.BELOW_MIN, limit=low)
+    if value > high:
+        return None, AnswerProblem(question.key, AnswerRule.ABOVE_MAX, limit=high)
     return value, None
 
 

@@ -340,6 +340,15 @@ def _check_thing(catalog, code, thing, issue, unknown) -> Iterator[CatalogIssue]
         )
 
 
+def condition_problems(condition: Any, questions: Iterable[QuestionDef]) -> list[str]:
+    """What is wrong with a member's condition for these questions (empty when it is fine)."""
+    by_key = {q.key: q for q in questions}
+    return [
+        f"{path}: {reason}"
+        for path, reason in _check_condition(condition, by_key, lambda p, r: (p, r))
+    ]
+
+
 def _default_problem(question: QuestionDef) -> str | None:
     default = question.default
     if default is None:
