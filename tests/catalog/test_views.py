@@ -125,3 +125,11 @@ def test_the_language_switch_remembers_the_choice(client, loaded_catalog):
     assert response.status_code == 302
     page = text(client.get("/"))
     assert loaded_catalog.things["newborn"].name.en in page
+
+
+def test_a_service_promised_within_the_day_says_so(client, loaded_catalog):
+    answers = answers_for(loaded_catalog, "newborn")
+    assert loaded_catalog.services["newborn_medical_insurance"].promised_days == 0
+    assert "same day" in text(client.get("/things/newborn/", answers, **EN))
+    assert "即办" in text(client.get("/things/newborn/", answers, **ZH))
+    assert "5 working days" in text(client.get("/things/newborn/", answers, **EN))
