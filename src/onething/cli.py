@@ -44,16 +44,6 @@ def _migrate(verbosity: int = 0) -> None:
     call_command("migrate", interactive=False, verbosity=verbosity)
 
 
-def _load_default_catalog(actor: str) -> str:
-    from django.conf import settings
-
-    from onething.catalog.services import catalog_load
-    from onething.catalog.validation import read_catalog
-
-    catalog = read_catalog([settings.CATALOG_DEFINITIONS_DIR])
-    return catalog_load(actor=actor, catalog=catalog).summary()
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
     directory = _prepare_data_dir()
     if not os.environ.get("SECRET_KEY"):
@@ -66,12 +56,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"database: {settings.DATABASES['default']['NAME']}")
     _migrate()
     print("migrations applied")
-    print("demo catalog loaded:", _load_default_catalog("demo"))
+    from onething.demo import demo_prepare
+
+    report, logins = demo_prepare()
+    print("demo catalog loaded:", report.summary())
     url = f"http://{args.host}:{args.port}/"
     print()
     print(f"  Portal:   {url}")
     print(f"  API docs: {url}api/docs")
-    print(f"  Admin:    {url}admin/")
+    print()
+    print("  Demo logins (demo only, never in production):")
+    for login in logins:
+        print(f"    {login.role:<24} {login.username} / {login.password}   {url}{login.where[1:]}")
     print()
     if args.no_serve:
         return 0
