@@ -12,10 +12,21 @@ def demo_catalog() -> Catalog:
     return read_catalog([settings.CATALOG_DEFINITIONS_DIR])
 
 
-@pytest.fixture
-def loaded_catalog(db, demo_catalog):
-    """The demo catalog loaded into the test database."""
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, demo_catalog):
+    """Load the demo catalog once per test database; each test rolls back its own changes."""
     from onething.catalog.services import catalog_load
 
-    catalog_load(actor="test", catalog=demo_catalog)
+    with django_db_blocker.unblock():
+        catalog_load(actor="test", catalog=demo_catalog)
+
+
+@pytest.fixture
+def loaded_catalog(db, demo_catalog):
+    """The demo catalog in the test database (reloaded after a transactional test emptied it)."""
+    from onething.catalog.models import Thing
+    from onething.catalog.services import catalog_load
+
+    if not Thing.objects.exists():
+        catalog_load(actor="test", catalog=demo_catalog)
     return demo_catalog

@@ -61,6 +61,7 @@ def test_demo_prepares_the_data_folder_and_a_second_run_reuses_it(tmp_path):
     assert first.returncode == 0, first.stderr
     assert "http://127.0.0.1:8000/" in first.stdout
     assert "admin / onething-demo" in first.stdout
+    assert "linxiaoyan / onething-demo" in first.stdout
     key = (tmp_path / "secret_key").read_text()
     database = tmp_path / "onething.sqlite3"
 
@@ -131,3 +132,10 @@ def _newborn_answers() -> list[str]:
             value = str(question.min if question.min is not None else 1)
         args += ["--answer", f"{question.key}={value}"]
     return args
+
+
+def test_commands_on_an_empty_database_say_how_to_set_it_up(tmp_path):
+    result = run_onething("plan", "newborn", env={"ONETHING_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert "onething manage migrate" in result.stderr
+    assert "Traceback" not in result.stderr

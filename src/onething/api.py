@@ -11,6 +11,10 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import JSONRenderer
 
+from onething.accounts.auth import API_AUTH
+from onething.applications.api import connector as connector_router
+from onething.applications.api import router as applications_router
+from onething.applications.api import workbench as workbench_router
 from onething.catalog.api import router as catalog_router
 from onething.core.errors import OneThingError
 
@@ -25,6 +29,8 @@ class ReadableJSONRenderer(JSONRenderer):
 
 api = NinjaAPI(
     renderer=ReadableJSONRenderer(),
+    # Nothing is open by default: routers that serve the public say so (auth=None).
+    auth=API_AUTH,
     title="OneThing API",
     version="1",
     description=(
@@ -37,9 +43,14 @@ api = NinjaAPI(
 )
 
 
+UNION_MEMBERS = {"bool", "int", "float", "str", "none", "dict", "list", "literal_error"}
+
+
 def _field_path(loc: list | tuple) -> str:
     # ninja prefixes the source ("body", "query", "path") and the parameter name; drop them.
-    parts = [str(p) for p in loc]
+    # pydantic names each member of a union it tried ("answers.x.bool", "answers.x.int"…):
+    # the user wrote one field, so report it once.
+    parts = [str(p) for p in loc if str(p) not in UNION_MEMBERS and "[" not in str(p)]
     if parts and parts[0] in {"body", "query", "path", "header", "cookie", "form"}:
         parts = parts[1:]
     if len(parts) > 1 and parts[0] in {"payload", "body", "data", "filters"}:
@@ -109,9 +120,15 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError):
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError):
-    return api.create_response(
-        request, {"code": "http_error", "message": str(exc)}, status=exc.status_code
-    )
+    if exc.status_code == 400:
+        # ninja's only 400 of its own: a body that is not JSON (or not UTF-8).
+        body = {"code": "invalid_json", "message": _("The request body is not valid JSON.")}
+    else:
+        body = {"code": "http_error", "message": _("The request could not be handled.")}
+    return api.create_response(request, body, status=exc.status_code)
 
 
 api.add_router("/v1/", catalog_router)
+api.add_router("/v1/applications", applications_router)
+api.add_router("/v1/workbench", workbench_router)
+api.add_router("/v1/connector", connector_router)

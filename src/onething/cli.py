@@ -3,14 +3,37 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import secrets
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 DEMO_PORT = 8000
+
+
+def _require_migrated() -> bool:
+    """Tell the user how to set up the database instead of showing a traceback."""
+    from django.db import DatabaseError, connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    try:
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError as exc:
+        print(f"onething: cannot reach the database: {exc}", file=sys.stderr)
+        return False
+    if pending:
+        print(
+            "onething: the database is not set up yet: run `onething manage migrate` "
+            "(or `onething demo`, which also loads the demo data).",
+            file=sys.stderr,
+        )
+        return False
+    return True
 
 
 def _setup_django() -> None:
@@ -44,11 +67,39 @@ def _migrate(verbosity: int = 0) -> None:
     call_command("migrate", interactive=False, verbosity=verbosity)
 
 
+def _start_simulator(port: int, secret: str) -> subprocess.Popen:
+    """The department simulator as its own process, so departments' systems are real HTTP."""
+    process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+        [
+            sys.executable,
+            "-m",
+            "onething.simulator",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--secret",
+            secret,
+            "--delay",
+            "3",
+            "--failure-rate",
+            "0.2",
+            "--reject-rate",
+            "0.1",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    atexit.register(process.terminate)
+    return process
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     directory = _prepare_data_dir()
     if not os.environ.get("SECRET_KEY"):
         os.environ["SECRET_KEY"] = _demo_secret_key(directory)
     os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]," + args.host)
+    url = f"http://{args.host}:{args.port}/"
+    os.environ.setdefault("ONETHING_PUBLIC_URL", url)
     _setup_django()
     from django.conf import settings
 
@@ -58,22 +109,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("migrations applied")
     from onething.demo import demo_prepare
 
-    report, logins = demo_prepare()
+    simulator_port = args.simulator_port or args.port + 100
+    simulator_url = f"http://127.0.0.1:{simulator_port}"
+    simulator_secret = _demo_secret_key(directory)[:32]
+    report, logins = demo_prepare(simulator_url=simulator_url, simulator_secret=simulator_secret)
     print("demo catalog loaded:", report.summary())
-    url = f"http://{args.host}:{args.port}/"
     print()
-    print(f"  Portal:   {url}")
-    print(f"  API docs: {url}api/docs")
+    print(f"  Portal:     {url}")
+    print(f"  Workbench:  {url}workbench/")
+    print(f"  API docs:   {url}api/docs")
+    print(f"  Department simulator (connector services): {simulator_url}/stats")
     print()
     print("  Demo logins (demo only, never in production):")
     for login in logins:
-        print(f"    {login.role:<24} {login.username} / {login.password}   {url}{login.where[1:]}")
+        print(f"    {login.role:<30} {login.username} / {login.password}")
+    print("    (every department has a reviewer: reviewer_<department code>)")
     print()
     if args.no_serve:
         return 0
     from onething.server import run_server
 
-    return run_server(host=args.host, port=args.port, workers=1, threads=args.threads)
+    _start_simulator(simulator_port, simulator_secret)
+    return run_server(
+        host=args.host, port=args.port, workers=1, threads=args.threads, with_worker=True
+    )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -89,6 +148,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from onething.server import run_server
 
     return run_server(host=args.host, port=args.port, workers=args.workers, threads=args.threads)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    if args.poll <= 0:
+        print("onething worker: --poll must be a positive number of seconds", file=sys.stderr)
+        return 2
+    _setup_django()
+    import signal
+    import threading
+
+    from onething.outbox.registry import autodiscover, topics
+    from onething.outbox.worker import Worker
+
+    autodiscover()
+    worker = Worker(args.worker_id, poll_seconds=args.poll)
+    if args.once:
+        handled = worker.run_until_idle()
+        print(f"outbox worker {worker.worker_id}: {handled} message(s) handled")
+        return 0
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    print(
+        f"outbox worker {worker.worker_id} started; topics: {', '.join(topics) or 'none'}; "
+        "stop with SIGTERM or Ctrl-C (the message in hand is finished first)",
+        flush=True,
+    )
+    worker.run(stop)
+    print(f"outbox worker {worker.worker_id} stopped", flush=True)
+    return 0
 
 
 def cmd_catalog_check(args: argparse.Namespace) -> int:
@@ -117,6 +206,8 @@ def cmd_catalog_load(args: argparse.Namespace) -> int:
         print(f"{len(exc.issues)} error(s); nothing loaded.", file=sys.stderr)
         return 1
     _setup_django()
+    if not _require_migrated():
+        return 2
     from onething.catalog.services import catalog_load
 
     print("loaded:", catalog_load(actor="cli", catalog=catalog).summary())
@@ -125,6 +216,8 @@ def cmd_catalog_load(args: argparse.Namespace) -> int:
 
 def cmd_catalog_list(args: argparse.Namespace) -> int:
     _setup_django()
+    if not _require_migrated():
+        return 2
     from django.utils import translation
 
     from onething.catalog import selectors
@@ -151,6 +244,8 @@ def _parse_answers(pairs: Sequence[str]) -> dict[str, str]:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     _setup_django()
+    if not _require_migrated():
+        return 2
     from django.utils import translation
 
     from onething.catalog import selectors
@@ -205,6 +300,36 @@ def _plan_text(plan: dict) -> str:
     return "\n".join(lines)
 
 
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    _setup_django()
+    from onething.audit.verification import audit_verify
+
+    result = audit_verify()
+    if not result.ok:
+        print(f"audit trail broken: {result.problem}", file=sys.stderr)
+        return 1
+    print(
+        f"audit trail intact: {result.checked} records in {result.streams} streams, "
+        f"{result.anchors} anchors"
+    )
+    return 0
+
+
+def cmd_audit_anchor(args: argparse.Namespace) -> int:
+    _setup_django()
+    from onething.audit.services import ANCHOR_MAX_STREAMS, audit_anchor
+
+    written = 0
+    while (anchor := audit_anchor(actor="cli")) is not None:
+        written += 1
+        print(f"anchor {anchor.seq}: {len(anchor.heads)} streams, hash {anchor.hash}")
+        if len(anchor.heads) < ANCHOR_MAX_STREAMS:
+            break
+    if not written:
+        print("no stream changed since the last anchor; nothing written")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import execute_from_command_line
@@ -223,6 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=DEMO_PORT)
     demo.add_argument("--threads", type=int, default=8)
+    demo.add_argument("--simulator-port", type=int, default=0, help="default: the web port + 100")
     demo.add_argument("--no-serve", action="store_true", help="prepare the data folder and exit")
     demo.set_defaults(func=cmd_demo)
 
@@ -232,6 +358,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=2)
     serve.add_argument("--threads", type=int, default=4)
     serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser(
+        "worker", help="work off the outbox (dispatches, callbacks) until stopped"
+    )
+    worker.add_argument(
+        "--id", dest="worker_id", metavar="NAME", help="worker name (default: host-pid-random)"
+    )
+    worker.add_argument("--poll", type=float, default=1.0, metavar="SECONDS", help="idle wait")
+    worker.add_argument("--once", action="store_true", help="handle what is due, then exit")
+    worker.set_defaults(func=cmd_worker)
 
     catalog = sub.add_parser("catalog", help="check, load and list catalog definitions")
     catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
@@ -251,6 +387,15 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--json", action="store_true")
     plan.add_argument("--lang", default="zh-hans", choices=["zh-hans", "en"])
     plan.set_defaults(func=cmd_plan)
+
+    audit = sub.add_parser("audit", help="check and anchor the hash-chained audit trail")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser(
+        "verify", help="check every record; exit 1 naming the first broken one"
+    )
+    verify.set_defaults(func=cmd_audit_verify)
+    anchor = audit_sub.add_parser("anchor", help="anchor the heads of changed streams now")
+    anchor.set_defaults(func=cmd_audit_anchor)
 
     manage = sub.add_parser("manage", help="Django's management commands", add_help=False)
     manage.add_argument("rest", nargs=argparse.REMAINDER)

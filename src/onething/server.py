@@ -20,19 +20,31 @@ class OneThingServer(BaseApplication):
         return application
 
 
-def run_server(*, host: str, port: int, workers: int, threads: int) -> int:
-    OneThingServer(
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "threads": threads,
-            "worker_class": "gthread",
-            "accesslog": "-",
-            "errorlog": "-",
-            "loglevel": "info",
-            "graceful_timeout": 10,
-            "timeout": 60,
-            "proc_name": "onething",
-        }
-    ).run()
+def _start_outbox_worker(worker) -> None:
+    """gunicorn hook: run the outbox worker inside the (single) demo web process."""
+    from onething.audit.tasks import audit_schedule_anchor
+    from onething.outbox.worker import Worker
+
+    Worker(f"demo-{worker.pid}").start_in_thread()
+    audit_schedule_anchor()
+
+
+def run_server(
+    *, host: str, port: int, workers: int, threads: int, with_worker: bool = False
+) -> int:
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "accesslog": "-",
+        "errorlog": "-",
+        "loglevel": "info",
+        "graceful_timeout": 10,
+        "timeout": 60,
+        "proc_name": "onething",
+    }
+    if with_worker:
+        options["post_worker_init"] = _start_outbox_worker
+    OneThingServer(options).run()
     return 0

@@ -6,7 +6,10 @@ Tests use ONETHING_TEST_DATABASE_URL when it is set (CI runs them on PostgreSQL)
 
 from __future__ import annotations
 
+import os
+import secrets
 import sys
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -18,7 +21,9 @@ DATA_DIR = data_dir()
 
 # `onething serve` refuses to start without a real key; `onething demo` and the tests
 # generate one and keep it in the data folder (see cli.py).
-SECRET_KEY = env_str("SECRET_KEY") or "onething-unconfigured-not-secret"
+# Without one, a random key per process: nothing runs with a key anyone could know (sessions
+# then end with the process, which is why `serve` insists on a real one).
+SECRET_KEY = env_str("SECRET_KEY") or secrets.token_urlsafe(50)
 SECRET_KEY_CONFIGURED = env_str("SECRET_KEY") is not None
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
@@ -34,21 +39,33 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "ninja",
+    "axes",
     "onething.core",
+    "onething.accounts",
+    "onething.audit",
+    "onething.outbox",
     "onething.catalog",
+    "onething.applications",
 ]
+
+AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "onething.core.middleware.RejectNulMiddleware",
+    "onething.core.middleware.ApiJsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "onething.core.middleware.ApiLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it locks out repeated failed logins.
+    "axes.middleware.AxesMiddleware",
     "onething.core.middleware.RequestIdMiddleware",
     "onething.core.middleware.DomainErrorPageMiddleware",
 ]
@@ -86,14 +103,37 @@ def _database() -> dict:
         config["CONN_MAX_AGE"] = 0
         # WAL lets the worker write while pages read; IMMEDIATE avoids upgrade deadlocks.
         config["OPTIONS"] = {
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000;",
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;"
+            ),
             "transaction_mode": "IMMEDIATE",
         }
+        if "pytest" in sys.modules:
+            # A file, not memory, so that worker and server subprocesses started by a test
+            # see the same test database (pytest-django adds a suffix per xdist worker).
+            config["TEST"] = {
+                "NAME": str(Path(tempfile.gettempdir()) / f"onething-test-{os.getpid()}.sqlite3")
+            }
     return config
 
 
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Brute-force lock-out: 5 failures for the same username from the same address lock it for
+# 15 minutes (staff log in with passwords; applicants through an identity provider later).
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -118,6 +158,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 MEDIA_ROOT = DATA_DIR / "media"
+if "pytest" in sys.modules:
+    # Tests create hundreds of users: a deliberately slow password hash would dominate them.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Uploads made by tests never land in the developer's data folder.
+    MEDIA_ROOT = Path(tempfile.gettempdir()) / f"onething-test-media-{os.getpid()}"
 # Serve straight from the finders when collectstatic has not run (demo and tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -129,6 +174,8 @@ X_FRAME_OPTIONS = "DENY"
 LANGUAGE_COOKIE_NAME = "onething_language"
 
 CATALOG_DEFINITIONS_DIR = BASE_DIR / "catalog" / "definitions"
+# How departments' systems reach us for callbacks (the connector sends it with each case).
+ONETHING_PUBLIC_URL = env_str("ONETHING_PUBLIC_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("accounts/", include("onething.accounts.urls")),
+    path("", include("onething.applications.urls")),
     path("", include("onething.catalog.urls")),
 ]
 

@@ -74,3 +74,31 @@ def test_a_promise_beyond_the_statutory_limit_is_refused(admin_client, loaded_ca
         pytest.raises(ValidationError, match="承诺时限不能超过法定时限"),
     ):
         service.full_clean()
+
+
+def test_an_admin_edit_making_a_cycle_is_refused(loaded_catalog):
+    member = m.ThingMember.objects.get(
+        thing__code="newborn", service__code="birth_medical_certificate"
+    )
+    form = ThingMemberForm(
+        data={
+            "position": member.position,
+            "service": member.service_id,
+            "when": "true",
+            "after": '["birth_hukou_registration"]',
+        },
+        instance=member,
+    )
+    with translation.override("en"):
+        assert not form.is_valid()
+        assert "cycle" in form.errors["after"][0]
+
+
+def test_admin_offers_only_the_values_the_schema_allows(loaded_catalog):
+    from django.core.exceptions import ValidationError
+
+    service = m.Service.objects.get(code="birth_medical_certificate")
+    service.handler = "robot"
+    with pytest.raises(ValidationError) as caught:
+        service.full_clean()
+    assert "handler" in caught.value.message_dict

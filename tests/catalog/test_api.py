@@ -191,3 +191,85 @@ def test_openapi_and_docs_are_served(client):
     docs = client.get("/api/docs")
     assert docs.status_code == 200
     assert b"cdn." not in docs.content, "the docs page must not load anything from a CDN"
+
+
+def test_nul_characters_are_refused_not_crashed_on(client, loaded_catalog):
+    for url in ("/api/v1/things?q=%00", "/api/v1/things/a%00b", "/?q=%00", "/services/?q=a%00"):
+        response = client.get(url)
+        assert response.status_code == 400, url
+
+
+def test_a_wrong_method_is_a_json_405(client):
+    response = client.delete("/api/v1/things")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+
+
+def test_one_wrong_field_gives_one_message(client, loaded_catalog):
+    response = client.post(
+        "/api/v1/things/newborn/plan",
+        {"answers": {"mother_insured": {"a": 1}}},
+        content_type="application/json",
+        **EN,
+    )
+    assert response.status_code == 422
+    assert list(response.json()["fields"]) == ["answers.mother_insured"]
+
+
+def test_a_body_that_is_not_json_gets_a_stable_code(client, loaded_catalog):
+    response = client.post(
+        "/api/v1/things/newborn/plan", "not json", content_type="application/json", **ZH
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_json"
+
+
+def test_chinese_yes_and_no_are_understood_and_exact_numbers_echoed(client, loaded_catalog):
+    plan = client.post(
+        "/api/v1/things/open_restaurant/plan",
+        {"answers": {"floor_area": "50.000001", "has_signboard": "否"}},
+        content_type="application/json",
+    ).json()
+    assert plan["answers"] == {
+        "floor_area": "50.000001",
+        "has_signboard": False,
+        "sells_tobacco": False,
+    }
+    assert "fire_safety_inspection" in [m["service"] for m in plan["members"]]
+
+
+def test_an_empty_audience_filter_means_everything(client, loaded_catalog):
+    body = client.get("/api/v1/things?audience=").json()
+    assert body["count"] == len(loaded_catalog.things)
+
+
+def test_stages_say_when_they_are_done_in_step_with_the_total(client, loaded_catalog):
+    plan = client.post(
+        "/api/v1/things/newborn/plan",
+        {"answers": {"mother_insured": True}},
+        content_type="application/json",
+    ).json()
+    assert [s["finish_day"] for s in plan["stages"]] == [1, 5, 5]
+    assert max(s["finish_day"] for s in plan["stages"]) == plan["promised_days"]
+
+
+def test_a_nul_character_in_a_json_body_is_refused(client, loaded_catalog):
+    response = client.post(
+        "/api/v1/things/newborn/plan",
+        '{"answers": {"mother_insured": "yes\\u0000"}}',
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+
+
+def test_the_api_follows_accept_language_even_with_a_portal_cookie(client, loaded_catalog):
+    client.cookies["onething_language"] = "zh-hans"
+    english = client.get("/api/v1/things/newborn", **EN).json()
+    assert english["name"] == loaded_catalog.things["newborn"].name.en
+
+
+def test_a_missing_answer_says_what_is_allowed(client, loaded_catalog):
+    body = client.post(
+        "/api/v1/things/after_death/plan", {"answers": {}}, content_type="application/json", **EN
+    ).json()
+    assert "natural" in body["fields"]["answers.death_cause"]

@@ -33,6 +33,7 @@ def row_counts() -> dict[str, int]:
 
 
 def test_loading_twice_changes_nothing(demo_catalog):
+    m.Thing.objects.all().delete()
     first = catalog_load(actor="test", catalog=demo_catalog)
     assert first.created["things"] == len(demo_catalog.things)
     counts = row_counts()

@@ -246,3 +246,25 @@ def test_the_demo_catalog_is_valid_and_big_enough(demo_catalog):
     assert (levels.count("province"), levels.count("city"), levels.count("county")) == (1, 2, 4)
     for thing in demo_catalog.things.values():
         assert thing.name.zh and thing.name.en
+
+
+def test_one_bad_record_hides_neither_other_errors_nor_itself(tmp_path):
+    base = copy.deepcopy(BASE)
+    base["services"][0]["promised_days"] = -1
+    base["services"][1]["department"] = "tax"
+    errors = errors_for(tmp_path, base, THING)
+    assert any("services[0](birth).promised_days" in e for e in errors)
+    assert any("services[1](hukou).department: unknown department 'tax'" in e for e in errors)
+    # The thing refers to the broken service: that is not reported a second time.
+    assert not any("unknown service 'birth'" in e for e in errors)
+
+
+def test_a_cycle_of_region_parents_is_refused(tmp_path):
+    base = copy.deepcopy(BASE)
+    base["regions"] = [
+        {"code": "350100", "name": T, "level": "city", "parent": "350102"},
+        {"code": "350102", "name": T, "level": "county", "parent": "350100"},
+        *base["regions"],
+    ]
+    errors = errors_for(tmp_path, base, THING)
+    assert any("cycle in 'parent'" in e for e in errors)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from onething.catalog import models as m
 from onething.catalog.selectors import question_definition
-from onething.catalog.validation import condition_problems
+from onething.catalog.validation import condition_problems, find_cycle
 
 
 @admin.register(m.Region)
@@ -98,7 +98,14 @@ class ThingMemberForm(forms.ModelForm):
             self.add_error("after", _("Must be a list of service codes."))
         else:
             unknown = [a for a in after if a not in members]
-            if unknown:
+            graph = dict(thing.members.values_list("service__code", "after"))
+            graph[cleaned["service"].code if cleaned.get("service") else ""] = after
+            cycle = find_cycle({k: [a for a in v if a in graph] for k, v in graph.items()})
+            if cycle:
+                self.add_error(
+                    "after", _("This makes a cycle: %(cycle)s") % {"cycle": " → ".join(cycle)}
+                )
+            elif unknown:
                 self.add_error(
                     "after",
                     _("Not members of this thing: %(codes)s") % {"codes": ", ".join(unknown)},

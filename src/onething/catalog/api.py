@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from pydantic import StringConstraints
 
 from onething.catalog import selectors
 from onething.catalog.models import in_language
 from onething.catalog.plan_output import json_number, money, plan_as_dict
 
-router = Router(tags=["catalog"])
+router = Router(tags=["catalog"], auth=None)  # the catalog is public
 
 AnswerValue = bool | int | float | str | None
 
@@ -84,8 +85,11 @@ class ThingDetail(ThingItem):
     members: list[MemberOut]
 
 
+AnswerKey = Annotated[str, StringConstraints(max_length=64)]
+
+
 class PlanIn(Schema):
-    answers: dict[str, AnswerValue] = Field(default_factory=dict)
+    answers: dict[AnswerKey, AnswerValue] = Field(default_factory=dict, max_length=50)
 
 
 class Reduction(Schema):
@@ -128,7 +132,8 @@ class ExcludedMember(Schema):
 class PlanStage(Schema):
     number: int
     members: list[str]
-    days: int
+    days: int = Field(description="the longest promised limit among the stage's services")
+    finish_day: int = Field(description="the working day by which the whole stage is done")
 
 
 class PlanField(Schema):
@@ -281,7 +286,7 @@ def _label(value: dict | None) -> str:
 @router.get("/things", response=ThingList, summary="List one things")
 def list_things(
     request: HttpRequest,
-    audience: Literal["person", "enterprise"] | None = None,
+    audience: Literal["person", "enterprise", ""] | None = None,
     q: str | None = Query(None, max_length=100, description="search names in either language"),
 ):
     items = [_thing_item(t) for t in selectors.things_list(audience=audience, query=q)]

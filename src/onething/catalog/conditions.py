@@ -89,7 +89,9 @@ def _eval(node: Any, answers: Mapping[str, Any], path: str) -> Any:
         _eval(a, answers, f"{path}.{op}[{i}]") for i, a in enumerate(_args(op, raw, path, 2))
     )
     if op == "in":
-        return isinstance(right, list | str) and left in right
+        if isinstance(right, str):
+            return isinstance(left, str) and left in right
+        return isinstance(right, list) and left in right
     if op == "==":
         return _same_type(left, right) and left == right
     if op == "!=":

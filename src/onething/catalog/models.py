@@ -10,6 +10,13 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from onething.catalog import schema
+
+
+def _choices(enum) -> list[tuple[str, str]]:
+    # Admin offers exactly the values the YAML schema allows, so an edit cannot break planning.
+    return [(member.value, member.value) for member in enum]
+
 
 def in_language(zh: str, en: str, language: str | None = None) -> str:
     """The text for `language` (default: the active one); Chinese unless English is asked."""
@@ -90,9 +97,13 @@ class DataElement(models.Model):
     key = models.CharField(_("key"), max_length=100, unique=True)
     label_zh = models.CharField(_("label (Chinese)"), max_length=200)
     label_en = models.CharField(_("label (English)"), max_length=200)
-    type = models.CharField(_("type"), max_length=20)
-    validator = models.CharField(_("validator"), max_length=20, blank=True)
-    sensitivity = models.CharField(_("sensitivity"), max_length=20)
+    type = models.CharField(_("type"), max_length=20, choices=_choices(schema.ElementType))
+    validator = models.CharField(
+        _("validator"), max_length=20, blank=True, choices=_choices(schema.Validator)
+    )
+    sensitivity = models.CharField(
+        _("sensitivity"), max_length=20, choices=_choices(schema.Sensitivity)
+    )
     options = models.JSONField(_("options"), default=list, blank=True)
     min_value = models.DecimalField(
         _("minimum"), max_digits=14, decimal_places=2, null=True, blank=True
@@ -102,6 +113,7 @@ class DataElement(models.Model):
     )
     help_zh = models.TextField(_("help (Chinese)"), blank=True)
     help_en = models.TextField(_("help (English)"), blank=True)
+    past_only = models.BooleanField(_("cannot be in the future"), default=False)
 
     class Meta:
         ordering = ["key"]
@@ -120,8 +132,8 @@ class Material(Bilingual):
     """申请材料: a document an application may need, and where it can come from."""
 
     code = models.CharField(_("code"), max_length=64, unique=True)
-    kind = models.CharField(_("kind"), max_length=20)
-    source = models.CharField(_("source"), max_length=20)
+    kind = models.CharField(_("kind"), max_length=20, choices=_choices(schema.MaterialKind))
+    source = models.CharField(_("source"), max_length=20, choices=_choices(schema.MaterialSource))
     certificate_type = models.ForeignKey(
         CertificateType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -142,7 +154,7 @@ class Service(Bilingual):
 
     code = models.CharField(_("code"), max_length=64, unique=True)
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="services")
-    kind = models.CharField(_("kind"), max_length=20)
+    kind = models.CharField(_("kind"), max_length=20, choices=_choices(schema.ServiceKind))
     legal_basis_zh = models.TextField(_("legal basis (Chinese)"))
     legal_basis_en = models.TextField(_("legal basis (English)"))
     description_zh = models.TextField(_("description (Chinese)"), blank=True)
@@ -155,7 +167,13 @@ class Service(Bilingual):
     result_certificate_type = models.ForeignKey(
         CertificateType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    handler = models.CharField(_("handler"), max_length=20)
+    handler = models.CharField(_("handler"), max_length=20, choices=_choices(schema.Handler))
+    rule = models.CharField(
+        _("automatic rule"),
+        max_length=40,
+        blank=True,
+        choices=[(rule, rule) for rule in schema.AUTOMATIC_RULES],
+    )
     cross_region = models.BooleanField(_("cross-region handling"), default=False)
     counter_visits = models.PositiveSmallIntegerField(_("counter visits on its own"), default=1)
 
@@ -235,6 +253,7 @@ class Thing(Bilingual):
     summary_zh = models.TextField(_("summary (Chinese)"))
     summary_en = models.TextField(_("summary (English)"))
     lead_department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    form_rules = models.JSONField(_("cross-field rules"), default=list, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -256,7 +275,7 @@ class Question(models.Model):
 
     thing = models.ForeignKey(Thing, on_delete=models.CASCADE, related_name="questions")
     key = models.CharField(_("key"), max_length=64)
-    type = models.CharField(_("type"), max_length=20)
+    type = models.CharField(_("type"), max_length=20, choices=_choices(schema.QuestionType))
     label_zh = models.CharField(_("label (Chinese)"), max_length=300)
     label_en = models.CharField(_("label (English)"), max_length=300)
     help_zh = models.TextField(_("help (Chinese)"), blank=True)

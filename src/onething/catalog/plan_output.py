@@ -25,8 +25,9 @@ def money(value: Decimal) -> str:
 
 
 def json_number(value: Any) -> Any:
+    """A Decimal for JSON: an integer when whole, else its exact text (a float would round)."""
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        return int(value) if value == value.to_integral_value() else str(value)
     return value
 
 
@@ -83,6 +84,7 @@ def plan_as_dict(plan: Plan, language: str | None = None) -> dict[str, Any]:
                 "number": number,
                 "members": list(codes),
                 "days": max((plan.member(c).service.promised_days for c in codes), default=0),
+                "finish_day": max((plan.member(c).finish_day for c in codes), default=0),
             }
             for number, codes in enumerate(plan.stages, start=1)
         ],
@@ -139,7 +141,11 @@ def answer_problem_message(problem: AnswerProblem, question: QuestionDef | None)
     if question is not None and question.options and problem.allowed:
         allowed = ", ".join(f"{o.value} ({pick(o.label)})" for o in question.options)
     messages = {
-        AnswerRule.REQUIRED: _("“%(label)s” must be answered.") % {"label": label},
+        AnswerRule.REQUIRED: (
+            _("“%(label)s” must be answered: %(allowed)s.") % {"label": label, "allowed": allowed}
+            if allowed
+            else _("“%(label)s” must be answered.") % {"label": label}
+        ),
         AnswerRule.UNKNOWN_QUESTION: _("This thing asks no such question; it asks: %(allowed)s.")
         % {"allowed": allowed},
         AnswerRule.NOT_YES_NO: _("“%(label)s” must be yes or no.") % {"label": label},

@@ -70,8 +70,8 @@ class AnswerErrors(ValueError):
 # `1e999999` must not turn into a million-digit integer further down.
 NUMBER_LIMIT = Decimal(10) ** 12
 
-YES_WORDS = {"yes", "true", "1", "y", "on"}
-NO_WORDS = {"no", "false", "0", "n", "off"}
+YES_WORDS = {"yes", "true", "1", "y", "on", "是", "有"}
+NO_WORDS = {"no", "false", "0", "n", "off", "否", "无", "没有"}
 
 
 def normalize_answers(questions: list[QuestionDef], answers: Mapping[str, Any]) -> dict[str, Any]:

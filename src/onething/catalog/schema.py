@@ -111,6 +111,7 @@ class DataElementDef(Strict):
     min: Decimal | None = None
     max: Decimal | None = None
     help: Text | None = None
+    past_only: bool = Field(default=False, description="a date that cannot be in the future")
 
     @model_validator(mode="after")
     def _options_only_for_choices(self) -> DataElementDef:
@@ -190,6 +191,10 @@ class ServiceOutput(Strict):
     element: ElementKey
 
 
+# Rules an automatic handler may apply (秒批); implemented in applications.handlers.
+AUTOMATIC_RULES = ("complete_inputs", "registered_enterprise")
+
+
 class ServiceDef(Strict):
     code: Code
     name: Text
@@ -205,12 +210,19 @@ class ServiceDef(Strict):
     fee_note: Text | None = None
     result_certificate_type: Code | None = None
     handler: Handler = Handler.WORKBENCH
+    rule: Literal[AUTOMATIC_RULES] | None = Field(  # type: ignore[valid-type]
+        default=None, description="the rule that decides an automatic service"
+    )
     cross_region: bool = False
     counter_visits: int = Field(default=1, ge=0, le=10)
     description: Text | None = None
 
     @model_validator(mode="after")
     def _promise_within_statute(self) -> ServiceDef:
+        if self.handler == Handler.AUTOMATIC and self.rule is None:
+            raise ValueError("an automatic service needs a rule: " + ", ".join(AUTOMATIC_RULES))
+        if self.handler != Handler.AUTOMATIC and self.rule is not None:
+            raise ValueError("only an automatic service has a rule")
         if self.promised_days > self.statutory_days:
             raise ValueError(
                 f"promised_days ({self.promised_days}) exceeds statutory_days "
@@ -267,6 +279,9 @@ class ThingDef(Strict):
     summary: Text
     questions: list[QuestionDef] = Field(default_factory=list)
     members: list[MemberDef] = Field(min_length=1)
+    form_rules: list[Code] = Field(
+        default_factory=list, description="named cross-field rules (catalog.fields.FORM_RULES)"
+    )
 
 
 class DefinitionFile(Strict):
@@ -285,6 +300,15 @@ class DefinitionFile(Strict):
 
 
 KINDS = tuple(DefinitionFile.model_fields)
+KIND_MODELS: dict[str, type[Strict]] = {
+    "regions": RegionDef,
+    "departments": DepartmentDef,
+    "certificate_types": CertificateTypeDef,
+    "data_elements": DataElementDef,
+    "materials": MaterialDef,
+    "services": ServiceDef,
+    "things": ThingDef,
+}
 
 
 def element_key_is_valid(key: str) -> bool:

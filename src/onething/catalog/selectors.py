@@ -21,8 +21,9 @@ from onething.core.errors import InvalidInput, NotFound
 
 
 def _text(obj, prefix: str) -> dict[str, str] | None:
+    """Both languages of a stored text; one left empty in admin falls back to the other."""
     zh, en = getattr(obj, f"{prefix}_zh"), getattr(obj, f"{prefix}_en")
-    return {"zh": zh, "en": en} if zh or en else None
+    return {"zh": zh or en, "en": en or zh} if zh or en else None
 
 
 def _service_queryset() -> QuerySet[m.Service]:
@@ -67,7 +68,9 @@ def thing_get(code: str) -> m.Thing:
             .get(code=code)
         )
     except m.Thing.DoesNotExist:
-        raise NotFound(f"thing {code!r} does not exist") from None
+        raise NotFound(
+            _("There is no one thing with the code “%(code)s”.") % {"code": code[:64]}
+        ) from None
 
 
 def services_list(
@@ -87,7 +90,9 @@ def service_get(code: str) -> m.Service:
     try:
         return _service_queryset().get(code=code)
     except m.Service.DoesNotExist:
-        raise NotFound(f"service {code!r} does not exist") from None
+        raise NotFound(
+            _("There is no service with the code “%(code)s”.") % {"code": code[:64]}
+        ) from None
 
 
 def things_with_service(service: m.Service) -> QuerySet[m.Thing]:
@@ -124,6 +129,7 @@ def service_definition(service: m.Service) -> ServiceDef:
                 service.result_certificate_type.code if service.result_certificate_type else None
             ),
             "handler": service.handler,
+            "rule": service.rule or None,
             "cross_region": service.cross_region,
             "counter_visits": service.counter_visits,
         }
@@ -159,6 +165,7 @@ def element_definition(element: m.DataElement) -> DataElementDef:
             "min": element.min_value,
             "max": element.max_value,
             "help": _text(element, "help"),
+            "past_only": element.past_only,
         }
     )
 
@@ -191,6 +198,7 @@ def thing_bundle(code: str) -> ThingBundle:
             "lead_department": thing.lead_department.code,
             "summary": _text(thing, "summary"),
             "questions": [question_definition(q) for q in thing.questions.all()],
+            "form_rules": thing.form_rules,
             "members": [
                 {
                     "service": member.service.code,

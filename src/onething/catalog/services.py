@@ -116,6 +116,7 @@ def catalog_load(*, actor: str, catalog: Catalog) -> LoadReport:
                 "options": _options(el.options),
                 "min_value": el.min,
                 "max_value": el.max,
+                "past_only": el.past_only,
             },
         )
         elements[el.key] = obj
@@ -154,6 +155,7 @@ def catalog_load(*, actor: str, catalog: Catalog) -> LoadReport:
                 "fee": svc.fee,
                 "result_certificate_type": ctypes.get(svc.result_certificate_type or ""),
                 "handler": svc.handler.value,
+                "rule": svc.rule or "",
                 "cross_region": svc.cross_region,
                 "counter_visits": svc.counter_visits,
             },
@@ -184,6 +186,7 @@ def catalog_load(*, actor: str, catalog: Catalog) -> LoadReport:
                 **_text(thing.summary, "summary_"),
                 "audience": thing.audience.value,
                 "lead_department": departments[thing.lead_department],
+                "form_rules": list(thing.form_rules),
                 "position": position,
             },
         )

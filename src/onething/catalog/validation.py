@@ -16,8 +16,10 @@ import yaml
 from pydantic import ValidationError
 
 from onething.catalog import conditions
+from onething.catalog.fields import FORM_RULES
 from onething.catalog.planning import ThingBundle
 from onething.catalog.schema import (
+    KIND_MODELS,
     KINDS,
     CertificateTypeDef,
     DataElementDef,
@@ -102,46 +104,87 @@ def read_catalog(paths: Iterable[str | Path]) -> Catalog:
     if not files:
         raise CatalogInvalid([CatalogIssue("-", "-", "no definition files found")])
     parsed: list[tuple[str, DefinitionFile]] = []
+    broken: set[tuple[str, str]] = set()
+    # (kind, code) -> (file, path) of the first record with that code, as written in the file.
+    origins: dict[tuple[str, str], tuple[str, str]] = {}
     for path in files:
         label = str(path)
-        document, problems = _parse(path)
+        document, problems, broken_here = _parse(path, origins)
         issues.extend(problems)
+        broken |= broken_here
         if document is not None:
             parsed.append((label, document))
     catalog, problems = _index(parsed)
     issues.extend(problems)
-    issues.extend(_check_references(catalog, _origins(parsed)))
+    issues.extend(_check_references(catalog, origins, broken))
     if issues:
         raise CatalogInvalid(sorted(set(issues)))
     return catalog
 
 
-def _parse(path: Path) -> tuple[DefinitionFile | None, list[CatalogIssue]]:
+def _parse(
+    path: Path, positions: dict[tuple[str, str], tuple[str, str]]
+) -> tuple[DefinitionFile | None, list[CatalogIssue], set[tuple[str, str]]]:
+    """The valid records of one file, the problems of the others, and the codes of the broken
+    records (so references to them are not reported a second time)."""
     label = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return None, [CatalogIssue(label, "-", "file not found")]
+        return None, [CatalogIssue(label, "-", "file not found")], set()
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [CatalogIssue(label, "-", f"cannot read file: {exc}")]
+        return None, [CatalogIssue(label, "-", f"cannot read file: {exc}")], set()
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "-"
         problem = getattr(exc, "problem", None) or str(exc)
-        return None, [CatalogIssue(label, where, f"not valid YAML: {problem}")]
+        return None, [CatalogIssue(label, where, f"not valid YAML: {problem}")], set()
     if raw is None:
-        return DefinitionFile(), []
+        return DefinitionFile(), [], set()
     if not isinstance(raw, dict):
-        return None, [CatalogIssue(label, "-", "expected a mapping of kinds (things: [...])")]
-    try:
-        return DefinitionFile.model_validate(raw), []
-    except ValidationError as exc:
-        return None, [
-            CatalogIssue(label, _location(error["loc"], raw), _reason(error))
-            for error in exc.errors()
-        ]
+        return (
+            None,
+            [CatalogIssue(label, "-", "expected a mapping of kinds (things: [...])")],
+            set(),
+        )
+    issues: list[CatalogIssue] = []
+    valid: dict[str, list] = {}
+    broken: set[tuple[str, str]] = set()
+    for kind, records in raw.items():
+        if kind not in KIND_MODELS:
+            issues.append(
+                CatalogIssue(label, str(kind), f"unknown kind; expected one of {', '.join(KINDS)}")
+            )
+            continue
+        if records is None:
+            continue
+        if not isinstance(records, list):
+            issues.append(CatalogIssue(label, kind, "expected a list of records"))
+            continue
+        valid[kind] = []
+        # One record at a time, so one mistake hides neither the other records' mistakes nor
+        # the record itself from cross-reference checks.
+        for index, record in enumerate(records):
+            try:
+                model = KIND_MODELS[kind].model_validate(record)
+            except ValidationError as exc:
+                code = record.get("code") or record.get("key") if isinstance(record, dict) else None
+                if isinstance(code, str):
+                    broken.add((kind, code))
+                issues.extend(
+                    CatalogIssue(
+                        label, _location((kind, index, *error["loc"]), raw), _reason(error)
+                    )
+                    for error in exc.errors()
+                )
+            else:
+                valid[kind].append(model)
+                positions.setdefault(
+                    (kind, _code(model)), (label, f"{kind}[{index}]({_code(model)})")
+                )
+    return DefinitionFile.model_construct(**valid), issues, broken
 
 
 def _location(loc: tuple, raw: Any) -> str:
@@ -168,17 +211,6 @@ def _reason(error: dict) -> str:
     if error["type"] == "missing":
         return "field required"
     return error["msg"].removeprefix("Value error, ")
-
-
-def _origins(parsed: list[tuple[str, DefinitionFile]]) -> dict[tuple[str, str], tuple[str, str]]:
-    """(kind, code) -> (file, path) of the record, for cross-reference messages."""
-    origins: dict[tuple[str, str], tuple[str, str]] = {}
-    for label, document in parsed:
-        for kind in KINDS:
-            for index, record in enumerate(getattr(document, kind)):
-                key = (kind, _code(record))
-                origins.setdefault(key, (label, f"{kind}[{index}]({_code(record)})"))
-    return origins
 
 
 def _code(record: Any) -> str:
@@ -209,20 +241,32 @@ def _index(parsed: list[tuple[str, DefinitionFile]]) -> tuple[Catalog, list[Cata
 
 
 def _check_references(
-    catalog: Catalog, origins: dict[tuple[str, str], tuple[str, str]]
+    catalog: Catalog,
+    origins: dict[tuple[str, str], tuple[str, str]],
+    broken: set[tuple[str, str]] = frozenset(),
 ) -> Iterator[CatalogIssue]:
     def issue(kind: str, code: str, path: str, reason: str) -> CatalogIssue:
         file, base = origins[kind, code]
         return CatalogIssue(file, f"{base}{path}", reason)
 
+    pools = {id(getattr(catalog, kind)): kind for kind in KINDS}
+
     def unknown(
         kind: str, code: str, path: str, what: str, ref: str | None, pool: dict
     ) -> Iterator[CatalogIssue]:
-        if ref is not None and ref not in pool:
+        # A record that exists but is itself invalid was reported already.
+        if ref is not None and ref not in pool and (pools[id(pool)], ref) not in broken:
             yield issue(kind, code, path, f"unknown {what} {ref!r}")
 
     for code, region in catalog.regions.items():
         yield from unknown("regions", code, ".parent", "region", region.parent, catalog.regions)
+    region_cycle = find_cycle(
+        {code: [r.parent] for code, r in catalog.regions.items() if r.parent in catalog.regions}
+    )
+    if region_cycle:
+        yield issue(
+            "regions", region_cycle[0], ".parent", "cycle in 'parent': " + " -> ".join(region_cycle)
+        )
     for code, department in catalog.departments.items():
         yield from unknown(
             "departments", code, ".region", "region", department.region, catalog.regions
@@ -298,6 +342,14 @@ def _check_thing(catalog, code, thing, issue, unknown) -> Iterator[CatalogIssue]
     yield from unknown(
         kind, code, ".lead_department", "department", thing.lead_department, catalog.departments
     )
+    for i, rule in enumerate(thing.form_rules):
+        if rule not in FORM_RULES:
+            yield issue(
+                kind,
+                code,
+                f".form_rules[{i}]",
+                f"unknown form rule {rule!r}; known: {', '.join(sorted(FORM_RULES))}",
+            )
     questions: dict[str, QuestionDef] = {}
     for i, question in enumerate(thing.questions):
         if question.key in questions:
@@ -330,7 +382,7 @@ def _check_thing(catalog, code, thing, issue, unknown) -> Iterator[CatalogIssue]
         yield from _check_condition(
             member.when, questions, lambda p, r, path=path: issue(kind, code, f"{path}.{p}", r)
         )
-    cycle = _find_cycle({m.service: [a for a in m.after if a in members] for m in thing.members})
+    cycle = find_cycle({m.service: [a for a in m.after if a in members] for m in thing.members})
     if cycle:
         yield issue(
             kind,
@@ -402,7 +454,7 @@ def _comparison_problem(question: QuestionDef, value: Any) -> str | None:
     return None
 
 
-def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
+def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
     """A cycle as a list of codes (first repeated at the end), or None."""
     state: dict[str, int] = {}
     stack: list[str] = []

@@ -73,6 +73,9 @@ def _plan_context(request: HttpRequest, code: str) -> dict:
             plan = plan_as_dict(selectors.thing_plan(code, answers))
         except InvalidInput as exc:
             errors = exc.fields
+        else:
+            # Show the answers as the plan understood them (`true` → yes, `1e2` → 100).
+            answers = {key: _default_text(value) for key, value in plan["answers"].items()}
     return {
         "thing": thing,
         "questions": _questions(thing, answers, errors),

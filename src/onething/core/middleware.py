@@ -13,15 +13,18 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+        given = request.headers.get("X-Request-Id", "")[:64]
+        request.request_id = given if given.replace("-", "").isalnum() else uuid.uuid4().hex
         response = self.get_response(request)
         response["X-Request-Id"] = request.request_id
         return response
 
     def process_exception(self, request, exception):
+        # The id goes into the message itself, so a user's reference finds the log line.
         logger.exception(
-            "unhandled error",
-            extra={"request_id": getattr(request, "request_id", "-"), "path": request.path},
+            "unhandled error request_id=%s path=%s",
+            getattr(request, "request_id", "-"),
+            request.path,
         )
 
 
@@ -43,3 +46,95 @@ class DomainErrorPageMiddleware:
             return None
         template = {404: "404.html", 403: "403.html"}.get(exception.status, "400.html")
         return render(request, template, {"message": exception.message}, status=exception.status)
+
+
+class RejectNulMiddleware:
+    """NUL characters are never meaningful in our URLs, and PostgreSQL refuses them in text:
+    answer 400 before they reach a query."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.http import HttpResponseBadRequest, JsonResponse
+        from django.utils.translation import gettext as _
+
+        raw = request.path + request.META.get("QUERY_STRING", "")
+        if (
+            "\x00" in raw
+            or "%00" in raw.lower()
+            or any("\x00" in value for values in request.GET.lists() for value in values[1])
+            or self._body_has_nul(request)
+        ):
+            message = _("The request contains a character that is not allowed (NUL).")
+            if request.path.startswith("/api/"):
+                return JsonResponse({"code": "invalid_input", "message": message}, status=400)
+            return HttpResponseBadRequest(message)
+        return self.get_response(request)
+
+    @staticmethod
+    def _body_has_nul(request) -> bool:
+        """A NUL in a JSON or form body (files are binary and may hold any byte)."""
+        content_type = request.META.get("CONTENT_TYPE", "")
+        if not content_type.startswith(("application/json", "application/x-www-form-urlencoded")):
+            return False
+        try:
+            body = request.body
+        except Exception:
+            return False
+        return b"\x00" in body or b"\\u0000" in body or b"%00" in body
+
+
+class ApiJsonErrorsMiddleware:
+    """Errors Django answers before the API router runs (a wrong method) come back as JSON
+    under /api/, with a stable code."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/")
+            and response.status_code == 405
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            from django.http import JsonResponse
+            from django.utils.translation import gettext as _
+
+            allowed = response.get("Allow", "")
+            replacement = JsonResponse(
+                {
+                    "code": "method_not_allowed",
+                    "message": _("This method is not allowed here; allowed: %(allowed)s.")
+                    % {"allowed": allowed},
+                },
+                status=405,
+            )
+            replacement["Allow"] = allowed
+            return replacement
+        return response
+
+
+class ApiLanguageMiddleware:
+    """API clients choose their language with Accept-Language alone: a language cookie left by
+    the portal must not override what an app asks for."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        header = request.META.get("HTTP_ACCEPT_LANGUAGE")
+        if request.path.startswith("/api/") and header:
+            from django.utils import translation
+            from django.utils.translation.trans_real import parse_accept_lang_header
+
+            for code, _quality in parse_accept_lang_header(header):
+                try:
+                    language = translation.get_supported_language_variant(code)
+                except LookupError:
+                    continue
+                translation.activate(language)
+                request.LANGUAGE_CODE = language
+                break
+        return self.get_response(request)

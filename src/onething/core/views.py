@@ -6,6 +6,7 @@ from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -38,7 +39,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 def not_found(request: HttpRequest, exception: Exception | None = None):
     if request.path.startswith("/api/"):
-        return JsonResponse({"code": "not_found", "message": "Not found."}, status=404)
+        return JsonResponse({"code": "not_found", "message": _("Not found.")}, status=404)
     return render(request, "404.html", status=404)
 
 
@@ -46,7 +47,11 @@ def server_error(request: HttpRequest):
     request_id = getattr(request, "request_id", "")
     if request.path.startswith("/api/"):
         return JsonResponse(
-            {"code": "server_error", "message": "Internal error.", "request_id": request_id},
+            {
+                "code": "server_error",
+                "message": _("Something went wrong on our side; please try again."),
+                "request_id": request_id,
+            },
             status=500,
         )
     return render(request, "500.html", {"request_id": request_id}, status=500)

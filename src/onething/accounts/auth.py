@@ -1,0 +1,60 @@
+"""API authentication: personal access tokens for systems, the session for pages."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from django.utils import timezone
+from ninja.security import HttpBearer, SessionAuth
+
+from onething.accounts.models import ApiToken, User
+
+TOKEN_PREFIX = "ot_"  # noqa: S105 - a public marker, not a secret
+
+
+def token_issue(*, user: User, name: str) -> str:
+    """Create a token and return it once; only its hash is kept."""
+    prefix = secrets.token_hex(4)
+    secret = secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, name=name[:100], prefix=prefix, key_hash=_hash(secret))
+    return f"{TOKEN_PREFIX}{prefix}.{secret}"
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def user_for_token(token: str) -> User | None:
+    if not token.startswith(TOKEN_PREFIX) or "." not in token:
+        return None
+    prefix, _, secret = token[len(TOKEN_PREFIX) :].partition(".")
+    row = ApiToken.objects.select_related("user").filter(prefix=prefix, revoked_at=None).first()
+    if row is None or not hmac.compare_digest(row.key_hash, _hash(secret)):
+        return None
+    if not row.user.is_active:
+        return None
+    ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+    return row.user
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer ot_<prefix>.<secret>`"""
+
+    def authenticate(self, request, token):
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class ActiveSessionAuth(SessionAuth):
+    """The signed-in page user (CSRF-checked for writes)."""
+
+    def authenticate(self, request, key):
+        user = getattr(request, "user", None)
+        return user if user is not None and user.is_authenticated and user.is_active else None
+
+
+API_AUTH = [TokenAuth(), ActiveSessionAuth()]

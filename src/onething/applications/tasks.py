@@ -1,0 +1,23 @@
+"""Outbox topics of applications: thin — load by id, call the handler or the service."""
+
+from __future__ import annotations
+
+from onething.applications import handlers, services
+from onething.applications.models import Case
+from onething.core.actors import WORKER
+from onething.outbox.registry import topic
+
+
+def _dispatch_gave_up(message) -> None:
+    case = Case.objects.filter(pk=message.payload["case"]).first()
+    if case is not None:
+        services.case_flag_attention(
+            actor=WORKER,
+            case=case,
+            reason=f"dispatch failed after {message.attempts} attempts: {message.last_error}",
+        )
+
+
+@topic(services.DISPATCH_TOPIC, max_attempts=6, base_delay_seconds=2, on_dead=_dispatch_gave_up)
+def dispatch_case(message) -> None:
+    handlers.dispatch(message.payload["case"])

@@ -1,0 +1,72 @@
+"""Writes to the outbox: enqueueing next steps and staff retries of dead ones.
+
+Claiming and finishing messages is the worker's job (`outbox.worker`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from onething.core.errors import NotAllowed, NotFound
+from onething.outbox.models import OutboxMessage
+
+logger = logging.getLogger("onething.outbox")
+
+
+@transaction.atomic
+def outbox_enqueue(
+    *,
+    topic: str,
+    payload: dict[str, Any],
+    key: str | None = None,
+    available_at: datetime | None = None,
+) -> OutboxMessage:
+    """Record a next step; call it inside the transaction of the change that calls for it.
+
+    The message then commits or rolls back with that change. With a `key`, enqueueing again
+    returns the message already recorded under it instead of a second one.
+    """
+    if not topic:
+        raise ValueError("an outbox message needs a topic")
+    if not isinstance(payload, dict):
+        raise TypeError("an outbox payload must be a JSON object (a dict)")
+    try:
+        json.dumps(payload, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"an outbox payload must be plain JSON: {exc}") from None
+    when = available_at or timezone.now()
+    if key is None:
+        return OutboxMessage.objects.create(topic=topic, payload=payload, available_at=when)
+    # get_or_create retries the read after a unique-key race, so concurrent enqueues agree.
+    message, _created = OutboxMessage.objects.get_or_create(
+        key=key, defaults={"topic": topic, "payload": payload, "available_at": when}
+    )
+    return message
+
+
+@transaction.atomic
+def outbox_retry(*, actor: str, message_id: int) -> OutboxMessage:
+    """Staff put a dead message back in the queue: pending, attempts reset, due now."""
+    message = OutboxMessage.objects.select_for_update().filter(pk=message_id).first()
+    if message is None:
+        raise NotFound(_("There is no outbox message %(id)s.") % {"id": message_id})
+    if message.status != OutboxMessage.Status.DEAD:
+        raise NotAllowed(
+            _("Only a dead message can be retried; message %(id)s is %(status)s.")
+            % {"id": message_id, "status": message.get_status_display()}
+        )
+    message.status = OutboxMessage.Status.PENDING
+    message.attempts = 0
+    message.available_at = timezone.now()
+    message.lease_until = None
+    message.save(update_fields=["status", "attempts", "available_at", "lease_until", "updated_at"])
+    # The last error stays visible until the next attempt replaces it.
+    logger.info("outbox message %s (%s) retried by %s", message.pk, message.topic, actor)
+    return message

@@ -1,0 +1,333 @@
+"""The applications API: the journey through HTTP, and who may call what (every operation)."""
+
+from __future__ import annotations
+
+import pytest
+
+from onething.accounts.auth import token_issue
+from onething.accounts.models import Role, RoleAssignment
+from onething.api import api
+from onething.applications import services
+from tests.applications.conftest import PNG, fill_and_attach, valid_value
+from tests.factories import PersonFactory, StaffFactory, reviewer
+
+pytestmark = pytest.mark.django_db
+
+NEWBORN_ANSWERS = {
+    "mother_insured": False,
+    "vaccination_certificate_issued": True,
+    "apply_social_security_card": False,
+}
+
+
+def bearer(user) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": f"Bearer {token_issue(user=user, name='test')}"}
+
+
+@pytest.fixture
+def world(loaded_catalog, applicant):
+    """A submitted newborn application, a draft, and one user per role."""
+    submitted = services.application_start(
+        actor=applicant, thing_code="newborn", answers=NEWBORN_ANSWERS
+    )
+    fill_and_attach(submitted, applicant)
+    services.application_submit(actor=applicant, application=submitted, consent=True)
+    draft = services.application_start(
+        actor=applicant, thing_code="newborn", answers=NEWBORN_ANSWERS
+    )
+    clerk = StaffFactory()
+    RoleAssignment.objects.create(user=clerk, role=Role.WINDOW_CLERK)
+    supervisor = StaffFactory()
+    RoleAssignment.objects.create(user=supervisor, role=Role.SUPERVISOR)
+    users = {
+        "anonymous": None,
+        "owner": applicant,
+        "other_applicant": PersonFactory(),
+        "health_reviewer": reviewer("fj_health"),
+        "police_reviewer": reviewer("fj_public_security"),
+        "clerk": clerk,
+        "supervisor": supervisor,
+    }
+    birth = submitted.cases.get(service__code="birth_medical_certificate")
+    return {"submitted": submitted, "draft": draft, "birth": birth, "users": users}
+
+
+def call(client, world, role, method, path, body=None, **extra):
+    user = world["users"][role]
+    headers = bearer(user) if user else {}
+    path = path.format(
+        ref=world["submitted"].reference,
+        draft=world["draft"].reference,
+        case=world["birth"].pk,
+    )
+    if method == "get":
+        return client.get(path, **headers, **extra)
+    if method == "upload":
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        return client.post(path, {"file": SimpleUploadedFile("card.png", PNG)}, **headers, **extra)
+    return getattr(client, method)(
+        path, body or {}, content_type="application/json", **headers, **extra
+    )
+
+
+ROLES = [
+    "anonymous",
+    "owner",
+    "other_applicant",
+    "health_reviewer",
+    "police_reviewer",
+    "clerk",
+    "supervisor",
+]
+
+# operation -> expected status per role, in the order of ROLES.
+ACCESS = {
+    ("get", "/api/v1/applications"): [401, 200, 200, 200, 200, 200, 200],
+    ("post", "/api/v1/applications/drafts"): [401, 201, 201, 403, 403, 403, 403],
+    ("get", "/api/v1/applications/{ref}"): [401, 200, 404, 404, 404, 404, 404],
+    ("patch", "/api/v1/applications/{draft}/form"): [401, 200, 404, 404, 404, 404, 404],
+    ("upload", "/api/v1/applications/{draft}/materials/bank_card"): [
+        401,
+        422,
+        404,
+        404,
+        404,
+        404,
+        404,
+    ],
+    ("post", "/api/v1/applications/{draft}/submit"): [401, 422, 404, 404, 404, 404, 404],
+    ("post", "/api/v1/applications/{ref}/withdraw"): [401, 200, 404, 404, 404, 404, 404],
+    ("get", "/api/v1/workbench/cases"): [401, 200, 200, 200, 200, 200, 200],
+    ("get", "/api/v1/workbench/cases/{case}"): [401, 404, 404, 200, 404, 404, 404],
+    ("post", "/api/v1/workbench/cases/{case}/accept"): [401, 404, 404, 200, 404, 404, 404],
+    ("post", "/api/v1/workbench/cases/{case}/approve"): [401, 404, 404, 409, 404, 404, 404],
+    ("post", "/api/v1/workbench/cases/{case}/reject"): [401, 404, 404, 409, 404, 404, 404],
+    ("post", "/api/v1/workbench/cases/{case}/reveal"): [401, 404, 404, 200, 404, 404, 404],
+}
+BODIES = {
+    "/api/v1/applications/drafts": {"thing": "newborn", "answers": NEWBORN_ANSWERS},
+    "/api/v1/applications/{draft}/form": {"values": {"child.name": "林小满"}},
+    "/api/v1/applications/{draft}/submit": {"consent": True},
+    "/api/v1/applications/{ref}/withdraw": {"reason": "test"},
+    "/api/v1/workbench/cases/{case}/reject": {"reason": "test"},
+    "/api/v1/workbench/cases/{case}/reveal": {"field": "mother.id_number"},
+}
+
+
+@pytest.mark.parametrize(
+    ("operation", "expected"), list(ACCESS.items()), ids=[f"{m} {p}" for m, p in ACCESS]
+)
+def test_who_may_call_what(client, world, operation, expected):
+    method, path = operation
+    # Roles that are refused go first: the allowed ones may change what the next role sees.
+    order = sorted(range(len(ROLES)), key=lambda i: 200 <= expected[i] < 300)
+    observed = {}
+    for index in order:
+        response = call(client, world, ROLES[index], method, path, BODIES.get(path))
+        observed[ROLES[index]] = response.status_code
+    assert observed == dict(zip(ROLES, expected, strict=True))
+
+
+def test_the_access_table_covers_every_api_operation():
+    schema = api.get_openapi_schema()
+    public = {
+        "/api/v1/things",
+        "/api/v1/things/{code}",
+        "/api/v1/things/{code}/plan",
+        "/api/v1/services",
+        "/api/v1/services/{code}",
+        "/api/v1/departments",
+        "/api/v1/connector/callbacks/{department}",
+    }
+    declared = {
+        (
+            method if method != "post" or "materials" not in path else "upload",
+            path.replace("{reference}", "{ref}").replace("{case_id}", "{case}"),
+        )
+        for path, operations in schema["paths"].items()
+        for method in operations
+        if path not in public
+    }
+    covered = {(m, p.replace("{draft}", "{ref}")) for m, p in ACCESS}
+    declared = {
+        (m, p.replace("/materials/{material}", "/materials/bank_card")) for m, p in declared
+    }
+    covered |= {("post", "/api/v1/applications")}  # the one-call submit: see its own tests
+    assert declared <= covered, declared - covered
+
+
+def test_an_applicant_never_sees_another_applicants_application_in_a_list(client, world):
+    other = world["users"]["other_applicant"]
+    body = client.get("/api/v1/applications", **bearer(other)).json()
+    assert body["count"] == 0
+    owner = client.get("/api/v1/applications", **bearer(world["users"]["owner"])).json()
+    assert {a["reference"] for a in owner["items"]} == {
+        world["submitted"].reference,
+        world["draft"].reference,
+    }
+
+
+def test_a_reviewer_sees_only_their_departments_cases(client, world):
+    health = client.get("/api/v1/workbench/cases", **bearer(world["users"]["health_reviewer"]))
+    police = client.get("/api/v1/workbench/cases", **bearer(world["users"]["police_reviewer"]))
+    assert [i["service"] for i in health.json()["items"]] == ["birth_medical_certificate"]
+    assert police.json()["items"] == []  # the hukou case still waits for the birth certificate
+
+
+def test_the_case_shows_masked_data_and_a_reveal_is_recorded(client, world):
+    headers = bearer(world["users"]["health_reviewer"])
+    case = client.get(f"/api/v1/workbench/cases/{world['birth'].pk}", **headers).json()
+    mother_id = world["users"]["owner"].id_number
+    assert case["data"]["mother.id_number"] != mother_id
+    assert "*" in case["data"]["mother.id_number"]
+    revealed = client.post(
+        f"/api/v1/workbench/cases/{world['birth'].pk}/reveal",
+        {"field": "mother.id_number"},
+        content_type="application/json",
+        **headers,
+    ).json()
+    assert revealed["value"] == mother_id
+    assert world["birth"].events.filter(action="value_revealed").count() == 1
+
+
+def test_the_journey_through_the_api(client, loaded_catalog, applicant):
+    headers = bearer(applicant)
+    draft = client.post(
+        "/api/v1/applications/drafts",
+        {"thing": "newborn", "answers": NEWBORN_ANSWERS},
+        content_type="application/json",
+        **headers,
+    ).json()
+    reference = draft["reference"]
+    plan = services.application_plan(services.Application.objects.get(reference=reference))
+    values = {f.element.key: valid_value(f.element, applicant) for f in plan.form if f.asked}
+    values["mother.id_number"] = "123"
+    saved = client.patch(
+        f"/api/v1/applications/{reference}/form",
+        {"values": values},
+        content_type="application/json",
+        **headers,
+    ).json()
+    assert list(saved["problems"]) == ["form.mother.id_number"]
+    values["mother.id_number"] = applicant.id_number
+    client.patch(
+        f"/api/v1/applications/{reference}/form",
+        {"values": values},
+        content_type="application/json",
+        **headers,
+    )
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    for item in services.applicant_materials(plan):
+        uploaded = client.post(
+            f"/api/v1/applications/{reference}/materials/{item.material.code}",
+            {"file": SimpleUploadedFile("x.png", PNG)},
+            **headers,
+        )
+        assert uploaded.status_code == 201, uploaded.content
+    submitted = client.post(
+        f"/api/v1/applications/{reference}/submit",
+        {"consent": True},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="api-journey-1",
+        **headers,
+    )
+    assert submitted.status_code == 200, submitted.content
+    body = submitted.json()
+    assert body["status"] == "submitted"
+    assert [c["service"] for c in body["cases"]] == [
+        "birth_medical_certificate",
+        "birth_hukou_registration",
+        "newborn_medical_insurance",
+    ]
+    again = client.post(
+        f"/api/v1/applications/{reference}/submit",
+        {"consent": True},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="api-journey-1",
+        **headers,
+    )
+    assert again.status_code == 200
+
+    health = bearer(reviewer("fj_health"))
+    case_id = body["cases"][0]["id"]
+    client.post(f"/api/v1/workbench/cases/{case_id}/accept", **health)
+    refused = client.post(
+        f"/api/v1/workbench/cases/{case_id}/approve",
+        {"outputs": {}},
+        content_type="application/json",
+        **health,
+    )
+    assert refused.status_code == 422
+    assert "outputs.child.birth_certificate_number" in refused.json()["fields"]
+    approved = client.post(
+        f"/api/v1/workbench/cases/{case_id}/approve",
+        {"outputs": {"child.birth_certificate_number": "Q350203001"}},
+        content_type="application/json",
+        **health,
+    )
+    assert approved.json()["status"] == "approved"
+    timeline = client.get(f"/api/v1/applications/{reference}", **headers).json()
+    assert timeline["progress"] == 33
+    assert timeline["status"] == "in_progress"
+    assert any(e["action"] == "approved" for e in timeline["timeline"])
+
+
+def test_one_call_submit_needs_an_idempotency_key_and_answers_the_same(
+    client, loaded_catalog, applicant
+):
+    headers = bearer(applicant)
+    draft = services.application_start(
+        actor=applicant, thing_code="newborn", answers=NEWBORN_ANSWERS
+    )
+    plan = services.application_plan(draft)
+    form = {f.element.key: valid_value(f.element, applicant) for f in plan.form if f.asked}
+    body = {"thing": "newborn", "answers": NEWBORN_ANSWERS, "form": form, "consent": True}
+    missing_key = client.post(
+        "/api/v1/applications", body, content_type="application/json", **headers
+    )
+    assert missing_key.status_code == 422
+    first = client.post(
+        "/api/v1/applications",
+        body,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="one-call-0001",
+        **headers,
+    )
+    # Without maternity benefit or a card, nothing needs uploading: one call is enough.
+    assert first.status_code == 201, first.content
+    second = client.post(
+        "/api/v1/applications",
+        body,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="one-call-0001",
+        **headers,
+    )
+    assert second.status_code == 200
+    assert second.json()["reference"] == first.json()["reference"]
+    changed = client.post(
+        "/api/v1/applications",
+        {**body, "consent": False},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="one-call-0001",
+        **headers,
+    )
+    assert changed.status_code == 422
+    assert "Idempotency-Key" in changed.json()["fields"]
+
+
+def test_a_revoked_or_wrong_token_is_refused(client, loaded_catalog, applicant):
+    assert (
+        client.get("/api/v1/applications", HTTP_AUTHORIZATION="Bearer ot_nope.nope").status_code
+        == 401
+    )
+    token = token_issue(user=applicant, name="t")
+    from django.utils import timezone
+
+    from onething.accounts.models import ApiToken
+
+    ApiToken.objects.update(revoked_at=timezone.now())
+    assert (
+        client.get("/api/v1/applications", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+    )

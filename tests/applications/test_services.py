@@ -1,0 +1,308 @@
+"""Applying once, against the database: the journeys a user would go through."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import translation
+
+from onething.applications import services
+from onething.applications.lifecycle import ApplicationStatus, CaseStatus
+from onething.applications.models import Application, Case, CaseEvent
+from onething.audit.verification import audit_verify
+from onething.core.errors import Conflict, InvalidInput, NotFound
+from onething.outbox.models import OutboxMessage
+from onething.outbox.registry import autodiscover
+from onething.outbox.worker import outbox_run_once
+from tests.applications.conftest import fill_and_attach
+from tests.factories import make_ric, reviewer
+
+pytestmark = pytest.mark.django_db
+
+
+def statuses(application) -> dict[str, str]:
+    return dict(application.cases.values_list("service__code", "status"))
+
+
+def run_worker() -> int:
+    autodiscover()
+    return outbox_run_once(worker_id="test", batch=50)
+
+
+def case(application, code) -> Case:
+    return application.cases.get(service__code=code)
+
+
+@pytest.fixture
+def newborn(loaded_catalog, applicant):
+    application = services.application_start(
+        actor=applicant, thing_code="newborn", answers={"mother_insured": "yes"}
+    )
+    fill_and_attach(application, applicant)
+    return application
+
+
+def test_the_whole_newborn_journey(newborn, applicant):
+    application = services.application_submit(
+        actor=applicant, application=newborn, consent=True, idempotency_key="k-1"
+    )
+    assert application.status == ApplicationStatus.SUBMITTED
+    assert statuses(application) == {
+        "birth_medical_certificate": CaseStatus.READY,
+        "vaccination_certificate": CaseStatus.READY,
+        "birth_hukou_registration": CaseStatus.WAITING,
+        "maternity_benefit": CaseStatus.WAITING,
+        "newborn_medical_insurance": CaseStatus.WAITING,
+        "newborn_social_security_card": CaseStatus.WAITING,
+    }
+    assert OutboxMessage.objects.filter(topic="case.dispatch").count() == 2
+    run_worker()
+
+    health = reviewer("fj_health")
+    birth = services.case_accept(actor=health, case=case(application, "birth_medical_certificate"))
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.IN_PROGRESS
+    services.case_approve(
+        actor=health, case=birth, outputs={"child.birth_certificate_number": "Q350203456"}
+    )
+    # The result flows into the next case, which is now with the police.
+    hukou = case(application, "birth_hukou_registration")
+    assert hukou.status == CaseStatus.READY
+    assert hukou.inputs == {"child.birth_certificate_number": "Q350203456"}
+    assert case(application, "maternity_benefit").status == CaseStatus.READY
+
+    police = reviewer("fj_public_security")
+    services.case_accept(actor=police, case=hukou)
+    child_id = make_ric(birth=application.created_at.date())
+    services.case_approve(actor=police, case=hukou, outputs={"child.id_number": child_id})
+    # The automatic member decides as soon as the worker dispatches it.
+    run_worker()
+    insurance = case(application, "newborn_medical_insurance")
+    assert insurance.status == CaseStatus.APPROVED
+    assert insurance.decided_by_rule == "complete_inputs"
+
+    cdc, medical, hrss = reviewer("fj_cdc"), reviewer("fj_medical_security"), reviewer("fj_hrss")
+    for code, staff in [
+        ("vaccination_certificate", cdc),
+        ("maternity_benefit", medical),
+        ("newborn_social_security_card", hrss),
+    ]:
+        services.case_accept(actor=staff, case=case(application, code))
+        services.case_approve(actor=staff, case=case(application, code))
+
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.COMPLETED
+    assert set(statuses(application).values()) == {CaseStatus.APPROVED}
+    actions = list(application.events.values_list("action", flat=True))
+    assert actions[0] == "started" and actions[-1] == "finished"
+    assert audit_verify().ok
+
+
+def test_approval_needs_the_declared_outputs(newborn, applicant):
+    services.application_submit(actor=applicant, application=newborn, consent=True)
+    health = reviewer("fj_health")
+    birth = services.case_accept(actor=health, case=case(newborn, "birth_medical_certificate"))
+    with pytest.raises(InvalidInput) as caught:
+        services.case_approve(actor=health, case=birth, outputs={})
+    assert set(caught.value.fields) == {"outputs.child.birth_certificate_number"}
+    assert case(newborn, "birth_medical_certificate").status == CaseStatus.ACCEPTED
+
+
+def test_a_rejection_cancels_the_dependents_and_the_rest_goes_on(newborn, applicant):
+    services.application_submit(actor=applicant, application=newborn, consent=True)
+    health, cdc = reviewer("fj_health"), reviewer("fj_cdc")
+    birth = services.case_accept(actor=health, case=case(newborn, "birth_medical_certificate"))
+    services.case_reject(actor=health, case=birth, reason="出生医学证明信息与分娩记录不符")
+    result = statuses(newborn)
+    assert result["birth_medical_certificate"] == CaseStatus.REJECTED
+    for dependent in (
+        "birth_hukou_registration",
+        "maternity_benefit",
+        "newborn_medical_insurance",
+        "newborn_social_security_card",
+    ):
+        assert result[dependent] == CaseStatus.CANCELLED
+    assert "出生医学证明信息与分娩记录不符" in case(newborn, "birth_hukou_registration").reason
+    assert result["vaccination_certificate"] == CaseStatus.READY
+    services.case_accept(actor=cdc, case=case(newborn, "vaccination_certificate"))
+    services.case_approve(actor=cdc, case=case(newborn, "vaccination_certificate"))
+    newborn.refresh_from_db()
+    assert newborn.status == ApplicationStatus.PARTLY_COMPLETED
+
+
+def test_rejecting_everything_rejects_the_application(loaded_catalog, applicant):
+    application = services.application_start(
+        actor=applicant,
+        thing_code="newborn",
+        answers={
+            "mother_insured": "no",
+            "vaccination_certificate_issued": "yes",
+            "apply_social_security_card": "no",
+        },
+    )
+    fill_and_attach(application, applicant)
+    services.application_submit(actor=applicant, application=application, consent=True)
+    health = reviewer("fj_health")
+    birth = services.case_accept(actor=health, case=case(application, "birth_medical_certificate"))
+    services.case_reject(actor=health, case=birth, reason="not born in this hospital")
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.REJECTED
+
+
+def test_a_rejection_needs_a_reason(newborn, applicant):
+    services.application_submit(actor=applicant, application=newborn, consent=True)
+    health = reviewer("fj_health")
+    birth = services.case_accept(actor=health, case=case(newborn, "birth_medical_certificate"))
+    with pytest.raises(InvalidInput) as caught:
+        services.case_reject(actor=health, case=birth, reason="  ")
+    assert "reason" in caught.value.fields
+
+
+def test_withdrawal_cancels_every_open_case_and_nothing_moves_after(newborn, applicant):
+    services.application_submit(actor=applicant, application=newborn, consent=True)
+    health = reviewer("fj_health")
+    services.case_accept(actor=health, case=case(newborn, "birth_medical_certificate"))
+    services.application_withdraw(actor=applicant, application=newborn, reason="moved away")
+    assert set(statuses(newborn).values()) == {CaseStatus.CANCELLED}
+    newborn.refresh_from_db()
+    assert newborn.status == ApplicationStatus.WITHDRAWN
+    with pytest.raises(Conflict):
+        services.case_approve(
+            actor=health,
+            case=case(newborn, "birth_medical_certificate"),
+            outputs={"child.birth_certificate_number": "Q1"},
+        )
+    with pytest.raises(Conflict):
+        services.application_withdraw(actor=applicant, application=newborn)
+
+
+def test_submission_names_every_missing_thing_at_once(loaded_catalog, applicant):
+    application = services.application_start(
+        actor=applicant, thing_code="newborn", answers={"mother_insured": "yes"}
+    )
+    problems = services.application_save_form(
+        actor=applicant,
+        application=application,
+        values={"mother.id_number": "350203199205171230", "child.birth_date": "2099-01-01"},
+    )
+    assert "form.mother.id_number" in problems and "form.child.birth_date" in problems
+    # What was typed is kept, even though it is wrong.
+    application.refresh_from_db()
+    assert application.form_data["child.birth_date"] == "2099-01-01"
+    with pytest.raises(InvalidInput) as caught:
+        services.application_submit(actor=applicant, application=application, consent=False)
+    fields = caught.value.fields
+    assert {
+        "consent",
+        "form.child.name",
+        "form.mother.id_number",
+        "form.child.birth_date",
+        "materials.bank_card",
+    } <= set(fields)
+    assert "form.child.birth_certificate_number" not in fields  # produced by the first case
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.DRAFT
+    assert not application.cases.exists()
+
+
+def test_a_child_cannot_be_born_before_the_mother(loaded_catalog, applicant):
+    application = services.application_start(
+        actor=applicant, thing_code="newborn", answers={"mother_insured": "yes"}
+    )
+    fill_and_attach(application, applicant, overrides={"child.birth_date": "1980-01-01"})
+    with translation.override("en"), pytest.raises(InvalidInput) as caught:
+        services.application_submit(actor=applicant, application=application, consent=True)
+    assert "mother" in caught.value.fields["form.child.birth_date"]
+
+
+def test_uploads_are_checked_by_content(newborn, applicant):
+    with pytest.raises(InvalidInput) as caught:
+        services.application_attach_material(
+            actor=applicant,
+            application=newborn,
+            material_code="bank_card",
+            name="card.pdf",
+            content=b"MZ\x90\x00 this is an executable",
+        )
+    assert "materials.bank_card" in caught.value.fields
+    attached = newborn.materials.get(material__code="bank_card")
+    assert attached.content_type == "image/png" and len(attached.sha256) == 64
+
+
+def test_another_applicant_cannot_touch_the_application(newborn):
+    from tests.factories import PersonFactory
+
+    stranger = PersonFactory()
+    with pytest.raises(NotFound):
+        services.application_submit(actor=stranger, application=newborn, consent=True)
+    with pytest.raises(NotFound):
+        services.application_withdraw(actor=stranger, application=newborn)
+
+
+def test_a_reviewer_of_another_department_cannot_act(newborn, applicant):
+    services.application_submit(actor=applicant, application=newborn, consent=True)
+    police = reviewer("fj_public_security")
+    with pytest.raises(NotFound):
+        services.case_accept(actor=police, case=case(newborn, "birth_medical_certificate"))
+
+
+def test_submitting_twice_with_the_same_key_gives_the_same_application(newborn, applicant):
+    first = services.application_submit(
+        actor=applicant, application=newborn, consent=True, idempotency_key="same"
+    )
+    again = services.application_submit(
+        actor=applicant, application=newborn, consent=True, idempotency_key="same"
+    )
+    assert again.pk == first.pk
+    assert Case.objects.filter(application=first).count() == 6
+    with pytest.raises(Conflict):
+        services.application_submit(
+            actor=applicant, application=newborn, consent=True, idempotency_key="other"
+        )
+
+
+def test_every_change_is_on_the_timeline_and_in_the_audit_trail(newborn, applicant):
+    services.application_submit(actor=applicant, application=newborn, consent=True)
+    events = CaseEvent.objects.filter(application=newborn)
+    assert events.filter(action="submitted").count() == 1
+    assert events.filter(action="released").count() == 2
+    from onething.audit.models import AuditRecord
+
+    trail = AuditRecord.objects.filter(stream__name=f"application:{newborn.public_id}")
+    assert trail.count() == events.count()
+
+
+def test_one_call_submission_is_idempotent_and_refuses_a_changed_body(loaded_catalog, applicant):
+    from tests.applications.conftest import valid_value
+
+    draft = services.application_start(
+        actor=applicant,
+        thing_code="newborn",
+        answers={
+            "mother_insured": "no",
+            "vaccination_certificate_issued": "yes",
+            "apply_social_security_card": "no",
+        },
+    )
+    plan = services.application_plan(draft)
+    form = {f.element.key: valid_value(f.element, applicant) for f in plan.form if f.asked}
+    draft.delete()
+    body = dict(
+        actor=applicant,
+        thing_code="newborn",
+        answers={
+            "mother_insured": "no",
+            "vaccination_certificate_issued": "yes",
+            "apply_social_security_card": "no",
+        },
+        form=form,
+        consent=True,
+        idempotency_key="api-1",
+    )
+    first = services.application_create_and_submit(**body)
+    again = services.application_create_and_submit(**body)
+    assert first.created and not again.created
+    assert again.application.pk == first.application.pk
+    assert Application.objects.filter(applicant=applicant).count() == 1
+    with pytest.raises(InvalidInput) as caught:
+        services.application_create_and_submit(**{**body, "form": {**form, "child.name": "x"}})
+    assert "Idempotency-Key" in caught.value.fields
