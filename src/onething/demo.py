@@ -7,11 +7,13 @@ All people are invented; their ID numbers are valid in form only.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from stdnum.cn import ric, uscc
 
@@ -125,6 +127,12 @@ STAFF = (
 )
 
 
+@functools.cache
+def _demo_password_hash() -> str:
+    # One slow hash for the thirty-odd demo accounts that share the demo password.
+    return make_password(DEMO_PASSWORD)
+
+
 def _person(user_model, person: DemoPerson):
     user, created = user_model.objects.get_or_create(
         username=person.username,
@@ -136,7 +144,7 @@ def _person(user_model, person: DemoPerson):
         },
     )
     if created:
-        user.set_password(DEMO_PASSWORD)
+        user.password = _demo_password_hash()
         user.save(update_fields=["password"])
         RoleAssignment.objects.get_or_create(user=user, role=Role.APPLICANT)
     return user
@@ -148,7 +156,7 @@ def _staff(user_model, username: str, real_name: str, role: str, department=None
         defaults={"kind": user_model.Kind.STAFF, "real_name": real_name, "is_staff": False},
     )
     if created:
-        user.set_password(DEMO_PASSWORD)
+        user.password = _demo_password_hash()
         user.save(update_fields=["password"])
     RoleAssignment.objects.get_or_create(user=user, role=role, department=department)
     return user
@@ -171,7 +179,7 @@ def demo_prepare(
         },
     )
     if created:
-        admin.set_password(DEMO_PASSWORD)
+        admin.password = _demo_password_hash()
         admin.save(update_fields=["password"])
     RoleAssignment.objects.get_or_create(user=admin, role=Role.ADMINISTRATOR)
     people = {p.username: _person(users, p) for p in POPULATION}

@@ -15,7 +15,6 @@ from onething.applications.models import DepartmentEndpoint
 from onething.catalog.models import Department
 from onething.outbox.models import OutboxMessage
 from onething.outbox.registry import autodiscover
-from onething.outbox.services import outbox_retry
 from onething.outbox.worker import outbox_run_once
 from onething.simulator import DepartmentSimulator, SimulatorConfig
 from tests.applications.conftest import fill_and_attach
@@ -148,7 +147,7 @@ def test_a_repeated_callback_changes_nothing(simulator, client):
     assert tobacco.events.count() == events_before
 
 
-def test_a_department_that_never_answers_puts_the_case_on_staff_attention(simulator):
+def test_a_department_that_never_answers_puts_the_case_on_staff_attention(simulator, client):
     simulator.configure(failure_rate=1.0)
     applicant = PersonFactory()
     application = restaurant(applicant)
@@ -161,9 +160,15 @@ def test_a_department_that_never_answers_puts_the_case_on_staff_attention(simula
     tobacco.refresh_from_db()
     assert tobacco.needs_attention
     assert "503" in tobacco.attention_reason
-    # Staff retry once the bureau is back.
+    # The bureau's reviewer sees it on the workbench and sends it again once the system is back.
     simulator.configure(failure_rate=0.0)
-    outbox_retry(actor="user:staff", message_id=message.pk)
+    staff = reviewer("fj_tobacco")
+    staff.save()
+    client.force_login(staff)
+    page = client.get(f"/workbench/cases/{tobacco.pk}/")
+    assert b"retry-dispatch" in page.content
+    assert client.post(f"/workbench/cases/{tobacco.pk}/retry/").status_code == 302
+    assert tobacco.events.filter(action="dispatch_retried").count() == 1
     work(later=timedelta(hours=9))
     tobacco.refresh_from_db()
     assert tobacco.status == CaseStatus.ACCEPTED

@@ -851,3 +851,30 @@ def case_reveal_value(*, actor: Any, case: Case, key: str, purpose: str = "revie
         at=timezone.now(),
     )
     return str(values[key])
+
+
+@transaction.atomic
+def case_retry_dispatch(*, actor: Any, case: Case) -> Case:
+    """Staff send a case whose dispatch gave up to its department again (the department's
+    system is back); the attempt count starts over."""
+    from onething.outbox.models import OutboxMessage
+    from onething.outbox.services import outbox_retry
+
+    case = _lock_case(case)
+    _require_reviewer(actor, case)
+    message = OutboxMessage.objects.filter(
+        key=f"dispatch:{case.public_id}", status=OutboxMessage.Status.DEAD
+    ).first()
+    if message is None:
+        raise Conflict(_("This case is not waiting for a retry."))
+    outbox_retry(actor=actor_label(actor), message_id=message.pk)
+    case.needs_attention = False
+    case.save(update_fields=["needs_attention", "updated_at"])
+    _record(
+        case.application,
+        actor=actor,
+        action="dispatch_retried",
+        case=case,
+        note=case.attention_reason,
+    )
+    return case

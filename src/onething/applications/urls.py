@@ -21,4 +21,5 @@ urlpatterns = [
     path("workbench/cases/<int:case_id>/approve/", views.case_approve, name="case-approve"),
     path("workbench/cases/<int:case_id>/reject/", views.case_reject, name="case-reject"),
     path("workbench/cases/<int:case_id>/reveal/", views.case_reveal, name="case-reveal"),
+    path("workbench/cases/<int:case_id>/retry/", views.case_retry, name="case-retry"),
 ]

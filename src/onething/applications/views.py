@@ -972,6 +972,16 @@ def case_reject(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @staff_required
 @require_POST
+def case_retry(request: HttpRequest, case_id: int) -> HttpResponse:
+    return _case_action(
+        request,
+        case_id,
+        lambda case: services.case_retry_dispatch(actor=request.user, case=case),
+    )
+
+
+@staff_required
+@require_POST
 def case_reveal(request: HttpRequest, case_id: int) -> HttpResponse:
     """Show one masked value in full; the service records who saw it and why."""
     case = selectors.case_for_reviewer(request.user, case_id)

@@ -121,7 +121,7 @@ class DepartmentSimulator:
         external_id = result.external_id or ""  # accepted and duplicate results carry it
         if result.outcome is Outcome.ACCEPTED:
             self._scheduler.schedule(result.delay_seconds, lambda: self._decide(external_id))
-            logger.info("department %s accepted case %s", department, external_id)
+            logger.debug("department %s accepted case %s", department, external_id)
         return HTTPStatus.ACCEPTED, {
             "accepted": True,
             "duplicate": result.outcome is Outcome.DUPLICATE,
@@ -144,7 +144,7 @@ class DepartmentSimulator:
         )
         following = self._state.record_attempt(pending.external_id, delivered=result.delivered)
         if result.delivered:
-            logger.info("callback for %s delivered", pending.external_id)
+            logger.debug("callback for %s delivered", pending.external_id)
             return
         detail = result.status if result.status is not None else result.error
         if following is None:
