@@ -100,6 +100,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]," + args.host)
     url = f"http://{args.host}:{args.port}/"
     os.environ.setdefault("ONETHING_PUBLIC_URL", url)
+    os.environ.setdefault("ONETHING_IDENTITY_PROVIDERS", "demo_realname")
     _setup_django()
     from django.conf import settings
 

@@ -132,6 +132,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 LOGIN_URL = "accounts:login"
+# How applicants may sign in besides a password (see accounts.identity); the demo adds its
+# real-name stand-in. A production node adds its province's OIDC provider here.
+ONETHING_IDENTITY_PROVIDERS = env_list("ONETHING_IDENTITY_PROVIDERS", [])
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 

@@ -32,7 +32,10 @@ class SignInView(auth_views.LoginView):
 
     def get_context_data(self, **kwargs):
         cooloff = getattr(settings, "AXES_COOLOFF_TIME", None)
+        from onething.accounts.identity import enabled_providers
+
         return super().get_context_data(
+            identity_providers=enabled_providers(),
             failure_limit=getattr(settings, "AXES_FAILURE_LIMIT", 5),
             # A number of hours in our settings; other forms (callables) are not announced.
             cooloff_minutes=round(cooloff * 60) if isinstance(cooloff, int | float) else None,
@@ -56,6 +59,37 @@ class SignInView(auth_views.LoginView):
         if self.request.user.is_authenticated and self.request.user.kind == User.Kind.STAFF:
             return reverse("applications:workbench")
         return reverse("applications:list")
+
+
+def sign_in_with(request: HttpRequest, provider: str) -> HttpResponse:
+    """Sign an applicant in through an identity provider (real-name platform, later OIDC)."""
+    from django.contrib.auth import login
+    from django.http import Http404
+    from django.shortcuts import redirect
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    from onething.accounts.identity import enabled_providers
+
+    chosen = next((p for p in enabled_providers() if p.name == provider), None)
+    if chosen is None:
+        raise Http404
+    form = chosen.form_class(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        user = chosen.authenticate(form.cleaned_data)
+        if user is not None:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            target = request.POST.get("next", "")
+            if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+                target = reverse("applications:list")
+            return redirect(target)
+        error = _("No resident with this name and ID number is known to the identity platform.")
+    return render(
+        request,
+        "accounts/identity.html",
+        {"provider": chosen, "form": form, "error": error, "next": request.GET.get("next", "")},
+        status=401 if error else 200,
+    )
 
 
 class SignOutView(auth_views.LogoutView):
