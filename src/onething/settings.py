@@ -179,6 +179,9 @@ LANGUAGE_COOKIE_NAME = "onething_language"
 CATALOG_DEFINITIONS_DIR = BASE_DIR / "catalog" / "definitions"
 # How departments' systems reach us for callbacks (the connector sends it with each case).
 ONETHING_PUBLIC_URL = env_str("ONETHING_PUBLIC_URL", "http://127.0.0.1:8000")
+# How long a worker holds a dispatch before another may take it over (longer than a
+# connector's timeout; tests shorten it to kill workers mid-dispatch).
+ONETHING_DISPATCH_LEASE_SECONDS = float(env_str("ONETHING_DISPATCH_LEASE_SECONDS", "60"))
 
 LOGGING = {
     "version": 1,

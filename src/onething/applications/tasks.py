@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from onething.applications import handlers, services
 from onething.applications.models import Case
 from onething.core.actors import WORKER
@@ -18,6 +20,12 @@ def _dispatch_gave_up(message) -> None:
         )
 
 
-@topic(services.DISPATCH_TOPIC, max_attempts=6, base_delay_seconds=2, on_dead=_dispatch_gave_up)
+@topic(
+    services.DISPATCH_TOPIC,
+    max_attempts=6,
+    base_delay_seconds=2,
+    lease_seconds=settings.ONETHING_DISPATCH_LEASE_SECONDS,
+    on_dead=_dispatch_gave_up,
+)
 def dispatch_case(message) -> None:
     handlers.dispatch(message.payload["case"])
