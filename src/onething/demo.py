@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 from stdnum.cn import ric, uscc
 
 from onething.accounts.models import Enterprise, EnterpriseAgent, Role, RoleAssignment
@@ -140,6 +141,7 @@ def _person(user_model, person: DemoPerson):
             "kind": user_model.Kind.PERSON,
             "real_name": person.real_name,
             "id_number": resident_id(person.region, person.birth, person.serial),
+            "id_verified_at": timezone.now(),
             "phone": person.phone,
         },
     )

@@ -78,6 +78,10 @@ def sign_in_with(request: HttpRequest, provider: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = chosen.authenticate(form.cleaned_data)
         if user is not None:
+            from django.utils import timezone
+
+            # The platform vouched for the real name just now.
+            User.objects.filter(pk=user.pk).update(id_verified_at=timezone.now())
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             target = request.POST.get("next", "")
             if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
