@@ -76,10 +76,12 @@ POPULATION = (
         "13906005678",
         "her husband, the newborn's father",
     ),
+    # Older people carry the code of where they were registered when today's district did not
+    # exist yet (闽侯县 350121, 厦门市 350200): stdnum checks the code against the birth date.
     DemoPerson(
         "wangxiuying",
         "王秀英",
-        "350102",
+        "350121",
         date(1966, 11, 20),
         246,
         "13705911122",
@@ -88,14 +90,14 @@ POPULATION = (
     DemoPerson(
         "huangzhiqiang",
         "黄志强",
-        "350103",
+        "350200",
         date(1970, 4, 8),
         357,
         "13805913344",
         "his father died last week",
     ),
     DemoPerson(
-        "zhangwei", "张伟", "350206", date(1985, 9, 30), 468, "15980005566", "opening a restaurant"
+        "zhangwei", "张伟", "350203", date(1985, 9, 30), 468, "15980005566", "opening a restaurant"
     ),
     DemoPerson(
         "lina",
