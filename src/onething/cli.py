@@ -181,15 +181,22 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_catalog_check(args: argparse.Namespace) -> int:
+def _read_definitions(paths: Sequence[str]):
+    """The checked catalog, or None after printing every problem (file, path, reason)."""
     from onething.catalog.validation import CatalogInvalid, read_catalog
 
     try:
-        catalog = read_catalog(args.paths)
+        return read_catalog(paths)
     except CatalogInvalid as exc:
         for issue in exc.issues:
             print(issue, file=sys.stderr)
         print(f"{len(exc.issues)} error(s); nothing loaded.", file=sys.stderr)
+        return None
+
+
+def cmd_catalog_check(args: argparse.Namespace) -> int:
+    catalog = _read_definitions(args.paths)
+    if catalog is None:
         return 1
     counts = ", ".join(f"{n} {kind}" for kind, n in catalog.counts().items())
     print(f"catalog is valid: {counts}")
@@ -197,14 +204,8 @@ def cmd_catalog_check(args: argparse.Namespace) -> int:
 
 
 def cmd_catalog_load(args: argparse.Namespace) -> int:
-    from onething.catalog.validation import CatalogInvalid, read_catalog
-
-    try:
-        catalog = read_catalog(args.paths)
-    except CatalogInvalid as exc:
-        for issue in exc.issues:
-            print(issue, file=sys.stderr)
-        print(f"{len(exc.issues)} error(s); nothing loaded.", file=sys.stderr)
+    catalog = _read_definitions(args.paths)
+    if catalog is None:
         return 1
     _setup_django()
     if not _require_migrated():
@@ -228,7 +229,7 @@ def cmd_catalog_list(args: argparse.Namespace) -> int:
         if not things:
             print("the catalog is empty: run `onething catalog load PATH` or `onething demo`")
         for thing in things:
-            members = thing.members.count()
+            members = thing.member_count
             print(f"{thing.code:<20} {thing.audience:<10} {members:>2} services  {thing.name}")
     return 0
 
