@@ -25,6 +25,11 @@ def test_a_person_signs_in_with_name_and_id_number(client, realname, loaded_cata
     )
     assert response.status_code == 302 and response["Location"] == "/applications/"
     assert client.get("/applications/").status_code == 200
+    person.refresh_from_db()
+    assert person.id_verified_at is not None
+    from onething.audit.models import AuditRecord
+
+    assert AuditRecord.objects.filter(action="user.real_name_verified").count() == 1
 
 
 def test_a_wrong_check_digit_is_named_and_an_unknown_person_refused(client, realname):

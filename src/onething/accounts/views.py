@@ -78,10 +78,9 @@ def sign_in_with(request: HttpRequest, provider: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = chosen.authenticate(form.cleaned_data)
         if user is not None:
-            from django.utils import timezone
+            from onething.accounts.services import user_real_name_verified
 
-            # The platform vouched for the real name just now.
-            User.objects.filter(pk=user.pk).update(id_verified_at=timezone.now())
+            user_real_name_verified(actor=f"identity:{chosen.name}", user=user)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             target = request.POST.get("next", "")
             if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):

@@ -5,19 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from onething.catalog.models import in_language
 from onething.catalog.planning import AnswerProblem, AnswerRule, Plan
 from onething.catalog.schema import QuestionDef, Text
 
 
 def pick(text: Text | None, language: str | None = None) -> str:
     """The text in `language` (default: the active one); Chinese unless English is asked."""
-    if text is None:
-        return ""
-    language = (language or get_language() or "zh-hans").lower()
-    return text.en if language.startswith("en") else text.zh
+    return "" if text is None else in_language(text.zh, text.en, language)
 
 
 def money(value: Decimal) -> str:
