@@ -4,12 +4,21 @@ import pytest
 from django.conf import settings
 
 from onething.catalog.validation import Catalog, read_catalog
+from onething.sharing.registers import RegisterSet, read_registers
+
+DEMO_REGISTERS = settings.DEMO_REGISTERS_DIR
 
 
 @pytest.fixture(scope="session")
 def demo_catalog() -> Catalog:
     """The shipped demo catalog, read from its YAML files (no database)."""
     return read_catalog([settings.CATALOG_DEFINITIONS_DIR])
+
+
+@pytest.fixture(scope="session")
+def demo_registers() -> RegisterSet:
+    """The demo's registers (population, births, deaths, marriages, enterprises), read from YAML."""
+    return read_registers([settings.DEMO_REGISTERS_DIR])
 
 
 @pytest.fixture(scope="session")

@@ -139,3 +139,26 @@ def test_commands_on_an_empty_database_say_how_to_set_it_up(tmp_path):
     assert result.returncode == 2
     assert "onething manage migrate" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_registers_check_accepts_the_demo_registers_and_names_every_error(tmp_path, capsys):
+    assert main(["registers", "check", "src/onething/demo_data/registers"]) == 0
+    assert "registers are valid: births 2" in capsys.readouterr().out
+    (tmp_path / "p.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "register": "people",
+                "name": {"zh": "人口", "en": "People"},
+                "department": "fj_public_security",
+                "subject": "person",
+                "key": "id_number",
+                "subjects": ["id_number"],
+                "fields": {"id_number": {"type": "cn_ric"}},
+                "records": [{"id_number": "350203199406121243"}],
+            }
+        )
+    )
+    assert main(["registers", "check", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "p.yaml: records[0].id_number: not a valid resident ID number" in err
+    assert "nothing loaded" in err

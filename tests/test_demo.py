@@ -3,35 +3,36 @@
 from __future__ import annotations
 
 import pytest
-from stdnum.cn import ric, uscc
+from stdnum.cn import ric
 
-from onething.accounts.models import Enterprise, Role, RoleAssignment, User
+from onething.accounts.models import Enterprise, EnterpriseAgent, Role, RoleAssignment, User
 from onething.catalog.models import Department
-from onething.demo import ENTERPRISES, POPULATION, credit_code, demo_prepare, resident_id
+from onething.demo import DEMO_ACCOUNTS, demo_prepare
+from onething.sharing.selectors import register_record, register_sizes
 
 
-@pytest.mark.parametrize("person", POPULATION, ids=[p.username for p in POPULATION])
-def test_every_demo_resident_id_number_is_valid(person):
-    number = resident_id(person.region, person.birth, person.serial)
-    assert ric.validate(number) == number
-    assert ric.get_birth_date(number) == person.birth
-
-
-@pytest.mark.parametrize("enterprise", ENTERPRISES, ids=[e[2] for e in ENTERPRISES])
-def test_every_demo_credit_code_is_valid(enterprise):
-    code = credit_code(enterprise[0][:17])
-    assert uscc.validate(code) == code
+@pytest.mark.parametrize("account", DEMO_ACCOUNTS, ids=[a.username for a in DEMO_ACCOUNTS])
+def test_every_demo_login_is_a_living_resident_with_a_valid_id_number(account, demo_registers):
+    assert ric.validate(account.id_number) == account.id_number
+    residents = {row["id_number"]: row for row in demo_registers.records["population"]}
+    assert residents[account.id_number]["status"] == "registered"
 
 
 @pytest.mark.django_db
 def test_demo_prepare_seeds_every_role_once(loaded_catalog):
     demo_prepare(simulator_url="http://127.0.0.1:9", simulator_secret="s")
-    counts = User.objects.count()
+    counts = User.objects.count(), register_sizes()
     demo_prepare(simulator_url="http://127.0.0.1:9", simulator_secret="s")
-    assert User.objects.count() == counts
-    assert Enterprise.objects.count() == len(ENTERPRISES)
+    assert (User.objects.count(), register_sizes()) == counts
+    assert register_sizes()["population"] == 12
     reviewers = RoleAssignment.objects.filter(role=Role.REVIEWER)
     assert reviewers.count() == Department.objects.count()
     people = User.objects.filter(kind=User.Kind.PERSON)
-    assert people.count() == len(POPULATION)
+    assert people.count() == len(DEMO_ACCOUNTS)
     assert all(p.id_verified_at for p in people)
+    lin = people.get(username="linxiaoyan")
+    assert lin.real_name == register_record("population", lin.id_number)["name"] == "林晓燕"
+    # The companies of the enterprise register, each with its legal representative as agent.
+    assert Enterprise.objects.count() == 2
+    agents = EnterpriseAgent.objects.filter(is_legal_representative=True)
+    assert sorted(agents.values_list("user__username", flat=True)) == ["lina", "zhangwei"]

@@ -115,6 +115,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     simulator_secret = _demo_secret_key(directory)[:32]
     report, logins = demo_prepare(simulator_url=simulator_url, simulator_secret=simulator_secret)
     print("demo catalog loaded:", report.summary())
+    from onething.sharing.selectors import register_sizes
+
+    sizes = ", ".join(f"{code} {n}" for code, n in register_sizes().items())
+    print(f"demo registers (synthetic people and companies): {sizes}")
     print()
     print(f"  Portal:     {url}")
     print(f"  Workbench:  {url}workbench/")
@@ -123,7 +127,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print()
     print("  Demo logins (demo only, never in production):")
     for login in logins:
-        print(f"    {login.role:<30} {login.username} / {login.password}")
+        print(f"    {login.role:<34} {login.username} / {login.password}")
     print("    (every department has a reviewer: reviewer_<department code>)")
     print()
     if args.no_serve:
@@ -213,6 +217,48 @@ def cmd_catalog_load(args: argparse.Namespace) -> int:
     from onething.catalog.services import catalog_load
 
     print("loaded:", catalog_load(actor="cli", catalog=catalog).summary())
+    return 0
+
+
+def _read_registers(paths: Sequence[str]):
+    """The checked registers, or None after printing every problem (file, record, field)."""
+    from onething.sharing.registers import RegistersInvalid, read_registers
+
+    try:
+        return read_registers(paths)
+    except RegistersInvalid as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        print(f"{len(exc.issues)} error(s); nothing loaded.", file=sys.stderr)
+        return None
+
+
+def cmd_registers_check(args: argparse.Namespace) -> int:
+    registers = _read_registers(args.paths)
+    if registers is None:
+        return 1
+    counts = ", ".join(f"{code} {n}" for code, n in registers.counts().items())
+    print(f"registers are valid: {counts}")
+    return 0
+
+
+def cmd_registers_load(args: argparse.Namespace) -> int:
+    registers = _read_registers(args.paths)
+    if registers is None:
+        return 1
+    _setup_django()
+    if not _require_migrated():
+        return 2
+    from onething.core.errors import InvalidInput
+    from onething.sharing.services import register_load
+
+    try:
+        print("loaded:", register_load(actor="cli", registers=registers).summary())
+    except InvalidInput as exc:
+        for where, reason in exc.fields.items():
+            print(f"{where}: {reason}", file=sys.stderr)
+        print("nothing loaded.", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -382,6 +428,17 @@ def build_parser() -> argparse.ArgumentParser:
     listing = catalog_sub.add_parser("list", help="the things in the database")
     listing.add_argument("--lang", default="zh-hans", choices=["zh-hans", "en"])
     listing.set_defaults(func=cmd_catalog_list)
+
+    registers = sub.add_parser(
+        "registers", help="check and load the platform's own registers (population, births …)"
+    )
+    registers_sub = registers.add_subparsers(dest="registers_command", required=True)
+    check = registers_sub.add_parser("check", help="validate register files; load nothing")
+    check.add_argument("paths", nargs="+", metavar="PATH")
+    check.set_defaults(func=cmd_registers_check)
+    load = registers_sub.add_parser("load", help="validate, then make the stored records match")
+    load.add_argument("paths", nargs="+", metavar="PATH")
+    load.set_defaults(func=cmd_registers_load)
 
     plan = sub.add_parser("plan", help="print the plan of a thing for some answers")
     plan.add_argument("thing", metavar="THING_CODE")

@@ -1,5 +1,7 @@
-"""What `onething demo` puts in a fresh data folder: the demo catalog, a small synthetic
-population with valid identifiers, staff for every role, and the department simulator's address.
+"""What `onething demo` puts in a fresh data folder: the demo catalog, the demo registers (a
+small synthetic population with valid identifiers: families with spouses, a newborn, a retiree, a
+deceased person, restaurant owners, companies), logins for some of its people, staff for every
+role, and the department simulator's address.
 
 Everything here is idempotent: a second run finds the rows and changes nothing.
 All people are invented; their ID numbers are valid in form only.
@@ -9,20 +11,22 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import date
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
-from stdnum.cn import ric, uscc
 
 from onething.accounts.models import Enterprise, EnterpriseAgent, Role, RoleAssignment
 from onething.applications.models import DepartmentEndpoint
 from onething.catalog.models import Department, Region, Service
 from onething.catalog.services import LoadReport, catalog_load
 from onething.catalog.validation import read_catalog
+from onething.sharing.models import RegisterRecord
+from onething.sharing.registers import read_registers
+from onething.sharing.selectors import register_record
+from onething.sharing.services import register_load
 
 DEMO_PASSWORD = "onething-demo"  # noqa: S105 - printed to the demo user on purpose
 
@@ -36,92 +40,25 @@ class DemoLogin:
 
 
 @dataclass(frozen=True)
-class DemoPerson:
+class DemoAccount:
+    """A login for somebody in the demo's population register (demo_data/registers)."""
+
     username: str
-    real_name: str
-    region: str
-    birth: date
-    serial: int
+    id_number: str
     phone: str
     story: str
 
 
-def resident_id(region: str, birth: date, serial: int) -> str:
-    """A resident ID number with a correct check digit (GB 11643, ISO 7064 MOD 11-2)."""
-    body = f"{region}{birth:%Y%m%d}{serial:03d}"
-    return body + ric.calc_check_digit(body + "0")
-
-
-def credit_code(body17: str) -> str:
-    """A unified social credit code with a correct check digit (GB 32100)."""
-    return body17 + uscc.calc_check_digit(body17)
-
-
-POPULATION = (
-    DemoPerson(
-        "linxiaoyan",
-        "林晓燕",
-        "350203",
-        date(1994, 6, 12),
-        124,
-        "13906001234",
-        "mother of a newborn (insured through her employer)",
+DEMO_ACCOUNTS = (
+    DemoAccount(
+        "linxiaoyan", "350203199406121242", "13906001234", "mother of a daughter born last week"
     ),
-    DemoPerson(
-        "chenjianguo",
-        "陈建国",
-        "350203",
-        date(1992, 2, 3),
-        135,
-        "13906005678",
-        "her husband, the newborn's father",
-    ),
-    # Older people carry the code of where they were registered when today's district did not
-    # exist yet (闽侯县 350121, 厦门市 350200): stdnum checks the code against the birth date.
-    DemoPerson(
-        "wangxiuying",
-        "王秀英",
-        "350121",
-        date(1966, 11, 20),
-        246,
-        "13705911122",
-        "retiring this year",
-    ),
-    DemoPerson(
-        "huangzhiqiang",
-        "黄志强",
-        "350200",
-        date(1970, 4, 8),
-        357,
-        "13805913344",
-        "his father died last week",
-    ),
-    DemoPerson(
-        "zhangwei", "张伟", "350203", date(1985, 9, 30), 468, "15980005566", "opening a restaurant"
-    ),
-    DemoPerson(
-        "lina",
-        "李娜",
-        "350102",
-        date(1988, 1, 15),
-        572,
-        "18650007788",
-        "runs a technology company that is moving",
-    ),
-    DemoPerson(
-        "zhoumin",
-        "周敏",
-        "350206",
-        date(1990, 7, 22),
-        683,
-        "13459009900",
-        "buying a second-hand flat",
-    ),
-)
-
-ENTERPRISES = (
-    ("91350206MA8RW2Q3X", "厦门鹭味餐饮有限公司", "350206", "zhangwei"),
-    ("91350102MA2YK7L5A", "福州闽江数字科技有限公司", "350102", "lina"),
+    DemoAccount("chenjianguo", "35020319920203135X", "13906005678", "her husband, the father"),
+    DemoAccount("wangxiuying", "350121196611202467", "13705911122", "retiring this year"),
+    DemoAccount("huangzhiqiang", "350200197004083572", "13805913344", "his father died last week"),
+    DemoAccount("zhangwei", "350203198509304696", "15980005566", "opening a restaurant"),
+    DemoAccount("lina", "350102198801155729", "18650007788", "her technology company is moving"),
+    DemoAccount("zhoumin", "350206199007226839", "13459009900", "buying a second-hand flat"),
 )
 
 STAFF = (
@@ -136,15 +73,18 @@ def _demo_password_hash() -> str:
     return make_password(DEMO_PASSWORD)
 
 
-def _person(user_model, person: DemoPerson):
+def _person(user_model, account: DemoAccount):
+    resident = register_record("population", account.id_number)
+    if resident is None or resident["status"] != "registered":
+        raise ValueError(f"demo account {account.username}: not a living resident in the register")
     user, created = user_model.objects.get_or_create(
-        username=person.username,
+        username=account.username,
         defaults={
             "kind": user_model.Kind.PERSON,
-            "real_name": person.real_name,
-            "id_number": resident_id(person.region, person.birth, person.serial),
+            "real_name": resident["name"],
+            "id_number": account.id_number,
             "id_verified_at": timezone.now(),
-            "phone": person.phone,
+            "phone": account.phone,
         },
     )
     if created:
@@ -186,17 +126,23 @@ def demo_prepare(
         admin.password = _demo_password_hash()
         admin.save(update_fields=["password"])
     RoleAssignment.objects.get_or_create(user=admin, role=Role.ADMINISTRATOR)
-    people = {p.username: _person(users, p) for p in POPULATION}
-    for code, name, region, agent in ENTERPRISES:
+    register_load(actor="demo", registers=read_registers([settings.DEMO_REGISTERS_DIR]))
+    people = {a.id_number: _person(users, a) for a in DEMO_ACCOUNTS}
+    for record in RegisterRecord.objects.filter(register__code="enterprises"):
+        company = record.data
         enterprise, _ = Enterprise.objects.get_or_create(
-            uscc=credit_code(code[:17]),
-            defaults={"name": name, "region": Region.objects.filter(code=region).first()},
+            uscc=company["uscc"],
+            defaults={
+                "name": company["name"],
+                "region": Region.objects.filter(code=company["region"]).first(),
+            },
         )
-        EnterpriseAgent.objects.get_or_create(
-            user=people[agent],
-            enterprise=enterprise,
-            defaults={"is_legal_representative": True},
-        )
+        if company["legal_rep_id_number"] in people:
+            EnterpriseAgent.objects.get_or_create(
+                user=people[company["legal_rep_id_number"]],
+                enterprise=enterprise,
+                defaults={"is_legal_representative": True},
+            )
     for username, real_name, role, _department in STAFF:
         _staff(users, username, real_name, role)
     for department in Department.objects.all():
@@ -218,6 +164,9 @@ def demo_prepare(
         DemoLogin("catalog administrator", "admin", DEMO_PASSWORD, "/admin/"),
         DemoLogin("applicant (newborn)", "linxiaoyan", DEMO_PASSWORD, "/"),
         DemoLogin("applicant (restaurant)", "zhangwei", DEMO_PASSWORD, "/"),
+        DemoLogin("applicant (retiring)", "wangxiuying", DEMO_PASSWORD, "/"),
+        DemoLogin("applicant (a death in the family)", "huangzhiqiang", DEMO_PASSWORD, "/"),
+        DemoLogin("company agent (enterprise change)", "lina", DEMO_PASSWORD, "/"),
         DemoLogin(
             "reviewer, health commission", "reviewer_fj_health", DEMO_PASSWORD, "/workbench/"
         ),

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "onething.audit",
     "onething.outbox",
     "onething.catalog",
+    "onething.sharing",
     "onething.applications",
 ]
 
@@ -177,6 +178,7 @@ X_FRAME_OPTIONS = "DENY"
 LANGUAGE_COOKIE_NAME = "onething_language"
 
 CATALOG_DEFINITIONS_DIR = BASE_DIR / "catalog" / "definitions"
+DEMO_REGISTERS_DIR = BASE_DIR / "demo_data" / "registers"
 # How departments' systems reach us for callbacks (the connector sends it with each case).
 ONETHING_PUBLIC_URL = env_str("ONETHING_PUBLIC_URL", "http://127.0.0.1:8000")
 # How long a worker holds a dispatch before another may take it over (longer than a

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from onething.accounts.selectors import reviewer_scopes
 from onething.applications.lifecycle import CASE_OPEN, CaseStatus, progress_percent
-from onething.applications.models import Application, Case, CaseEvent
+from onething.applications.models import Application, ApplicationMaterial, Case, CaseEvent
 from onething.core.errors import NotFound
 
 
@@ -76,10 +76,29 @@ def case_for_reviewer(user, case_id: int) -> Case:
         raise NotFound(_("This case does not exist.")) from None
 
 
+def application_cases(application: Application) -> QuerySet[Case]:
+    """The application's cases in plan order, with what the progress page shows of each."""
+    return (
+        application.cases.select_related("service", "department")
+        .prefetch_related("service__outputs__element")
+        .order_by("position")
+    )
+
+
+def application_materials(application: Application) -> dict[str, ApplicationMaterial]:
+    """The materials attached to the application, keyed by the material's code."""
+    return {m.material.code: m for m in application.materials.select_related("material")}
+
+
 def application_timeline(application: Application) -> QuerySet[CaseEvent]:
     return application.events.select_related("case__service", "case__department").order_by(
         "at", "id"
     )
+
+
+def case_events(case: Case) -> QuerySet[CaseEvent]:
+    """One case's part of its application's timeline, in the timeline's order."""
+    return application_timeline(case.application).filter(case=case)
 
 
 def application_progress(application: Application) -> int:
@@ -88,4 +107,8 @@ def application_progress(application: Application) -> int:
 
 def earlier_results(case: Case) -> list[Case]:
     """The approved cases this one depended on, with their outputs (for the reviewer)."""
-    return list(case.prerequisites.select_related("service", "department"))
+    return list(
+        case.prerequisites.select_related("service", "department").prefetch_related(
+            "service__outputs__element"
+        )
+    )

@@ -1,25 +1,26 @@
 from django.urls import path
 
-from onething.applications import views
+from onething.applications import portal_views as portal
+from onething.applications import workbench_views as workbench
 
 app_name = "applications"
 
 urlpatterns = [
-    path("apply/<slug:thing_code>/", views.apply, name="apply"),
-    path("applications/", views.application_list, name="list"),
-    path("applications/<str:reference>/", views.detail, name="detail"),
-    path("applications/<str:reference>/progress/", views.progress, name="progress"),
-    path("applications/<str:reference>/continue/", views.resume, name="resume"),
-    path("applications/<str:reference>/step/<int:number>/", views.step, name="step"),
-    path("applications/<str:reference>/materials/", views.materials, name="materials"),
-    path("applications/<str:reference>/check/", views.check, name="check"),
-    path("applications/<str:reference>/submitted/", views.submitted, name="submitted"),
-    path("applications/<str:reference>/withdraw/", views.withdraw, name="withdraw"),
-    path("workbench/", views.workbench, name="workbench"),
-    path("workbench/cases/<int:case_id>/", views.case_page, name="case"),
-    path("workbench/cases/<int:case_id>/accept/", views.case_accept, name="case-accept"),
-    path("workbench/cases/<int:case_id>/approve/", views.case_approve, name="case-approve"),
-    path("workbench/cases/<int:case_id>/reject/", views.case_reject, name="case-reject"),
-    path("workbench/cases/<int:case_id>/reveal/", views.case_reveal, name="case-reveal"),
-    path("workbench/cases/<int:case_id>/retry/", views.case_retry, name="case-retry"),
+    path("apply/<slug:thing_code>/", portal.apply, name="apply"),
+    path("applications/", portal.application_list, name="list"),
+    path("applications/<str:reference>/", portal.detail, name="detail"),
+    path("applications/<str:reference>/progress/", portal.progress, name="progress"),
+    path("applications/<str:reference>/continue/", portal.resume, name="resume"),
+    path("applications/<str:reference>/step/<int:number>/", portal.step, name="step"),
+    path("applications/<str:reference>/materials/", portal.materials, name="materials"),
+    path("applications/<str:reference>/check/", portal.check, name="check"),
+    path("applications/<str:reference>/submitted/", portal.submitted, name="submitted"),
+    path("applications/<str:reference>/withdraw/", portal.withdraw, name="withdraw"),
+    path("workbench/", workbench.workbench, name="workbench"),
+    path("workbench/cases/<int:case_id>/", workbench.case_page, name="case"),
+    path("workbench/cases/<int:case_id>/accept/", workbench.case_accept, name="case-accept"),
+    path("workbench/cases/<int:case_id>/approve/", workbench.case_approve, name="case-approve"),
+    path("workbench/cases/<int:case_id>/reject/", workbench.case_reject, name="case-reject"),
+    path("workbench/cases/<int:case_id>/reveal/", workbench.case_reveal, name="case-reveal"),
+    path("workbench/cases/<int:case_id>/retry/", workbench.case_retry, name="case-retry"),
 ]

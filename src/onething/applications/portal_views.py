@@ -1,32 +1,27 @@
-"""Portal pages of applications: the applicant's journey and the reviewers' workbench.
+"""The applicant's pages: apply, fill in the form step by step, attach materials, check and submit,
+then follow the application (list, timeline, progress) or withdraw it.
 
-Thin: parse the request, call a service or a selector, render. Who may see what is decided by
-the selectors and services: another applicant's reference, or another department's case, does
-not exist for the caller (404).
+Thin: parse the request, call a service or a selector, render. Another applicant's reference does
+not exist for the caller (404): the selectors decide.
 """
 
 from __future__ import annotations
 
-import functools
 import secrets
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from onething.accounts.models import User
 from onething.accounts.selectors import is_applicant
 from onething.applications import selectors, services
 from onething.applications.form_steps import Step, form_steps, subject_of
-from onething.applications.handlers import case_data_for_department
 from onething.applications.lifecycle import (
     APPLICATION_TERMINAL,
     APPLICATION_TRANSITIONS,
@@ -38,19 +33,22 @@ from onething.applications.models import (
     APPLICATION_STATUS_LABELS,
     CASE_STATUS_LABELS,
     Application,
-    Case,
-    CaseEvent,
+    ApplicationMaterial,
+)
+from onething.applications.presentation import (
+    field_id,
+    form_field,
+    masked_display,
+    output_rows,
+    timeline_rows,
 )
 from onething.catalog import selectors as catalog_selectors
 from onething.catalog.fields import FieldSpec
 from onething.catalog.models import in_language
 from onething.catalog.plan_output import pick, plan_as_dict
 from onething.catalog.planning import Plan, PlannedMaterial, Source
-from onething.catalog.schema import DataElementDef, ElementType, Sensitivity, Validator
-from onething.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from onething.core.masking import mask
+from onething.core.errors import InvalidInput
 
-# Step titles by the subject of the data elements they hold (`mother.*` → "Mother").
 SUBJECT_TITLES = {
     "applicant": gettext_lazy("About you"),
     "mother": gettext_lazy("Mother"),
@@ -74,122 +72,6 @@ SUBJECT_TITLES = {
     "mortgage": gettext_lazy("Mortgage"),
     "utility": gettext_lazy("Utilities"),
 }
-
-EVENT_LABELS = {
-    "started": gettext_lazy("Application started"),
-    "material_attached": gettext_lazy("Material attached"),
-    "submitted": gettext_lazy("Application submitted"),
-    "released": gettext_lazy("Sent to the department"),
-    "accepted": gettext_lazy("Taken up by the department"),
-    "in_progress": gettext_lazy("Being handled"),
-    "approved": gettext_lazy("Approved"),
-    "rejected": gettext_lazy("Rejected"),
-    "cancelled": gettext_lazy("Cancelled"),
-    "withdrawn": gettext_lazy("Withdrawn"),
-    "finished": gettext_lazy("Application finished"),
-    "needs_attention": gettext_lazy("Delayed: the department's system could not be reached"),
-    "value_revealed": gettext_lazy("A reviewer viewed one of your values in full"),
-}
-
-# How a reviewer reads a case's status (the applicant-facing labels are in models).
-REVIEWER_CASE_LABELS = {
-    CaseStatus.WAITING: gettext_lazy("waiting for an earlier case"),
-    CaseStatus.READY: gettext_lazy("new, to be accepted"),
-    CaseStatus.ACCEPTED: gettext_lazy("accepted, to be decided"),
-    CaseStatus.SUPPLEMENT: gettext_lazy("waiting for the applicant's supplement"),
-    CaseStatus.APPROVED: gettext_lazy("approved"),
-    CaseStatus.REJECTED: gettext_lazy("rejected"),
-    CaseStatus.CANCELLED: gettext_lazy("cancelled"),
-}
-
-MASKED_SENSITIVITIES = (Sensitivity.PERSONAL, Sensitivity.SENSITIVE)
-
-
-# --- fields --------------------------------------------------------------------------------------
-
-
-def _input_value(element: DataElementDef, value: Any) -> str:
-    """A stored value as an HTML input holds it (yes/no radios hold `yes` / `no`)."""
-    if value is None:
-        return ""
-    if element.type == ElementType.BOOLEAN:
-        word = str(value).lower()
-        if word in {"true", "yes", "1", "on"}:
-            return "yes"
-        if word in {"false", "no", "0", "off"}:
-            return "no"
-    return str(value)
-
-
-def _display_value(element: DataElementDef, value: Any) -> str:
-    """A value as a reader reads it: the option's label, yes or no."""
-    text = _input_value(element, value)
-    if not text:
-        return ""
-    if element.type == ElementType.BOOLEAN:
-        return {"yes": _("Yes"), "no": _("No")}.get(text, text)
-    if element.type == ElementType.CHOICE:
-        for option in element.options:
-            if option.value == text:
-                return pick(option.label)
-    return text
-
-
-def _is_masked(element: DataElementDef) -> bool:
-    return element.sensitivity in MASKED_SENSITIVITIES
-
-
-def _field_id(key: str) -> str:
-    return "f-" + key.replace(".", "-")
-
-
-def _field(element: DataElementDef, *, required: bool, value: Any, error: str = "") -> dict:
-    """What the `_field.html` template needs to draw one input for a data element."""
-    widget = {
-        ElementType.STRING: "input",
-        ElementType.TEXT: "textarea",
-        ElementType.DATE: "input",
-        ElementType.INTEGER: "input",
-        ElementType.DECIMAL: "input",
-        ElementType.BOOLEAN: "yes_no",
-        ElementType.CHOICE: "select",
-    }[element.type]
-    attrs: dict[str, str] = {"type": "text"}
-    if element.type == ElementType.DATE:
-        attrs = {"type": "date"}
-        if element.past_only:
-            attrs["max"] = timezone.localdate().isoformat()
-    elif element.type in (ElementType.INTEGER, ElementType.DECIMAL):
-        attrs = {
-            "type": "number",
-            "inputmode": "numeric" if element.type == ElementType.INTEGER else "decimal",
-            "step": "1" if element.type == ElementType.INTEGER else "any",
-        }
-        if element.min is not None:
-            attrs["min"] = str(element.min)
-        if element.max is not None:
-            attrs["max"] = str(element.max)
-    elif element.validator == Validator.PHONE:
-        attrs = {"type": "tel", "inputmode": "tel", "autocomplete": "tel"}
-    elif element.validator == Validator.EMAIL:
-        attrs = {"type": "email", "autocomplete": "email"}
-    elif element.validator in (Validator.CN_RIC, Validator.CN_USCC):
-        attrs = {"type": "text", "maxlength": "18", "autocapitalize": "characters"}
-    elif element.validator in (Validator.BANK_CARD, Validator.POSTCODE):
-        attrs = {"type": "text", "inputmode": "numeric"}
-    return {
-        "key": element.key,
-        "id": _field_id(element.key),
-        "label": pick(element.label),
-        "help": pick(element.help),
-        "widget": widget,
-        "attrs": attrs,
-        "required": required,
-        "value": _input_value(element, value),
-        "error": error,
-        "options": [{"value": o.value, "label": pick(o.label)} for o in element.options],
-    }
-
 
 # --- the applicant's journey through one draft ---------------------------------------------------
 
@@ -395,7 +277,7 @@ def step(request: HttpRequest, reference: str, number: int) -> HttpResponse:
                 }
             )
         groups[-1]["fields"].append(
-            _field(
+            form_field(
                 spec.element,
                 required=spec.required,
                 value=values.get(key),
@@ -409,7 +291,7 @@ def step(request: HttpRequest, reference: str, number: int) -> HttpResponse:
             **journey.context(number),
             "groups": groups,
             "errors": [
-                {"id": _field_id(key), "message": message} for key, message in errors.items()
+                {"id": field_id(key), "message": message} for key, message in errors.items()
             ],
             "previous_url": journey.step_url(number - 1) if number > 1 else None,
             "title": _step_title(current),
@@ -417,7 +299,9 @@ def step(request: HttpRequest, reference: str, number: int) -> HttpResponse:
     )
 
 
-def _material_rows(journey: Journey, attached: dict, errors: dict[str, str]) -> list[dict]:
+def _material_rows(
+    journey: Journey, attached: dict[str, ApplicationMaterial], errors: dict[str, str]
+) -> list[dict]:
     names = {m.code: pick(m.service.name) for m in journey.plan.members}
     rows = []
     for item in journey.materials:
@@ -450,10 +334,6 @@ def _provided_rows(plan: Plan) -> list[dict]:
         for item in plan.materials
         if item.source != Source.APPLICANT
     ]
-
-
-def _attached(application: Application) -> dict:
-    return {m.material.code: m for m in application.materials.select_related("material")}
 
 
 @login_required
@@ -495,7 +375,7 @@ def materials(request: HttpRequest, reference: str) -> HttpResponse:
         "applications/materials.html",
         {
             **journey.context(journey.materials_number),
-            "rows": _material_rows(journey, _attached(application), errors),
+            "rows": _material_rows(journey, selectors.application_materials(application), errors),
             "provided": _provided_rows(journey.plan),
             "previous_url": journey.step_url(len(journey.steps)) if journey.steps else None,
             "errors": [{"id": f"m-{code}", "message": message} for code, message in errors.items()],
@@ -510,7 +390,7 @@ def _error_link(journey: Journey, path: str) -> str:
         key = path.removeprefix("form.")
         number = journey.step_of(key)
         if number is not None:
-            return f"{journey.step_url(number)}#{_field_id(key)}"
+            return f"{journey.step_url(number)}#{field_id(key)}"
     if path.startswith("materials."):
         return f"{journey.materials_url()}#m-{path.removeprefix('materials.')}"
     if path == "consent":
@@ -552,14 +432,14 @@ def check(request: HttpRequest, reference: str) -> HttpResponse:
         rows = []
         for key in s.keys:
             element = journey.specs[key].element
-            shown = _display_value(element, values.get(key))
+            shown, _masked = masked_display(element, values.get(key))
             rows.append(
                 {
                     "key": key,
                     "label": pick(element.label),
-                    "value": mask(shown) if shown and _is_masked(element) else shown,
+                    "value": shown,
                     "required": journey.specs[key].required,
-                    "change_url": f"{journey.step_url(s.number)}#{_field_id(key)}",
+                    "change_url": f"{journey.step_url(s.number)}#{field_id(key)}",
                     "error": errors.get(f"form.{key}", ""),
                 }
             )
@@ -575,7 +455,9 @@ def check(request: HttpRequest, reference: str) -> HttpResponse:
         {
             **journey.context(journey.total),
             "sections": sections,
-            "materials": _material_rows(journey, _attached(application), material_errors),
+            "materials": _material_rows(
+                journey, selectors.application_materials(application), material_errors
+            ),
             "materials_url": journey.materials_url(),
             "provided": _provided_rows(journey.plan),
             "consent_text": services.consent_text(journey.plan),
@@ -614,7 +496,7 @@ def resume(request: HttpRequest, reference: str) -> HttpResponse:
         ]
         if missing:
             return redirect(journey.step_url(s.number))
-    attached = _attached(application)
+    attached = selectors.application_materials(application)
     if any(item.required and item.material.code not in attached for item in journey.materials):
         return redirect(journey.materials_url())
     return redirect(journey.check_url())
@@ -623,15 +505,7 @@ def resume(request: HttpRequest, reference: str) -> HttpResponse:
 # --- after submission ---------------------------------------------------------------------------
 
 
-def _outputs(case: Case) -> list[dict]:
-    labels = {o.element.key: o.element.label for o in case.service.outputs.all()}
-    return [{"label": labels.get(key, key), "value": value} for key, value in case.outputs.items()]
-
-
 def _case_rows(application: Application) -> list[dict]:
-    cases = application.cases.select_related("service", "department").prefetch_related(
-        "service__outputs__element"
-    )
     return [
         {
             "id": case.pk,
@@ -642,54 +516,12 @@ def _case_rows(application: Application) -> list[dict]:
             "status_label": CASE_STATUS_LABELS[CaseStatus(case.status)],
             "stage": case.stage,
             "promised_days": case.promised_days,
-            "outputs": _outputs(case) if case.status == CaseStatus.APPROVED else [],
+            "outputs": output_rows(case) if case.status == CaseStatus.APPROVED else [],
             "reason": case.reason
             if case.status in (CaseStatus.REJECTED, CaseStatus.CANCELLED)
             else "",
         }
-        for case in cases.order_by("position")
-    ]
-
-
-def _who(event: CaseEvent, application: Application | None) -> str:
-    """Who did it, as the reader of the timeline should know it (no staff names)."""
-    if event.action == "released" and event.case_id:
-        return event.case.department.name
-    if application is not None and event.actor_id and event.actor_id == application.applicant_id:
-        return _("You")
-    if event.actor_label.startswith("system:rule:"):
-        return _("Automatic decision")
-    if event.actor_label.startswith("system:connector:"):
-        return _("The department's own system")
-    if event.actor_label.startswith("system:"):
-        return _("OneThing")
-    if event.case_id:
-        return event.case.department.name
-    return _("A department")
-
-
-def _timeline_rows(events, application: Application | None) -> list[dict]:
-    """The events for the applicant (`application` given) or for a reviewer (None)."""
-    case_labels = CASE_STATUS_LABELS if application is not None else REVIEWER_CASE_LABELS
-    return [
-        {
-            "at": event.at,
-            "action": event.action,
-            "label": EVENT_LABELS.get(event.action, event.action),
-            "service": event.case.service.name if event.case_id else "",
-            "to_status": (
-                case_labels[CaseStatus(event.to_status)]
-                if event.case_id and event.to_status
-                else (
-                    APPLICATION_STATUS_LABELS[ApplicationStatus(event.to_status)]
-                    if event.to_status
-                    else ""
-                )
-            ),
-            "note": event.note,
-            "who": _who(event, application),
-        }
-        for event in events
+        for case in selectors.application_cases(application)
     ]
 
 
@@ -756,7 +588,7 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
         {
             **_progress_context(application),
             "thing_name": application.thing.name,
-            "events": _timeline_rows(selectors.application_timeline(application), application),
+            "events": timeline_rows(selectors.application_timeline(application), application),
             "can_withdraw": can_withdraw,
             "is_draft": application.status == ApplicationStatus.DRAFT,
         },
@@ -781,219 +613,3 @@ def withdraw(request: HttpRequest, reference: str) -> HttpResponse:
         reason=request.POST.get("reason", "")[:500],
     )
     return redirect("applications:detail", application.reference)
-
-
-# --- workbench -----------------------------------------------------------------------------------
-
-
-def staff_required(view):
-    """Signed in, and a member of staff; what each may see is still up to the selectors."""
-
-    @functools.wraps(view)
-    @login_required
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        if request.user.kind != User.Kind.STAFF:
-            raise NotAllowed(_("Only staff may use the workbench."))
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-def _queue_filters() -> list[tuple[str, str]]:
-    return [
-        ("open", _("Open")),
-        ("all", _("All")),
-        *[(s.value, str(REVIEWER_CASE_LABELS[s])) for s in CaseStatus if s != CaseStatus.WAITING],
-    ]
-
-
-@staff_required
-@require_GET
-def workbench(request: HttpRequest) -> HttpResponse:
-    """The department's queue, filtered by status (open cases by default)."""
-    filters = _queue_filters()
-    chosen = request.GET.get("status", "open")
-    if chosen not in dict(filters):
-        chosen = "open"
-    cases = selectors.cases_for_reviewer(request.user, status=None if chosen == "all" else chosen)
-    rows = [
-        {
-            "id": case.pk,
-            "reference": case.application.reference,
-            "thing": case.application.thing.name,
-            "service": case.service.name,
-            "department": case.department.name,
-            "status": case.status,
-            "status_label": REVIEWER_CASE_LABELS[CaseStatus(case.status)],
-            "needs_attention": case.needs_attention,
-            "ready_at": case.ready_at,
-        }
-        for case in cases
-    ]
-    return render(
-        request,
-        "applications/workbench.html",
-        {"rows": rows, "filters": filters, "chosen": chosen},
-    )
-
-
-def _case_context(
-    case: Case,
-    *,
-    errors: dict[str, str] | None = None,
-    typed: dict[str, str] | None = None,
-    revealed: frozenset[str] = frozenset(),
-    problem: str = "",
-) -> dict:
-    errors, typed = errors or {}, typed or {}
-    data = case_data_for_department(case)
-    fields = case.service.fields.select_related("element").order_by("position", "id")
-    rows = []
-    for service_field in fields:
-        element = catalog_selectors.element_definition(service_field.element)
-        key = element.key
-        shown = _display_value(element, data.get(key))
-        masked = bool(shown) and _is_masked(element) and key not in revealed
-        rows.append(
-            {
-                "key": key,
-                "id": _field_id(key),
-                "label": pick(element.label),
-                "value": mask(shown) if masked else shown,
-                "masked": masked,
-                "from_result": key in case.inputs,
-            }
-        )
-    outputs = [
-        _field(
-            catalog_selectors.element_definition(o.element),
-            required=True,
-            value=typed.get(o.element.key, case.outputs.get(o.element.key)),
-            error=errors.get(f"outputs.{o.element.key}", ""),
-        )
-        for o in case.service.outputs.select_related("element")
-    ]
-    earlier = [
-        {
-            "service": p.service.name,
-            "department": p.department.name,
-            "status_label": REVIEWER_CASE_LABELS[CaseStatus(p.status)],
-            "outputs": _outputs(p),
-        }
-        for p in selectors.earlier_results(case)
-    ]
-    application = case.application
-    return {
-        "case": case,
-        "application": application,
-        "status_label": REVIEWER_CASE_LABELS[CaseStatus(case.status)],
-        "rows": rows,
-        "materials": [
-            {
-                "name": m.material.name,
-                "provision": m.get_provision_display(),
-                "upload": bool(m.sha256),
-                "sha256": m.sha256[:12],
-                "size": m.size,
-                "content_type": m.content_type,
-            }
-            for m in application.materials.select_related("material")
-        ],
-        "earlier": earlier,
-        "decided_outputs": _outputs(case),
-        "events": _timeline_rows(
-            selectors.application_timeline(application).filter(case=case), None
-        ),
-        "outputs": outputs,
-        "can_accept": case.status == CaseStatus.READY,
-        "can_decide": case.status == CaseStatus.ACCEPTED,
-        "reason": typed.get("reason", ""),
-        "reason_error": errors.get("reason", ""),
-        "problem": problem,
-        "errors": [
-            message
-            for path, message in errors.items()
-            if path != "reason" and not path.startswith("outputs.")
-        ],
-    }
-
-
-@staff_required
-@require_GET
-def case_page(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = selectors.case_for_reviewer(request.user, case_id)
-    return render(request, "applications/case.html", _case_context(case))
-
-
-def _case_action(request: HttpRequest, case_id: int, act) -> HttpResponse:
-    """Run one action on a case; show what was wrong on the case page, or go back to it."""
-    case = selectors.case_for_reviewer(request.user, case_id)
-    try:
-        act(case)
-    except InvalidInput as exc:
-        context = _case_context(case, errors=exc.fields, typed=request.POST.dict())
-        return render(request, "applications/case.html", context, status=422)
-    except Conflict as exc:
-        case = selectors.case_for_reviewer(request.user, case_id)
-        context = _case_context(case, problem=exc.message)
-        return render(request, "applications/case.html", context, status=409)
-    return redirect("applications:case", case.pk)
-
-
-@staff_required
-@require_POST
-def case_accept(request: HttpRequest, case_id: int) -> HttpResponse:
-    return _case_action(
-        request, case_id, lambda case: services.case_accept(actor=request.user, case=case)
-    )
-
-
-@staff_required
-@require_POST
-def case_approve(request: HttpRequest, case_id: int) -> HttpResponse:
-    def approve(case: Case) -> None:
-        keys = case.service.outputs.values_list("element__key", flat=True)
-        outputs = {key: request.POST.get(key, "") for key in keys}
-        services.case_approve(actor=request.user, case=case, outputs=outputs)
-
-    return _case_action(request, case_id, approve)
-
-
-@staff_required
-@require_POST
-def case_reject(request: HttpRequest, case_id: int) -> HttpResponse:
-    reason = request.POST.get("reason", "")[:2000]
-    return _case_action(
-        request,
-        case_id,
-        lambda case: services.case_reject(actor=request.user, case=case, reason=reason),
-    )
-
-
-@staff_required
-@require_POST
-def case_retry(request: HttpRequest, case_id: int) -> HttpResponse:
-    return _case_action(
-        request,
-        case_id,
-        lambda case: services.case_retry_dispatch(actor=request.user, case=case),
-    )
-
-
-@staff_required
-@require_POST
-def case_reveal(request: HttpRequest, case_id: int) -> HttpResponse:
-    """Show one masked value in full; the service records who saw it and why."""
-    case = selectors.case_for_reviewer(request.user, case_id)
-    key = request.POST.get("field", "")
-    # Only what this department may see: the service would reveal any value of the form.
-    if key not in case_data_for_department(case):
-        raise NotFound(_("This field does not exist."))
-    value = services.case_reveal_value(actor=request.user, case=case, key=key)
-    if request.htmx:
-        field = case.service.fields.select_related("element").get(element__key=key)
-        element = catalog_selectors.element_definition(field.element)
-        row = {"key": key, "id": _field_id(key), "value": _display_value(element, value)}
-        return render(request, "applications/_revealed.html", {"row": row})
-    context = _case_context(case, revealed=frozenset({key}))
-    return render(request, "applications/case.html", context)

@@ -1,0 +1,202 @@
+"""How applications read on the pages: values, masked values, form inputs, outputs, the timeline.
+
+Shared by the applicant's portal and the reviewers' workbench; no view functions and no queries
+of its own (only what the objects handed in already hold).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from onething.applications.lifecycle import ApplicationStatus, CaseStatus
+from onething.applications.models import (
+    APPLICATION_STATUS_LABELS,
+    CASE_STATUS_LABELS,
+    Application,
+    Case,
+    CaseEvent,
+)
+from onething.catalog.plan_output import pick
+from onething.catalog.schema import DataElementDef, ElementType, Sensitivity, Validator
+from onething.core.masking import mask
+
+EVENT_LABELS = {
+    "started": gettext_lazy("Application started"),
+    "material_attached": gettext_lazy("Material attached"),
+    "submitted": gettext_lazy("Application submitted"),
+    "released": gettext_lazy("Sent to the department"),
+    "accepted": gettext_lazy("Taken up by the department"),
+    "in_progress": gettext_lazy("Being handled"),
+    "approved": gettext_lazy("Approved"),
+    "rejected": gettext_lazy("Rejected"),
+    "cancelled": gettext_lazy("Cancelled"),
+    "withdrawn": gettext_lazy("Withdrawn"),
+    "finished": gettext_lazy("Application finished"),
+    "needs_attention": gettext_lazy("Delayed: the department's system could not be reached"),
+    "value_revealed": gettext_lazy("A reviewer viewed one of your values in full"),
+}
+
+# How a reviewer reads a case's status (the applicant-facing labels are in models).
+REVIEWER_CASE_LABELS = {
+    CaseStatus.WAITING: gettext_lazy("waiting for an earlier case"),
+    CaseStatus.READY: gettext_lazy("new, to be accepted"),
+    CaseStatus.ACCEPTED: gettext_lazy("accepted, to be decided"),
+    CaseStatus.SUPPLEMENT: gettext_lazy("waiting for the applicant's supplement"),
+    CaseStatus.APPROVED: gettext_lazy("approved"),
+    CaseStatus.REJECTED: gettext_lazy("rejected"),
+    CaseStatus.CANCELLED: gettext_lazy("cancelled"),
+}
+
+MASKED_SENSITIVITIES = (Sensitivity.PERSONAL, Sensitivity.SENSITIVE)
+
+
+# --- fields --------------------------------------------------------------------------------------
+
+
+def input_value(element: DataElementDef, value: Any) -> str:
+    """A stored value as an HTML input holds it (yes/no radios hold `yes` / `no`)."""
+    if value is None:
+        return ""
+    if element.type == ElementType.BOOLEAN:
+        word = str(value).lower()
+        if word in {"true", "yes", "1", "on"}:
+            return "yes"
+        if word in {"false", "no", "0", "off"}:
+            return "no"
+    return str(value)
+
+
+def display_value(element: DataElementDef, value: Any) -> str:
+    """A value as a reader reads it: the option's label, yes or no."""
+    text = input_value(element, value)
+    if not text:
+        return ""
+    if element.type == ElementType.BOOLEAN:
+        return {"yes": _("Yes"), "no": _("No")}.get(text, text)
+    if element.type == ElementType.CHOICE:
+        for option in element.options:
+            if option.value == text:
+                return pick(option.label)
+    return text
+
+
+def is_masked(element: DataElementDef) -> bool:
+    """Personal and sensitive values are shown masked until a reviewer reveals one."""
+    return element.sensitivity in MASKED_SENSITIVITIES
+
+
+def masked_display(
+    element: DataElementDef, value: Any, *, revealed: bool = False
+) -> tuple[str, bool]:
+    """The value as a reader sees it, masked unless revealed; and whether it was masked."""
+    shown = display_value(element, value)
+    masked = bool(shown) and is_masked(element) and not revealed
+    return (mask(shown) if masked else shown), masked
+
+
+def field_id(key: str) -> str:
+    return "f-" + key.replace(".", "-")
+
+
+def form_field(element: DataElementDef, *, required: bool, value: Any, error: str = "") -> dict:
+    """What the `_field.html` template needs to draw one input for a data element."""
+    widget = {
+        ElementType.STRING: "input",
+        ElementType.TEXT: "textarea",
+        ElementType.DATE: "input",
+        ElementType.INTEGER: "input",
+        ElementType.DECIMAL: "input",
+        ElementType.BOOLEAN: "yes_no",
+        ElementType.CHOICE: "select",
+    }[element.type]
+    attrs: dict[str, str] = {"type": "text"}
+    if element.type == ElementType.DATE:
+        attrs = {"type": "date"}
+        if element.past_only:
+            attrs["max"] = timezone.localdate().isoformat()
+    elif element.type in (ElementType.INTEGER, ElementType.DECIMAL):
+        attrs = {
+            "type": "number",
+            "inputmode": "numeric" if element.type == ElementType.INTEGER else "decimal",
+            "step": "1" if element.type == ElementType.INTEGER else "any",
+        }
+        if element.min is not None:
+            attrs["min"] = str(element.min)
+        if element.max is not None:
+            attrs["max"] = str(element.max)
+    elif element.validator == Validator.PHONE:
+        attrs = {"type": "tel", "inputmode": "tel", "autocomplete": "tel"}
+    elif element.validator == Validator.EMAIL:
+        attrs = {"type": "email", "autocomplete": "email"}
+    elif element.validator in (Validator.CN_RIC, Validator.CN_USCC):
+        attrs = {"type": "text", "maxlength": "18", "autocapitalize": "characters"}
+    elif element.validator in (Validator.BANK_CARD, Validator.POSTCODE):
+        attrs = {"type": "text", "inputmode": "numeric"}
+    return {
+        "key": element.key,
+        "id": field_id(element.key),
+        "label": pick(element.label),
+        "help": pick(element.help),
+        "widget": widget,
+        "attrs": attrs,
+        "required": required,
+        "value": input_value(element, value),
+        "error": error,
+        "options": [{"value": o.value, "label": pick(o.label)} for o in element.options],
+    }
+
+
+# --- cases and the timeline ----------------------------------------------------------------------
+
+
+def output_rows(case: Case) -> list[dict]:
+    """A case's results, labelled by its service's output elements."""
+    labels = {o.element.key: o.element.label for o in case.service.outputs.all()}
+    return [{"label": labels.get(key, key), "value": value} for key, value in case.outputs.items()]
+
+
+def _who(event: CaseEvent, application: Application | None) -> str:
+    """Who did it, as the reader of the timeline should know it (no staff names)."""
+    if event.action == "released" and event.case_id:
+        return event.case.department.name
+    if application is not None and event.actor_id and event.actor_id == application.applicant_id:
+        return _("You")
+    if event.actor_label.startswith("system:rule:"):
+        return _("Automatic decision")
+    if event.actor_label.startswith("system:connector:"):
+        return _("The department's own system")
+    if event.actor_label.startswith("system:"):
+        return _("OneThing")
+    if event.case_id:
+        return event.case.department.name
+    return _("A department")
+
+
+def timeline_rows(events: Iterable[CaseEvent], application: Application | None) -> list[dict]:
+    """The events for the applicant (`application` given) or for a reviewer (None)."""
+    case_labels = CASE_STATUS_LABELS if application is not None else REVIEWER_CASE_LABELS
+    return [
+        {
+            "at": event.at,
+            "action": event.action,
+            "label": EVENT_LABELS.get(event.action, event.action),
+            "service": event.case.service.name if event.case_id else "",
+            "to_status": (
+                case_labels[CaseStatus(event.to_status)]
+                if event.case_id and event.to_status
+                else (
+                    APPLICATION_STATUS_LABELS[ApplicationStatus(event.to_status)]
+                    if event.to_status
+                    else ""
+                )
+            ),
+            "note": event.note,
+            "who": _who(event, application),
+        }
+        for event in events
+    ]

@@ -1,0 +1,244 @@
+"""The reviewers' workbench: the department's queue, one case, and what a reviewer does with it
+(accept, approve, reject, retry the dispatch, reveal a masked value).
+
+Thin: parse the request, call a service or a selector, render. Another department's case does not
+exist for the caller (404): the selectors decide.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from onething.accounts.models import User
+from onething.applications import selectors, services
+from onething.applications.handlers import case_data_for_department
+from onething.applications.lifecycle import CaseStatus
+from onething.applications.models import Case
+from onething.applications.presentation import (
+    REVIEWER_CASE_LABELS,
+    display_value,
+    field_id,
+    form_field,
+    masked_display,
+    output_rows,
+    timeline_rows,
+)
+from onething.catalog import selectors as catalog_selectors
+from onething.catalog.plan_output import pick
+from onething.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+
+
+def staff_required(view):
+    """Signed in, and a member of staff; what each may see is still up to the selectors."""
+
+    @functools.wraps(view)
+    @login_required
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if request.user.kind != User.Kind.STAFF:
+            raise NotAllowed(_("Only staff may use the workbench."))
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _queue_filters() -> list[tuple[str, str]]:
+    return [
+        ("open", _("Open")),
+        ("all", _("All")),
+        *[(s.value, str(REVIEWER_CASE_LABELS[s])) for s in CaseStatus if s != CaseStatus.WAITING],
+    ]
+
+
+@staff_required
+@require_GET
+def workbench(request: HttpRequest) -> HttpResponse:
+    """The department's queue, filtered by status (open cases by default)."""
+    filters = _queue_filters()
+    chosen = request.GET.get("status", "open")
+    if chosen not in dict(filters):
+        chosen = "open"
+    cases = selectors.cases_for_reviewer(request.user, status=None if chosen == "all" else chosen)
+    rows = [
+        {
+            "id": case.pk,
+            "reference": case.application.reference,
+            "thing": case.application.thing.name,
+            "service": case.service.name,
+            "department": case.department.name,
+            "status": case.status,
+            "status_label": REVIEWER_CASE_LABELS[CaseStatus(case.status)],
+            "needs_attention": case.needs_attention,
+            "ready_at": case.ready_at,
+        }
+        for case in cases
+    ]
+    return render(
+        request,
+        "applications/workbench.html",
+        {"rows": rows, "filters": filters, "chosen": chosen},
+    )
+
+
+def _case_context(
+    case: Case,
+    *,
+    errors: dict[str, str] | None = None,
+    typed: dict[str, str] | None = None,
+    revealed: frozenset[str] = frozenset(),
+    problem: str = "",
+) -> dict:
+    errors, typed = errors or {}, typed or {}
+    data = case_data_for_department(case)
+    fields = case.service.fields.select_related("element").order_by("position", "id")
+    rows = []
+    for service_field in fields:
+        element = catalog_selectors.element_definition(service_field.element)
+        key = element.key
+        shown, masked = masked_display(element, data.get(key), revealed=key in revealed)
+        rows.append(
+            {
+                "key": key,
+                "id": field_id(key),
+                "label": pick(element.label),
+                "value": shown,
+                "masked": masked,
+                "from_result": key in case.inputs,
+            }
+        )
+    outputs = [
+        form_field(
+            catalog_selectors.element_definition(o.element),
+            required=True,
+            value=typed.get(o.element.key, case.outputs.get(o.element.key)),
+            error=errors.get(f"outputs.{o.element.key}", ""),
+        )
+        for o in case.service.outputs.select_related("element")
+    ]
+    earlier = [
+        {
+            "service": p.service.name,
+            "department": p.department.name,
+            "status_label": REVIEWER_CASE_LABELS[CaseStatus(p.status)],
+            "outputs": output_rows(p),
+        }
+        for p in selectors.earlier_results(case)
+    ]
+    application = case.application
+    return {
+        "case": case,
+        "application": application,
+        "status_label": REVIEWER_CASE_LABELS[CaseStatus(case.status)],
+        "rows": rows,
+        "materials": [
+            {
+                "name": m.material.name,
+                "provision": m.get_provision_display(),
+                "upload": bool(m.sha256),
+                "sha256": m.sha256[:12],
+                "size": m.size,
+                "content_type": m.content_type,
+            }
+            for m in selectors.application_materials(application).values()
+        ],
+        "earlier": earlier,
+        "decided_outputs": output_rows(case),
+        "events": timeline_rows(selectors.case_events(case), None),
+        "outputs": outputs,
+        "can_accept": case.status == CaseStatus.READY,
+        "can_decide": case.status == CaseStatus.ACCEPTED,
+        "reason": typed.get("reason", ""),
+        "reason_error": errors.get("reason", ""),
+        "problem": problem,
+        "errors": [
+            message
+            for path, message in errors.items()
+            if path != "reason" and not path.startswith("outputs.")
+        ],
+    }
+
+
+@staff_required
+@require_GET
+def case_page(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = selectors.case_for_reviewer(request.user, case_id)
+    return render(request, "applications/case.html", _case_context(case))
+
+
+def _case_action(request: HttpRequest, case_id: int, act) -> HttpResponse:
+    """Run one action on a case; show what was wrong on the case page, or go back to it."""
+    case = selectors.case_for_reviewer(request.user, case_id)
+    try:
+        act(case)
+    except InvalidInput as exc:
+        context = _case_context(case, errors=exc.fields, typed=request.POST.dict())
+        return render(request, "applications/case.html", context, status=422)
+    except Conflict as exc:
+        case = selectors.case_for_reviewer(request.user, case_id)
+        context = _case_context(case, problem=exc.message)
+        return render(request, "applications/case.html", context, status=409)
+    return redirect("applications:case", case.pk)
+
+
+@staff_required
+@require_POST
+def case_accept(request: HttpRequest, case_id: int) -> HttpResponse:
+    return _case_action(
+        request, case_id, lambda case: services.case_accept(actor=request.user, case=case)
+    )
+
+
+@staff_required
+@require_POST
+def case_approve(request: HttpRequest, case_id: int) -> HttpResponse:
+    def approve(case: Case) -> None:
+        keys = case.service.outputs.values_list("element__key", flat=True)
+        outputs = {key: request.POST.get(key, "") for key in keys}
+        services.case_approve(actor=request.user, case=case, outputs=outputs)
+
+    return _case_action(request, case_id, approve)
+
+
+@staff_required
+@require_POST
+def case_reject(request: HttpRequest, case_id: int) -> HttpResponse:
+    reason = request.POST.get("reason", "")[:2000]
+    return _case_action(
+        request,
+        case_id,
+        lambda case: services.case_reject(actor=request.user, case=case, reason=reason),
+    )
+
+
+@staff_required
+@require_POST
+def case_retry(request: HttpRequest, case_id: int) -> HttpResponse:
+    return _case_action(
+        request,
+        case_id,
+        lambda case: services.case_retry_dispatch(actor=request.user, case=case),
+    )
+
+
+@staff_required
+@require_POST
+def case_reveal(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Show one masked value in full; the service records who saw it and why."""
+    case = selectors.case_for_reviewer(request.user, case_id)
+    key = request.POST.get("field", "")
+    # Only what this department may see: the service would reveal any value of the form.
+    if key not in case_data_for_department(case):
+        raise NotFound(_("This field does not exist."))
+    value = services.case_reveal_value(actor=request.user, case=case, key=key)
+    if request.htmx:
+        field = case.service.fields.select_related("element").get(element__key=key)
+        element = catalog_selectors.element_definition(field.element)
+        row = {"key": key, "id": field_id(key), "value": display_value(element, value)}
+        return render(request, "applications/_revealed.html", {"row": row})
+    context = _case_context(case, revealed=frozenset({key}))
+    return render(request, "applications/case.html", context)
