@@ -64,6 +64,10 @@ def test_the_api_answers_generated_requests_within_its_schema(loaded_catalog, la
         if "materials" in label:
             # Generated multipart bodies put the file in ways Django does not read as a file.
             excluded.append(positive_data_acceptance)
+        if label == "POST /api/v1/certificates/verify":
+            # A code's check character (and "a code or a jws, not both") cannot be said in a
+            # schema: generated codes are mostly typos, answered 422 naming the field by design.
+            excluded.append(positive_data_acceptance)
         case.call_and_validate(headers=headers, excluded_checks=excluded)
 
     check()

@@ -16,7 +16,9 @@ from onething.applications.api import connector as connector_router
 from onething.applications.api import router as applications_router
 from onething.applications.api import workbench as workbench_router
 from onething.catalog.api import router as catalog_router
+from onething.certificates.api import router as certificates_router
 from onething.core.errors import OneThingError
+from onething.notifications.api import router as notifications_router
 
 logger = logging.getLogger("onething.api")
 
@@ -132,3 +134,5 @@ api.add_router("/v1/", catalog_router)
 api.add_router("/v1/applications", applications_router)
 api.add_router("/v1/workbench", workbench_router)
 api.add_router("/v1/connector", connector_router)
+api.add_router("/v1/certificates", certificates_router)
+api.add_router("/v1/notifications", notifications_router)

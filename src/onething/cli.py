@@ -167,6 +167,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from onething.outbox.worker import Worker
 
     autodiscover()
+    from onething.applications.services import deadline_schedule_sweep
+    from onething.audit.tasks import audit_schedule_anchor
+
+    # The periodic jobs book their next run themselves; this books the first.
+    audit_schedule_anchor()
+    deadline_schedule_sweep()
     worker = Worker(args.worker_id, poll_seconds=args.poll)
     if args.once:
         handled = worker.run_until_idle()
@@ -378,6 +384,18 @@ def cmd_audit_anchor(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    _setup_django()
+    if not _require_migrated():
+        return 2
+    from onething.certificates.services import signing_key_rotate
+    from onething.core.actors import SystemActor
+
+    kid = signing_key_rotate(actor=SystemActor("cli"))
+    print(f"new certificates are signed with key {kid}; earlier keys stay published and valid")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import execute_from_command_line
@@ -455,6 +473,13 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(func=cmd_audit_verify)
     anchor = audit_sub.add_parser("anchor", help="anchor the heads of changed streams now")
     anchor.set_defaults(func=cmd_audit_anchor)
+
+    keys = sub.add_parser("keys", help="the platform's certificate signing keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    rotate = keys_sub.add_parser(
+        "rotate", help="sign new certificates with a new key (old ones keep verifying)"
+    )
+    rotate.set_defaults(func=cmd_keys_rotate)
 
     manage = sub.add_parser("manage", help="Django's management commands", add_help=False)
     manage.add_argument("rest", nargs=argparse.REMAINDER)

@@ -23,6 +23,7 @@ from onething.applications.models import DepartmentEndpoint
 from onething.catalog.models import Department, Region, Service
 from onething.catalog.services import LoadReport, catalog_load
 from onething.catalog.validation import read_catalog
+from onething.certificates.signing import platform_keys
 from onething.sharing.models import RegisterRecord
 from onething.sharing.registers import read_registers
 from onething.sharing.selectors import register_record
@@ -127,6 +128,7 @@ def demo_prepare(
         admin.save(update_fields=["password"])
     RoleAssignment.objects.get_or_create(user=admin, role=Role.ADMINISTRATOR)
     register_load(actor="demo", registers=read_registers([settings.DEMO_REGISTERS_DIR]))
+    platform_keys().active()  # the e-certificate signing key, so /.well-known/jwks.json has it
     people = {a.id_number: _person(users, a) for a in DEMO_ACCOUNTS}
     for record in RegisterRecord.objects.filter(register__code="enterprises"):
         company = record.data
@@ -173,7 +175,7 @@ def demo_prepare(
         DemoLogin(
             "reviewer, public security", "reviewer_fj_public_security", DEMO_PASSWORD, "/workbench/"
         ),
-        DemoLogin("window clerk", "clerk", DEMO_PASSWORD, "/workbench/"),
+        DemoLogin("window clerk", "clerk", DEMO_PASSWORD, "/window/"),
         DemoLogin("supervisor", "supervisor", DEMO_PASSWORD, "/"),
     )
     return report, logins

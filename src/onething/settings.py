@@ -10,6 +10,7 @@ import os
 import secrets
 import sys
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -46,7 +47,9 @@ INSTALLED_APPS = [
     "onething.outbox",
     "onething.catalog",
     "onething.sharing",
+    "onething.certificates",
     "onething.applications",
+    "onething.notifications",
 ]
 
 AUTH_USER_MODEL = "accounts.User"
@@ -85,6 +88,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "onething.notifications.context_processors.unread_count",
+                "onething.accounts.context_processors.roles",
             ],
         },
     },
@@ -167,6 +172,11 @@ if "pytest" in sys.modules:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Uploads made by tests never land in the developer's data folder.
     MEDIA_ROOT = Path(tempfile.gettempdir()) / f"onething-test-media-{os.getpid()}"
+# The platform's certificate signing keys (private keys; created on first use, mode 0600).
+ONETHING_KEYS_DIR = DATA_DIR / "keys"
+if "pytest" in sys.modules:
+    # Keys made by tests never land in (or sign with) the developer's data folder.
+    ONETHING_KEYS_DIR = Path(tempfile.gettempdir()) / f"onething-test-keys-{os.getpid()}"
 # Serve straight from the finders when collectstatic has not run (demo and tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -181,9 +191,25 @@ CATALOG_DEFINITIONS_DIR = BASE_DIR / "catalog" / "definitions"
 DEMO_REGISTERS_DIR = BASE_DIR / "demo_data" / "registers"
 # How departments' systems reach us for callbacks (the connector sends it with each case).
 ONETHING_PUBLIC_URL = env_str("ONETHING_PUBLIC_URL", "http://127.0.0.1:8000")
+# Certificates' QR codes link to ONETHING_PUBLIC_URL when it is set, else to the host asked.
+ONETHING_PUBLIC_URL_CONFIGURED = env_str("ONETHING_PUBLIC_URL") is not None
 # How long a worker holds a dispatch before another may take it over (longer than a
 # connector's timeout; tests shorten it to kill workers mid-dispatch).
 ONETHING_DISPATCH_LEASE_SECONDS = float(env_str("ONETHING_DISPATCH_LEASE_SECONDS", "60"))
+# How long a stage's supplement notice waits for the stage's other departments to review before
+# it goes to the applicant with what it has.
+SUPPLEMENT_HOLD = timedelta(hours=float(env_str("ONETHING_SUPPLEMENT_HOLD_HOURS", "24")))
+# 容缺受理: the latest date an applicant may promise a deferrable material for, in days from today.
+PROMISE_MAX_DAYS = int(env_str("ONETHING_PROMISE_MAX_DAYS", "30"))
+# Deadlines: a case is due soon (yellow) this many working days before its due date, and its
+# department's supervisors are told once it is overdue by this many working days.
+DEADLINE_WARN_DAYS = int(env_str("ONETHING_DEADLINE_WARN_DAYS", "2"))
+DEADLINE_ESCALATE_DAYS = int(env_str("ONETHING_DEADLINE_ESCALATE_DAYS", "3"))
+
+# E-mail copies of notifications, sent by the outbox worker: the console in the demo (tests use
+# Django's locmem backend); a real node sets an SMTP backend and its settings.
+EMAIL_BACKEND = env_str("ONETHING_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("ONETHING_DEFAULT_FROM_EMAIL", "OneThing <noreply@onething.invalid>")
 
 LOGGING = {
     "version": 1,

@@ -11,8 +11,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("accounts/", include("onething.accounts.urls")),
+    path("", include("onething.certificates.urls")),
     path("", include("onething.applications.urls")),
     path("", include("onething.catalog.urls")),
+    path("", include("onething.notifications.urls")),
 ]
 
 handler404 = "onething.core.views.not_found"

@@ -8,6 +8,8 @@ from onething.accounts.auth import token_issue
 from onething.accounts.models import Role, RoleAssignment
 from onething.api import api
 from onething.applications import services
+from onething.certificates.services import certificate_issue
+from onething.notifications.models import Notification
 from tests.applications.conftest import PNG, fill_and_attach, valid_value
 from tests.factories import PersonFactory, StaffFactory, reviewer
 
@@ -49,7 +51,22 @@ def world(loaded_catalog, applicant):
         "supervisor": supervisor,
     }
     birth = submitted.cases.get(service__code="birth_medical_certificate")
-    return {"submitted": submitted, "draft": draft, "birth": birth, "users": users}
+    certificate = certificate_issue(
+        actor="test",
+        certificate_type=birth.service.result_certificate_type,
+        holder=applicant,
+        issuer=birth.department,
+        data={"child.name": "林小满"},
+        application_reference=submitted.reference,
+    )
+    return {
+        "submitted": submitted,
+        "draft": draft,
+        "birth": birth,
+        "certificate": certificate,
+        "notification": Notification.objects.filter(recipient=applicant).first(),
+        "users": users,
+    }
 
 
 def call(client, world, role, method, path, body=None, **extra):
@@ -59,6 +76,8 @@ def call(client, world, role, method, path, body=None, **extra):
         ref=world["submitted"].reference,
         draft=world["draft"].reference,
         case=world["birth"].pk,
+        certificate=world["certificate"].verification_code,
+        notification=world["notification"].pk,
     )
     if method == "get":
         return client.get(path, **headers, **extra)
@@ -104,6 +123,24 @@ ACCESS = {
     ("post", "/api/v1/workbench/cases/{case}/approve"): [401, 404, 404, 409, 404, 404, 404],
     ("post", "/api/v1/workbench/cases/{case}/reject"): [401, 404, 404, 409, 404, 404, 404],
     ("post", "/api/v1/workbench/cases/{case}/reveal"): [401, 404, 404, 200, 404, 404, 404],
+    ("get", "/api/v1/applications/{ref}/supplements"): [401, 200, 404, 404, 404, 404, 404],
+    # No notice is open in this world: even the owner finds nothing to answer.
+    ("post", "/api/v1/applications/{ref}/supplements/1/answer"): [
+        401,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+    ],
+    # The case is not accepted yet: its reviewer is told so (409), everyone else finds nothing.
+    ("post", "/api/v1/workbench/cases/{case}/supplement"): [401, 404, 404, 409, 404, 404, 404],
+    ("get", "/api/v1/certificates"): [401, 200, 200, 200, 200, 200, 200],
+    # Only the issuing department revokes; the holder and others may not.
+    ("post", "/api/v1/certificates/{certificate}/revoke"): [401, 403, 403, 200, 403, 403, 403],
+    ("get", "/api/v1/notifications"): [401, 200, 200, 200, 200, 200, 200],
+    ("post", "/api/v1/notifications/{notification}/read"): [401, 200, 404, 404, 404, 404, 404],
 }
 BODIES = {
     "/api/v1/applications/drafts": {"thing": "newborn", "answers": NEWBORN_ANSWERS},
@@ -112,6 +149,10 @@ BODIES = {
     "/api/v1/applications/{ref}/withdraw": {"reason": "test"},
     "/api/v1/workbench/cases/{case}/reject": {"reason": "test"},
     "/api/v1/workbench/cases/{case}/reveal": {"field": "mother.id_number"},
+    "/api/v1/certificates/{certificate}/revoke": {"reason": "issued in error"},
+    "/api/v1/workbench/cases/{case}/supplement": {
+        "items": [{"kind": "field", "target": "child.birth_weight", "reason": "不一致"}]
+    },
 }
 
 
@@ -139,11 +180,16 @@ def test_the_access_table_covers_every_api_operation():
         "/api/v1/services/{code}",
         "/api/v1/departments",
         "/api/v1/connector/callbacks/{department}",
+        "/api/v1/certificates/verify",  # anyone may check a certificate
     }
     declared = {
         (
             method if method != "post" or "materials" not in path else "upload",
-            path.replace("{reference}", "{ref}").replace("{case_id}", "{case}"),
+            path.replace("{reference}", "{ref}")
+            .replace("{case_id}", "{case}")
+            .replace("{number}", "1")
+            .replace("{code}", "{certificate}")
+            .replace("{notification_id}", "{notification}"),
         )
         for path, operations in schema["paths"].items()
         for method in operations

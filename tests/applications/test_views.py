@@ -173,7 +173,7 @@ def test_an_applicant_applies_for_a_newborn_through_every_page(signed_in, applic
     upload_every_material(signed_in, application)
     materials_page = text(signed_in.get(f"/applications/{application.reference}/materials/", **EN))
     assert hashlib.sha256(PNG).hexdigest()[:12] in materials_page
-    assert "Nothing to bring" in materials_page
+    assert "No need to submit" in materials_page
 
     check_page = text(signed_in.get(f"/applications/{application.reference}/check/", **EN))
     assert f"Step {total} of {total}" in check_page

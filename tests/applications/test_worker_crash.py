@@ -47,9 +47,14 @@ def test_a_worker_killed_while_dispatching_loses_no_case_and_applies_none_twice(
         unfinished = OutboxMessage.objects.filter(topic="case.dispatch").exclude(status="done")
         assert unfinished.exists(), "the kill must leave dispatches for the next worker"
         workers.start("w2")
+        # The dispatch the killed worker held is redone once its lease runs out, even when the
+        # bureau already applied it (the idempotency key makes the redo a no-op).
         workers.wait_until(
-            lambda: tobacco.filter(status=CaseStatus.APPROVED).count() == APPLICATIONS,
-            "every tobacco case approved",
+            lambda: (
+                tobacco.filter(status=CaseStatus.APPROVED).count() == APPLICATIONS
+                and not unfinished.exists()
+            ),
+            "every tobacco case approved and every dispatch done",
             timeout=60,
         )
     finally:

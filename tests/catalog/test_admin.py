@@ -21,15 +21,26 @@ def admin_client(client, loaded_catalog):
 
 @pytest.mark.parametrize(
     "model",
-    ["region", "department", "certificatetype", "dataelement", "material", "service", "thing"],
+    [
+        "region",
+        "department",
+        "certificatetype",
+        "dataelement",
+        "material",
+        "service",
+        "thing",
+        "calendarday",
+    ],
 )
 def test_every_catalog_list_and_record_opens_in_admin(admin_client, model):
     assert admin_client.get(f"/admin/catalog/{model}/").status_code == 200
     record = getattr(
         m,
-        {"certificatetype": "CertificateType", "dataelement": "DataElement"}.get(
-            model, model.capitalize()
-        ),
+        {
+            "certificatetype": "CertificateType",
+            "dataelement": "DataElement",
+            "calendarday": "CalendarDay",
+        }.get(model, model.capitalize()),
     ).objects.first()
     assert admin_client.get(f"/admin/catalog/{model}/{record.pk}/change/").status_code == 200
 

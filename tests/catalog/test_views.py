@@ -32,11 +32,11 @@ def text(response) -> str:
 
 def test_home_groups_things_for_persons_and_enterprises(client, loaded_catalog):
     english = text(client.get("/", **EN))
-    assert "For persons" in english and "For enterprises" in english
+    assert "For individuals" in english and "For enterprises" in english
     for thing in loaded_catalog.things.values():
         assert thing.name.en in english
     chinese = text(client.get("/", **ZH))
-    assert "For persons" not in chinese and "For enterprises" not in chinese
+    assert "For individuals" not in chinese and "For enterprises" not in chinese
     for thing in loaded_catalog.things.values():
         assert thing.name.zh in chinese
     assert 'lang="zh-Hans"' in chinese and 'lang="en"' in english

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, File, Header, Router, Schema, Status
+from ninja import Field, File, Form, Header, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from onething.accounts.auth import API_AUTH
@@ -103,6 +103,7 @@ class ApplicationOut(Schema):
     channel: str
     progress: int
     promised_days: int | None
+    due_date: str | None = None
     submitted_at: str | None
     finished_at: str | None
     cases: list[CaseOut]
@@ -136,6 +137,8 @@ class QueueItem(Schema):
     status_label: str
     needs_attention: bool
     ready_at: str | None
+    due_date: str | None = None
+    deadline: str | None = Field(None, description="due_soon, overdue or escalated")
 
 
 class Queue(Schema):
@@ -200,6 +203,7 @@ def _application_out(application: Application) -> dict[str, Any]:
         "channel": application.channel,
         "progress": selectors.application_progress(application),
         "promised_days": application.promised_days,
+        "due_date": application.due_date.isoformat() if application.due_date else None,
         "submitted_at": _iso(application.submitted_at),
         "finished_at": _iso(application.finished_at),
         "cases": [_case_out(c) for c in cases],
@@ -363,6 +367,103 @@ def withdraw_application(request: HttpRequest, reference: str, payload: Withdraw
     return _application_detail(application)
 
 
+# --- supplements ---------------------------------------------------------------------------------
+
+
+class NoticeEntryOut(Schema):
+    kind: str
+    target: str
+    label: str
+    asked_by: list[dict[str, str]]
+    due_date: str | None
+    resolved: bool
+
+
+class NoticeOut(Schema):
+    number: int
+    kind: str
+    status: str
+    sent_at: str | None
+    answered_at: str | None
+    items: list[NoticeEntryOut]
+
+
+class NoticeList(Schema):
+    items: list[NoticeOut]
+
+
+def _notice_out(notice: selectors.Notice) -> dict[str, Any]:
+    request = notice.request
+    return {
+        "number": request.number,
+        "kind": request.kind,
+        "status": request.status,
+        "sent_at": _iso(request.sent_at),
+        "answered_at": _iso(request.answered_at),
+        "items": [
+            {
+                "kind": e.kind,
+                "target": e.target,
+                "label": str(e.label),
+                "asked_by": [{"department": str(d), "reason": r} for d, r in e.asked_by],
+                "due_date": e.due_date.isoformat() if e.due_date else None,
+                "resolved": e.resolved,
+            }
+            for e in notice.entries
+        ],
+    }
+
+
+@router.get(
+    "/{reference}/supplements",
+    response={200: NoticeList, 404: ErrorOut},
+    summary="Supplement notices and promised materials of one application",
+)
+def list_supplements(request: HttpRequest, reference: str):
+    application = selectors.application_for_applicant(request.auth, reference)
+    return {"items": [_notice_out(n) for n in selectors.application_notices(application)]}
+
+
+@router.post(
+    "/{reference}/supplements/{number}/answer",
+    response={200: NoticeOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Answer a supplement notice once",
+    description="Multipart: `values` is a JSON object of the corrected fields; each material "
+    "is a file named `material-<code>`. A notice is answered whole; promised materials may be "
+    "supplied one at a time.",
+)
+def answer_supplement(
+    request: HttpRequest,
+    reference: str,
+    number: int,
+    values: str = Form("{}", description='e.g. {"child.birth_weight": 3250}'),
+):
+    application = selectors.application_for_applicant(request.auth, reference)
+    notice = selectors.open_notice(application, number)
+    try:
+        parsed = json.loads(values or "{}")
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise InvalidInput(
+            _("values must be a JSON object."), fields={"values": _("Expected a JSON object.")}
+        )
+    files = {
+        name.removeprefix("material-"): (
+            upload.name or "upload",
+            upload.read(services.MAX_UPLOAD_BYTES + 1),
+        )
+        for name, upload in request.FILES.items()
+        if name.startswith("material-")
+    }
+    services.supplement_answer(
+        actor=request.auth, request=notice.request, values=parsed, files=files
+    )
+    return _notice_out(
+        next(n for n in selectors.application_notices(application) if n.request.number == number)
+    )
+
+
 # --- workbench ----------------------------------------------------------------------------------
 
 
@@ -377,6 +478,8 @@ def _queue_item(case: Case) -> dict[str, Any]:
         "status_label": str(CASE_STATUS_LABELS[case.status]),
         "needs_attention": case.needs_attention,
         "ready_at": _iso(case.ready_at),
+        "due_date": case.due_date.isoformat() if case.due_date else None,
+        "deadline": case.deadline_state or None,
     }
 
 
@@ -434,6 +537,29 @@ def approve_case(request: HttpRequest, case_id: int, payload: ApproveIn):
     return _case_detail(
         services.case_approve(actor=request.auth, case=case, outputs=payload.outputs)
     )
+
+
+class SupplementItemIn(Schema):
+    kind: Literal["field", "material"]
+    target: str = Field(max_length=100)
+    reason: str = Field(max_length=1000)
+
+
+class SupplementAskIn(Schema):
+    items: list[SupplementItemIn] = Field(max_length=100)
+
+
+@workbench.post(
+    "/cases/{case_id}/supplement",
+    response={200: CaseDetail, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Ask the applicant for fields or materials (held in the stage's one notice)",
+)
+def ask_supplement(request: HttpRequest, case_id: int, payload: SupplementAskIn):
+    case = selectors.case_for_reviewer(request.auth, case_id)
+    services.case_ask_supplement(
+        actor=request.auth, case=case, items=[item.dict() for item in payload.items]
+    )
+    return _case_detail(selectors.case_for_reviewer(request.auth, case_id))
 
 
 @workbench.post(

@@ -17,7 +17,7 @@ CASE_STATUS_LABELS = {
     CaseStatus.WAITING: _("waiting for an earlier step"),
     CaseStatus.READY: _("received by the department"),
     CaseStatus.ACCEPTED: _("being handled"),
-    CaseStatus.SUPPLEMENT: _("waiting for you to supply something"),
+    CaseStatus.SUPPLEMENT: _("waiting for you to supplement or correct it"),
     CaseStatus.APPROVED: _("approved"),
     CaseStatus.REJECTED: _("rejected"),
     CaseStatus.CANCELLED: _("cancelled"),
@@ -76,6 +76,7 @@ class Application(models.Model):
     form_data = models.JSONField(_("form data"), default=dict, blank=True)
     plan_snapshot = models.JSONField(_("plan at submission"), default=dict, blank=True)
     promised_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
     step = models.PositiveSmallIntegerField(default=0)
     consent_given_at = models.DateTimeField(null=True, blank=True)
     consent_text = models.TextField(blank=True)
@@ -144,6 +145,16 @@ class Case(models.Model):
     attention_reason = models.TextField(blank=True)
     ready_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
+    # The first decision on the case (asking for supplements, approving, rejecting) or its
+    # cancellation: a stage's supplement notice waits for every case of the stage to have one.
+    first_reviewed_at = models.DateTimeField(null=True, blank=True)
+    # Deadline in working days (core.workdays): counted from the day the case became ready,
+    # with the clock stopped while it waits for the applicant (`pauses`, `paused_since`).
+    due_date = models.DateField(_("due date"), null=True, blank=True, db_index=True)
+    paused_since = models.DateField(null=True, blank=True)
+    pauses = models.JSONField(default=list, blank=True)
+    deadline_state = models.CharField(max_length=12, blank=True, default="")
+    escalated_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -197,10 +208,15 @@ class ApplicationMaterial(models.Model):
 
     class Provision(models.TextChoices):
         UPLOAD = "upload", _("uploaded")
-        SHARING = "sharing", _("data sharing")
+        SHARING = "sharing", _("obtained by data sharing")
         CERTIFICATE = "certificate", _("e-certificate")
-        RESULT = "result", _("earlier result in this thing")
+        RESULT = "result", _("issued by an earlier service")
         SEEN_AT_WINDOW = "window", _("seen at the window")
+        PROMISED = "promised", _("promised for later (容缺)")
+
+    class SeenAs(models.TextChoices):
+        ORIGINAL = "original", _("original")
+        COPY = "copy", _("copy")
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="materials")
     material = models.ForeignKey("catalog.Material", on_delete=models.PROTECT, related_name="+")
@@ -210,6 +226,10 @@ class ApplicationMaterial(models.Model):
     content_type = models.CharField(max_length=100, blank=True)
     size = models.PositiveIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True)
+    # 容缺受理: the applicant promised to supply this deferrable material by this date.
+    promised_by = models.DateField(null=True, blank=True)
+    # 一窗受理: the window clerk saw the paper material (an original or a copy) instead of a file.
+    seen_as = models.CharField(_("seen as"), max_length=10, choices=SeenAs.choices, blank=True)
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -223,6 +243,92 @@ class ApplicationMaterial(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id}:{self.material_id}"
+
+
+class SupplementRequest(models.Model):
+    """一次性补正告知: what the departments of one stage need from the applicant, asked once.
+
+    A `notice` collects the items reviewers raise for the cases of one stage and is sent when
+    every case of the stage has had its first review, or when its hold expires; there is never a
+    second notice for the same stage. A `promise` (容缺受理) holds the deferrable materials the
+    applicant promised to supply later; the cases go on meanwhile.
+    """
+
+    class Kind(models.TextChoices):
+        NOTICE = "notice", _("supplement notice")
+        PROMISE = "promise", _("promised materials")
+
+    class Status(models.TextChoices):
+        COLLECTING = "collecting", _("collecting items")
+        SENT = "sent", _("waiting for the applicant")
+        ANSWERED = "answered", _("answered")
+        CLOSED = "closed", _("closed")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="supplement_requests"
+    )
+    number = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    stage = models.PositiveSmallIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices)
+    hold_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["application", "number"]
+        verbose_name = _("supplement request")
+        verbose_name_plural = _("supplement requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "number"], name="supplement_request_number"
+            ),
+            models.UniqueConstraint(
+                fields=["application", "stage"],
+                condition=models.Q(kind="notice"),
+                name="one_supplement_notice_per_stage",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application.reference}#{self.number}"
+
+
+class SupplementItem(models.Model):
+    """One thing a case needs from the applicant: a field to correct or a material to bring."""
+
+    class Kind(models.TextChoices):
+        FIELD = "field", _("information")
+        MATERIAL = "material", _("material")
+
+    request = models.ForeignKey(SupplementRequest, on_delete=models.CASCADE, related_name="items")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="supplement_items")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    target = models.CharField(_("field or material"), max_length=100)
+    reason = models.TextField(_("reason"))
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    raised_at = models.DateTimeField()
+    due_date = models.DateField(_("to be supplied by"), null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    # When the applicant was last reminded of a promised item (due tomorrow, then overdue).
+    chased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["request", "case__position", "pk"]
+        verbose_name = _("supplement item")
+        verbose_name_plural = _("supplement items")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "case", "kind", "target"], name="supplement_item_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request}:{self.kind}:{self.target}"
 
 
 class DepartmentEndpoint(models.Model):

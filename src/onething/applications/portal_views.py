@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -20,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from onething.accounts.selectors import is_applicant
-from onething.applications import selectors, services
+from onething.applications import selectors, services, window
 from onething.applications.form_steps import Step, form_steps, subject_of
 from onething.applications.lifecycle import (
     APPLICATION_TERMINAL,
@@ -171,6 +172,23 @@ def _own_application(request: HttpRequest, reference: str) -> Application:
     return selectors.application_for_applicant(request.user, reference)
 
 
+def _participant_application(request: HttpRequest, reference: str) -> Application:
+    """The applicant's application, or one the signed-in window clerk took (一窗受理)."""
+    return selectors.application_for_participant(request.user, reference)
+
+
+def _at_window(request: HttpRequest, application: Application) -> bool:
+    """The window clerk who took the application is working on it (not the applicant)."""
+    return application.applicant_id != request.user.pk and window.took(request.user, application)
+
+
+def _home(request: HttpRequest, application: Application) -> HttpResponse:
+    """Where "come back later" leads: the applicant's list, or the clerk's window."""
+    if _at_window(request, application):
+        return redirect("applications:window")
+    return redirect("applications:list")
+
+
 def _to_timeline(application: Application) -> HttpResponse:
     return redirect("applications:detail", application.reference)
 
@@ -238,7 +256,7 @@ def apply(request: HttpRequest, thing_code: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def step(request: HttpRequest, reference: str, number: int) -> HttpResponse:
     """One step of the form; saved as a draft, wrong values kept and named next to the field."""
-    application = _own_application(request, reference)
+    application = _participant_application(request, reference)
     if application.status != ApplicationStatus.DRAFT:
         return _to_timeline(application)
     journey = _journey(application)
@@ -261,7 +279,7 @@ def step(request: HttpRequest, reference: str, number: int) -> HttpResponse:
         }
         if not errors:
             if request.POST.get("then") == "later":
-                return redirect("applications:list")
+                return _home(request, application)
             return redirect(journey.url_after_step(number))
         values.update(typed)
     groups: list[dict] = []
@@ -295,6 +313,7 @@ def step(request: HttpRequest, reference: str, number: int) -> HttpResponse:
             ],
             "previous_url": journey.step_url(number - 1) if number > 1 else None,
             "title": _step_title(current),
+            "at_window": _at_window(request, application),
         },
     )
 
@@ -316,10 +335,26 @@ def _material_rows(
                 "deferrable": item.deferrable,
                 "needed_by": [names[c] for c in item.members if c in names],
                 "attached": attached.get(code),
+                "promised": getattr(attached.get(code), "promised_by", None),
+                "seen": _seen_as(attached.get(code)),
                 "error": errors.get(code, ""),
             }
         )
     return rows
+
+
+def _seen_as(attached: ApplicationMaterial | None) -> str:
+    """`original` or `copy` when the window clerk saw the paper material, else empty."""
+    if attached is None or attached.provision != ApplicationMaterial.Provision.SEEN_AT_WINDOW:
+        return ""
+    return attached.seen_as
+
+
+def _parse_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _provided_rows(plan: Plan) -> list[dict]:
@@ -339,18 +374,47 @@ def _provided_rows(plan: Plan) -> list[dict]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def materials(request: HttpRequest, reference: str) -> HttpResponse:
-    """Upload what the applicant brings; list what sharing and earlier results provide."""
-    application = _own_application(request, reference)
+    """Upload what the applicant brings; list what sharing and earlier results provide.
+
+    At the window the clerk may instead record that they saw the paper original or a copy.
+    """
+    application = _participant_application(request, reference)
     if application.status != ApplicationStatus.DRAFT:
         return _to_timeline(application)
     journey = _journey(application)
     if not journey.materials:
         return redirect(journey.check_url())
+    at_window = _at_window(request, application)
     errors: dict[str, str] = {}
     if request.method == "POST":
+        before = selectors.application_materials(application) if at_window else {}
         for item in journey.materials:
             code = item.material.code
             upload = request.FILES.get(f"material-{code}")
+            seen_as = request.POST.get(f"seen-{code}", "") if at_window else ""
+            if upload is None and seen_as and seen_as != _seen_as(before.get(code)):
+                try:
+                    window.application_material_seen(
+                        actor=request.user,
+                        application=application,
+                        material_code=code,
+                        seen_as=seen_as,
+                    )
+                except InvalidInput as exc:
+                    errors[code] = next(iter(exc.fields.values()), exc.message)
+                continue
+            promised_by = request.POST.get(f"promise-{code}", "").strip()
+            if upload is None and promised_by and item.deferrable:
+                try:
+                    services.application_promise_material(
+                        actor=request.user,
+                        application=application,
+                        material_code=code,
+                        promised_by=_parse_date(promised_by),
+                    )
+                except InvalidInput as exc:
+                    errors[code] = next(iter(exc.fields.values()), exc.message)
+                continue
             if upload is None:
                 continue
             if upload.size > services.MAX_UPLOAD_BYTES:
@@ -379,6 +443,7 @@ def materials(request: HttpRequest, reference: str) -> HttpResponse:
             "provided": _provided_rows(journey.plan),
             "previous_url": journey.step_url(len(journey.steps)) if journey.steps else None,
             "errors": [{"id": f"m-{code}", "message": message} for code, message in errors.items()],
+            "at_window": at_window,
         },
         status=422 if errors else 200,
     )
@@ -401,12 +466,19 @@ def _error_link(journey: Journey, path: str) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def check(request: HttpRequest, reference: str) -> HttpResponse:
-    """Every answer once more, the consent, and Submit (idempotent through a hidden token)."""
-    application = _own_application(request, reference)
+    """Every answer once more, the consent, and Submit (idempotent through a hidden token).
+
+    At the window the clerk confirms that the applicant read and signed the consent.
+    """
+    application = _participant_application(request, reference)
+    at_window = _at_window(request, application)
     errors: dict[str, str] = {}
     if request.method == "POST":
         token = request.POST.get("idempotency_key", "").strip()[:100]
         consent = request.POST.get("consent") == "yes"
+        if token and token == application.idempotency_key:
+            # A second click after the first went through (the clerk may no longer change it).
+            return redirect("applications:submitted", application.reference)
         try:
             # A second click with the same token finds the application submitted and returns it.
             application = services.application_submit(
@@ -417,6 +489,8 @@ def check(request: HttpRequest, reference: str) -> HttpResponse:
             )
         except InvalidInput as exc:
             errors = exc.fields
+            if at_window and "consent" in errors:
+                errors["consent"] = _("Confirm that the applicant has read and signed the consent.")
         else:
             return redirect("applications:submitted", application.reference)
     else:
@@ -474,6 +548,7 @@ def check(request: HttpRequest, reference: str) -> HttpResponse:
                 for path, message in errors.items()
             ],
             "promised_days": journey.plan.promised_days,
+            "at_window": at_window,
         },
         status=422 if errors else 200,
     )
@@ -483,7 +558,7 @@ def check(request: HttpRequest, reference: str) -> HttpResponse:
 @require_GET
 def resume(request: HttpRequest, reference: str) -> HttpResponse:
     """Continue a draft where something required is still missing."""
-    application = _own_application(request, reference)
+    application = _participant_application(request, reference)
     if application.status != ApplicationStatus.DRAFT:
         return _to_timeline(application)
     journey = _journey(application)
@@ -540,10 +615,15 @@ def _progress_context(application: Application) -> dict:
 @login_required
 @require_GET
 def submitted(request: HttpRequest, reference: str) -> HttpResponse:
-    """The confirmation: the reference number, what happens next, the promised days."""
-    application = _own_application(request, reference)
+    """The confirmation: the reference number, what happens next, the promised days.
+
+    The window clerk gets the acceptance receipt to print for the applicant instead.
+    """
+    application = _participant_application(request, reference)
     if application.status == ApplicationStatus.DRAFT:
         return redirect("applications:check", application.reference)
+    if application.applicant_id != request.user.pk:
+        return redirect("applications:window-receipt", application.reference)
     cases = _case_rows(application)
     return render(
         request,
@@ -576,30 +656,108 @@ def application_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def detail(request: HttpRequest, reference: str) -> HttpResponse:
-    """One application: every case, a progress bar, the timeline, and withdrawal."""
-    application = _own_application(request, reference)
-    can_withdraw = (
-        ApplicationStatus(application.status),
-        ApplicationAction.WITHDRAW,
-    ) in APPLICATION_TRANSITIONS
+    """One application: every case, a progress bar, the timeline, and withdrawal.
+
+    The window clerk who took it follows it here too; withdrawing it and answering supplement
+    notices stay with the applicant.
+    """
+    application = _participant_application(request, reference)
+    if application.applicant_id != request.user.pk:
+        return render(
+            request,
+            "applications/detail.html",
+            {**_detail_context(application), "can_withdraw": False, "at_window": True},
+        )
     return render(
         request,
         "applications/detail.html",
         {
-            **_progress_context(application),
-            "thing_name": application.thing.name,
-            "events": timeline_rows(selectors.application_timeline(application), application),
-            "can_withdraw": can_withdraw,
-            "is_draft": application.status == ApplicationStatus.DRAFT,
+            **_detail_context(application),
+            **_notice_context(application),
+            "answered": request.GET.get("answered") == "1",
         },
     )
+
+
+def _detail_context(application: Application) -> dict:
+    can_withdraw = (
+        ApplicationStatus(application.status),
+        ApplicationAction.WITHDRAW,
+    ) in APPLICATION_TRANSITIONS
+    return {
+        **_progress_context(application),
+        "thing_name": application.thing.name,
+        "events": timeline_rows(selectors.application_timeline(application), application),
+        "can_withdraw": can_withdraw,
+        "is_draft": application.status == ApplicationStatus.DRAFT,
+    }
+
+
+def _notice_context(application: Application, errors: dict[str, str] | None = None) -> dict:
+    errors = errors or {}
+    plan_elements = {f.element.key: f.element for f in services.application_plan(application).form}
+    notices = []
+    for notice in selectors.application_notices(application):
+        entries = []
+        for entry in notice.entries:
+            row = {"entry": entry, "error": ""}
+            if entry.kind == "field" and not entry.resolved and entry.target in plan_elements:
+                row["field"] = form_field(
+                    plan_elements[entry.target],
+                    required=True,
+                    value=application.form_data.get(entry.target),
+                    error=errors.get(f"form.{entry.target}", ""),
+                )
+            else:
+                row["error"] = errors.get(f"materials.{entry.target}", "")
+            entries.append(row)
+        notices.append({"notice": notice, "request": notice.request, "entries": entries})
+    return {"notices": notices}
+
+
+@login_required
+@require_POST
+def supplement_answer(request: HttpRequest, reference: str, number: int) -> HttpResponse:
+    """The applicant answers a supplement notice (every item at once) or supplies promised
+    materials; what was wrong is shown next to the item and nothing typed is lost."""
+    application = _own_application(request, reference)
+    notice = selectors.open_notice(application, number)
+    values = {
+        e.target: request.POST.get(e.target, "") for e in notice.open_entries if e.kind == "field"
+    }
+    files = {}
+    for entry in notice.open_entries:
+        upload = request.FILES.get(f"material-{entry.target}")
+        if entry.kind == "material" and upload is not None:
+            # One byte past the limit is enough for the service to say it is too large.
+            files[entry.target] = (
+                upload.name or "upload",
+                upload.read(services.MAX_UPLOAD_BYTES + 1),
+            )
+    try:
+        services.supplement_answer(
+            actor=request.user, request=notice.request, values=values, files=files
+        )
+    except InvalidInput as exc:
+        application.form_data = {**application.form_data, **values}  # shown again, not saved
+        return render(
+            request,
+            "applications/detail.html",
+            {
+                **_detail_context(application),
+                **_notice_context(application, exc.fields),
+                "notice_problem": exc.message,
+            },
+            status=422,
+        )
+    return redirect(reverse("applications:detail", args=[application.reference]) + "?answered=1")
 
 
 @login_required
 @require_GET
 def progress(request: HttpRequest, reference: str) -> HttpResponse:
     """The cases block of the timeline page, polled by htmx so progress shows up live."""
-    application = _own_application(request, reference)
+    application = _participant_application(request, reference)
     return render(request, "applications/_cases.html", _progress_context(application))
 
 

@@ -27,10 +27,11 @@ from onething.core.masking import mask
 
 EVENT_LABELS = {
     "started": gettext_lazy("Application started"),
-    "material_attached": gettext_lazy("Material attached"),
+    "material_attached": gettext_lazy("Material uploaded"),
+    "material_seen": gettext_lazy("Material seen at the one-stop window"),
     "submitted": gettext_lazy("Application submitted"),
     "released": gettext_lazy("Sent to the department"),
-    "accepted": gettext_lazy("Taken up by the department"),
+    "accepted": gettext_lazy("Accepted by the department"),
     "in_progress": gettext_lazy("Being handled"),
     "approved": gettext_lazy("Approved"),
     "rejected": gettext_lazy("Rejected"),
@@ -38,7 +39,17 @@ EVENT_LABELS = {
     "withdrawn": gettext_lazy("Withdrawn"),
     "finished": gettext_lazy("Application finished"),
     "needs_attention": gettext_lazy("Delayed: the department's system could not be reached"),
-    "value_revealed": gettext_lazy("A reviewer viewed one of your values in full"),
+    "value_revealed": gettext_lazy("A reviewer viewed one of your details in full"),
+    "material_promised": gettext_lazy("Material promised for later (容缺受理)"),
+    "supplement_asked": gettext_lazy("The department needs a supplement"),
+    "supplement_notice_sent": gettext_lazy("One-time supplement notice sent"),
+    "supplement_answered": gettext_lazy("Supplement provided"),
+    "resumed": gettext_lazy("Handling resumed"),
+    "certificate_issued": gettext_lazy("E-certificate issued"),
+    "promise_chased": gettext_lazy("Reminder: promised materials are due"),
+    "deadline_due_soon": gettext_lazy("Due soon"),
+    "deadline_overdue": gettext_lazy("Overdue"),
+    "deadline_escalated": gettext_lazy("Overdue: escalated to the supervisor"),
 }
 
 # How a reviewer reads a case's status (the applicant-facing labels are in models).
@@ -166,6 +177,8 @@ def _who(event: CaseEvent, application: Application | None) -> str:
         return event.case.department.name
     if application is not None and event.actor_id and event.actor_id == application.applicant_id:
         return _("You")
+    if application is not None and event.actor_id and event.actor_id == application.taken_by_id:
+        return _("The one-stop window")
     if event.actor_label.startswith("system:rule:"):
         return _("Automatic decision")
     if event.actor_label.startswith("system:connector:"):

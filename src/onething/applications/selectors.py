@@ -1,18 +1,32 @@
 """Reads of applications and cases, always within the caller's scope.
 
 An applicant sees their own applications; a reviewer sees the cases of their departments (and
-regions). A row outside the scope does not exist for the caller (404, never 403), so nobody can
-probe for other people's reference numbers.
+regions); a window clerk sees the applications they took at the window. A row outside the scope
+does not exist for the caller (404, never 403), so nobody can probe for other people's reference
+numbers.
 """
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from onething.accounts.selectors import reviewer_scopes
+from onething.accounts.models import Role
+from onething.accounts.selectors import has_role, reviewer_scopes
 from onething.applications.lifecycle import CASE_OPEN, CaseStatus, progress_percent
-from onething.applications.models import Application, ApplicationMaterial, Case, CaseEvent
+from onething.applications.models import (
+    Application,
+    ApplicationMaterial,
+    Case,
+    CaseEvent,
+    Channel,
+    SupplementItem,
+    SupplementRequest,
+)
+from onething.catalog.models import DataElement, Material
 from onething.core.errors import NotFound
 
 
@@ -34,6 +48,46 @@ def application_for_applicant(user, reference: str) -> Application:
         raise NotFound(_("This application does not exist.")) from None
 
 
+def applications_taken_by(user) -> QuerySet[Application]:
+    """The window clerk's queue: the applications they took (首问负责), newest first."""
+    if not has_role(user, Role.WINDOW_CLERK):
+        return Application.objects.none()
+    return (
+        Application.objects.filter(channel=Channel.WINDOW, taken_by=user)
+        .select_related("thing", "applicant", "enterprise")
+        .prefetch_related("cases")
+        .order_by("-created_at")
+    )
+
+
+def application_taken_by(user, reference: str) -> Application:
+    """One application the window clerk took (404 for anybody else)."""
+    try:
+        return applications_taken_by(user).get(reference=reference)
+    except Application.DoesNotExist:
+        raise NotFound(_("This application does not exist.")) from None
+
+
+def application_for_participant(user, reference: str) -> Application:
+    """The applicant's own application, or one the window clerk took for somebody.
+
+    What the clerk may change (a draft only) is still up to the services.
+    """
+    if not getattr(user, "pk", None):
+        raise NotFound(_("This application does not exist."))
+    own = Q(applicant=user)
+    if has_role(user, Role.WINDOW_CLERK):
+        own |= Q(channel=Channel.WINDOW, taken_by=user)
+    try:
+        return (
+            Application.objects.filter(own)
+            .select_related("thing", "enterprise", "applicant", "taken_by")
+            .get(reference=reference)
+        )
+    except Application.DoesNotExist:
+        raise NotFound(_("This application does not exist.")) from None
+
+
 def _reviewer_filter(user) -> Q | None:
     scopes = reviewer_scopes(user)
     if not scopes:
@@ -48,7 +102,7 @@ def _reviewer_filter(user) -> Q | None:
 
 
 def cases_for_reviewer(user, *, status: str | None = None) -> QuerySet[Case]:
-    """The department's queue: open cases first, oldest ready first."""
+    """The department's queue: the most urgent due date first, then the oldest ready."""
     condition = _reviewer_filter(user)
     if condition is None:
         return Case.objects.none()
@@ -59,7 +113,7 @@ def cases_for_reviewer(user, *, status: str | None = None) -> QuerySet[Case]:
         cases = cases.filter(status=status)
     return cases.select_related(
         "application__thing", "application__applicant", "service", "department"
-    ).order_by("needs_attention", "ready_at")
+    ).order_by("needs_attention", F("due_date").asc(nulls_last=True), "ready_at")
 
 
 def case_for_reviewer(user, case_id: int) -> Case:
@@ -112,3 +166,91 @@ def earlier_results(case: Case) -> list[Case]:
             "service__outputs__element"
         )
     )
+
+
+def case_supplement_items(case: Case) -> list[SupplementItem]:
+    """What this case asked of the applicant (and what it was promised), oldest first."""
+    return list(case.supplement_items.select_related("request").order_by("raised_at", "pk"))
+
+
+@dataclass(frozen=True)
+class NoticeEntry:
+    """One field or material of a supplement request, with every department that asked and why."""
+
+    kind: str
+    target: str
+    label: str
+    asked_by: tuple[tuple[str, str], ...]  # (department name, reason)
+    due_date: date | None
+    resolved: bool
+
+
+@dataclass(frozen=True)
+class Notice:
+    request: SupplementRequest
+    entries: tuple[NoticeEntry, ...]
+
+    @property
+    def open_entries(self) -> tuple[NoticeEntry, ...]:
+        return tuple(e for e in self.entries if not e.resolved)
+
+
+def application_notices(application: Application) -> list[Notice]:
+    """The supplement notices and promises the applicant can see (not those still collecting),
+    each field or material once, in two queries."""
+    requests = list(
+        application.supplement_requests.exclude(status=SupplementRequest.Status.COLLECTING)
+        .order_by("number")
+        .prefetch_related(
+            Prefetch(
+                "items",
+                queryset=SupplementItem.objects.select_related("case__department").order_by(
+                    "case__position", "pk"
+                ),
+            )
+        )
+    )
+    items = [item for request in requests for item in request.items.all()]
+    elements = {
+        e.key: e.label
+        for e in DataElement.objects.filter(
+            key__in={i.target for i in items if i.kind == SupplementItem.Kind.FIELD}
+        )
+    }
+    materials = {
+        m.code: m.name
+        for m in Material.objects.filter(
+            code__in={i.target for i in items if i.kind == SupplementItem.Kind.MATERIAL}
+        )
+    }
+    notices = []
+    for request in requests:
+        grouped: dict[tuple[str, str], list[SupplementItem]] = {}
+        for item in request.items.all():
+            grouped.setdefault((item.kind, item.target), []).append(item)
+        entries = tuple(
+            NoticeEntry(
+                kind=kind,
+                target=target,
+                label=(elements if kind == SupplementItem.Kind.FIELD else materials).get(
+                    target, target
+                ),
+                asked_by=tuple((i.case.department.name, i.reason) for i in group),
+                due_date=min((i.due_date for i in group if i.due_date), default=None),
+                resolved=all(i.resolved_at for i in group),
+            )
+            for (kind, target), group in grouped.items()
+        )
+        notices.append(Notice(request=request, entries=entries))
+    return notices
+
+
+def open_notice(application: Application, number: int) -> Notice:
+    """A notice or promise of the application still waiting for the applicant."""
+    for notice in application_notices(application):
+        if (
+            notice.request.number == number
+            and notice.request.status == SupplementRequest.Status.SENT
+        ):
+            return notice
+    raise NotFound(_("This supplement request does not exist or was already answered."))

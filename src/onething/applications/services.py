@@ -13,17 +13,18 @@ import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from onething.accounts.models import User
-from onething.accounts.selectors import enterprise_for, is_applicant, reviewer_scopes
-from onething.applications import lifecycle
+from onething.accounts.models import Role, User
+from onething.accounts.selectors import enterprise_for, has_role, is_applicant, reviewer_scopes
+from onething.applications import lifecycle, supplements
 from onething.applications.lifecycle import (
     ApplicationAction,
     ApplicationStatus,
@@ -38,6 +39,8 @@ from onething.applications.models import (
     Case,
     CaseEvent,
     Channel,
+    SupplementItem,
+    SupplementRequest,
 )
 from onething.applications.uploads import sniff_content_type
 from onething.audit.services import audit_record, mask_sensitive
@@ -46,13 +49,18 @@ from onething.catalog import selectors as catalog_selectors
 from onething.catalog.fields import FieldProblem, FieldSpec, check_form
 from onething.catalog.plan_output import pick, plan_as_dict
 from onething.catalog.planning import Plan, Source
+from onething.catalog.selectors import work_calendar
+from onething.certificates.services import certificate_issue
 from onething.core.actors import SystemActor, actor_label, actor_user
 from onething.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from onething.core.events import publish
 from onething.outbox.services import outbox_enqueue
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 ALLOWED_UPLOAD_TYPES = ("application/pdf", "image/png", "image/jpeg")
 DISPATCH_TOPIC = "case.dispatch"
+SUPPLEMENT_RELEASE_TOPIC = "supplement.release"
+DEADLINE_SWEEP_TOPIC = "deadline.sweep"
 
 
 # --- small shared pieces -------------------------------------------------------------------------
@@ -130,8 +138,19 @@ def _lock_case(case: Case | int) -> Case:
 
 
 def _require_own(actor: Any, application: Application) -> None:
-    if application.applicant_id != getattr(actor, "pk", None):
-        raise NotFound(_("This application does not exist."))
+    """The applicant; or, while it is a draft, the window clerk who took it (一窗受理)."""
+    pk = getattr(actor, "pk", None)
+    if pk is not None and application.applicant_id == pk:
+        return
+    if (
+        pk is not None
+        and application.channel == Channel.WINDOW
+        and application.taken_by_id == pk
+        and application.status == ApplicationStatus.DRAFT
+        and has_role(actor, Role.WINDOW_CLERK)
+    ):
+        return
+    raise NotFound(_("This application does not exist."))
 
 
 def _fingerprint(body: Mapping[str, Any]) -> str:
@@ -204,9 +223,20 @@ def application_start(
     answers: Mapping[str, Any],
     enterprise_uscc: str | None = None,
     channel: str = Channel.WEB,
+    applicant: User | None = None,
 ) -> Application:
-    """Start a draft for a thing from the situation answers (which must give a valid plan)."""
-    if not is_applicant(actor):
+    """Start a draft for a thing from the situation answers (which must give a valid plan).
+
+    With `applicant` (somebody other than the actor), a window clerk takes the application for
+    that person at the one-stop window: the channel is `window` and the clerk is `taken_by`.
+    """
+    applicant = applicant or actor
+    taken_by = None
+    if applicant.pk != actor.pk:
+        if not has_role(actor, Role.WINDOW_CLERK):
+            raise NotAllowed(_("Only a window clerk can start an application for somebody else."))
+        channel, taken_by = Channel.WINDOW, actor
+    if not is_applicant(applicant):
         raise NotAllowed(_("Only a signed-in applicant can start an application."))
     plan = catalog_selectors.thing_plan(thing_code, dict(answers))
     enterprise = None
@@ -216,7 +246,7 @@ def application_start(
                 _("Say which enterprise you act for."),
                 fields={"enterprise": _("Choose the enterprise you act for.")},
             )
-        enterprise = enterprise_for(actor, enterprise_uscc)
+        enterprise = enterprise_for(applicant, enterprise_uscc)
         if enterprise is None:
             raise InvalidInput(
                 _("You may not act for this enterprise."),
@@ -225,14 +255,21 @@ def application_start(
     application = Application.objects.create(
         reference=_new_reference(),
         thing=catalog_models.Thing.objects.get(code=thing_code),
-        applicant=actor,
+        applicant=applicant,
         enterprise=enterprise,
         channel=channel,
+        taken_by=taken_by,
         status=ApplicationStatus.DRAFT,
         answers=plan_as_dict(plan)["answers"],
-        form_data=_prefill(actor, enterprise, plan),
+        form_data=_prefill(applicant, enterprise, plan),
     )
-    _record(application, actor=actor, action="started", to_status=ApplicationStatus.DRAFT)
+    _record(
+        application,
+        actor=actor,
+        action="started",
+        to_status=ApplicationStatus.DRAFT,
+        data={"channel": channel} if taken_by else None,
+    )
     return application
 
 
@@ -288,19 +325,34 @@ def application_attach_material(
             fields={"material": _("This application does not ask for this material.")},
         )
     field = f"materials.{material_code}"
+    problem = upload_problem(content)
+    if problem:
+        raise InvalidInput(problem, fields={field: problem})
+    attached = _store_upload(application, material_code, name, content)
+    _record(
+        application,
+        actor=actor,
+        action="material_attached",
+        data={"material": material_code, "sha256": attached.sha256, "size": attached.size},
+    )
+    return attached
+
+
+def upload_problem(content: bytes) -> str | None:
+    """Why an uploaded file cannot be taken (empty, too large, not PDF/PNG/JPEG by its content)."""
     if not content:
-        raise InvalidInput(_("The file is empty."), fields={field: _("The file is empty.")})
+        return _("The file is empty.")
     if len(content) > MAX_UPLOAD_BYTES:
-        raise InvalidInput(
-            _("The file is too large."),
-            fields={field: _("Files may be at most 10 MB.")},
-        )
-    content_type = sniff_content_type(content)
-    if content_type not in ALLOWED_UPLOAD_TYPES:
-        raise InvalidInput(
-            _("This kind of file is not accepted."),
-            fields={field: _("Upload a PDF, PNG or JPEG file.")},
-        )
+        return _("Files may be at most 10 MB.")
+    if sniff_content_type(content) not in ALLOWED_UPLOAD_TYPES:
+        return _("Upload a PDF, PNG or JPEG file.")
+    return None
+
+
+def _store_upload(
+    application: Application, material_code: str, name: str, content: bytes
+) -> ApplicationMaterial:
+    """Replace the application's copy of a material with a checked upload (SHA-256 kept)."""
     material = catalog_models.Material.objects.get(code=material_code)
     ApplicationMaterial.objects.filter(application=application, material=material).delete()
     attached = ApplicationMaterial(
@@ -308,18 +360,12 @@ def application_attach_material(
         material=material,
         provision=ApplicationMaterial.Provision.UPLOAD,
         original_name=name[:200],
-        content_type=content_type,
+        content_type=sniff_content_type(content),
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
     )
     attached.file.save("upload", ContentFile(content), save=False)
     attached.save()
-    _record(
-        application,
-        actor=actor,
-        action="material_attached",
-        data={"material": material_code, "sha256": attached.sha256, "size": attached.size},
-    )
     return attached
 
 
@@ -366,7 +412,7 @@ def application_submit(
         raise InvalidInput(_("Some information is missing or wrong."), fields=fields)
     if idempotency_key:
         taken = Application.objects.filter(
-            applicant=actor, idempotency_key=idempotency_key
+            applicant=application.applicant_id, idempotency_key=idempotency_key
         ).exclude(pk=application.pk)
         if taken.exists():
             raise InvalidInput(
@@ -374,6 +420,7 @@ def application_submit(
                 fields={"idempotency_key": _("Already used for another application.")},
             )
     _materialise(application, plan, clean, consent_at=timezone.now(), key=idempotency_key)
+    _open_promises(application, plan, now=application.submitted_at)
     _record(
         application,
         actor=actor,
@@ -383,6 +430,7 @@ def application_submit(
         data={"cases": len(plan.members), "promised_days": plan.promised_days},
     )
     _release_ready_cases(application, actor=actor)
+    publish("application.submitted", application=application.pk, applicant=application.applicant_id)
     return application
 
 
@@ -394,6 +442,7 @@ def _materialise(
     application.form_data = clean
     application.plan_snapshot = plan_as_dict(plan, "zh-hans")
     application.promised_days = plan.promised_days
+    application.due_date = work_calendar().add_working_days(_today(), plan.promised_days)
     application.consent_given_at = consent_at
     application.consent_text = consent_text(plan)
     application.idempotency_key = key
@@ -507,7 +556,7 @@ def _case_graph(application: Application) -> tuple[dict[str, Case], dict[str, li
     for — in two queries, whatever the number of cases."""
     cases = list(
         application.cases.select_for_update(of=("self",))
-        .select_related("service")
+        .select_related("service", "department__region")
         .prefetch_related("prerequisites__service")
         .order_by("position")
     )
@@ -526,10 +575,11 @@ def _release_ready_cases(application: Application, *, actor: Any) -> list[Case]:
         before = case.status
         case.status = lifecycle.case_next(case.status, CaseAction.RELEASE)
         case.ready_at = timezone.now()
+        case.due_date = _case_due_date(case)
         case.inputs = {
             key: value for p in prerequisites[code] for key, value in by_code[p].outputs.items()
         }
-        case.save(update_fields=["status", "ready_at", "inputs", "updated_at"])
+        case.save(update_fields=["status", "ready_at", "due_date", "inputs", "updated_at"])
         _record(
             application,
             actor=actor,
@@ -563,6 +613,13 @@ def _settle(application: Application, *, actor: Any) -> None:
         action="finished",
         from_status=before,
         to_status=application.status,
+    )
+    _close_requests(application)
+    publish(
+        "application.finished",
+        application=application.pk,
+        applicant=application.applicant_id,
+        status=application.status,
     )
 
 
@@ -648,6 +705,7 @@ def case_approve(
     case = _lock_case(case)
     _require_reviewer(actor, case)
     application = _lock_application(case.application_id)
+    _refuse_if_promise_overdue(case)
     before = _move(case, CaseAction.APPROVE, actor=actor)
     declared = list(case.service.outputs.select_related("element"))
     outputs = dict(outputs or {})
@@ -666,8 +724,18 @@ def case_approve(
         )
     case.outputs = clean
     case.decided_at = timezone.now()
+    case.first_reviewed_at = case.first_reviewed_at or case.decided_at
     case.decided_by_rule = rule
-    case.save(update_fields=["status", "outputs", "decided_at", "decided_by_rule", "updated_at"])
+    case.save(
+        update_fields=[
+            "status",
+            "outputs",
+            "decided_at",
+            "first_reviewed_at",
+            "decided_by_rule",
+            "updated_at",
+        ]
+    )
     _record(
         application,
         actor=actor,
@@ -677,7 +745,10 @@ def case_approve(
         to_status=case.status,
         data={"outputs": clean, **({"rule": rule} if rule else {})},
     )
+    _issue_result_certificate(case, application, actor=actor)
     _release_ready_cases(application, actor=actor)
+    _send_due_notices(application, actor=actor)
+    publish("case.approved", application=application.pk, case=case.pk)
     _settle(application, actor=actor)
     return case
 
@@ -688,7 +759,7 @@ def case_reject(*, actor: Any, case: Case, reason: str, rule: str = "") -> Case:
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(
-            _("Say why the case is rejected."), fields={"reason": _("A reason is required.")}
+            _("Give the reason for the rejection."), fields={"reason": _("A reason is required.")}
         )
     case = _lock_case(case)
     _require_reviewer(actor, case)
@@ -696,8 +767,18 @@ def case_reject(*, actor: Any, case: Case, reason: str, rule: str = "") -> Case:
     before = _move(case, CaseAction.REJECT, actor=actor)
     case.reason = reason[:2000]
     case.decided_at = timezone.now()
+    case.first_reviewed_at = case.first_reviewed_at or case.decided_at
     case.decided_by_rule = rule
-    case.save(update_fields=["status", "reason", "decided_at", "decided_by_rule", "updated_at"])
+    case.save(
+        update_fields=[
+            "status",
+            "reason",
+            "decided_at",
+            "first_reviewed_at",
+            "decided_by_rule",
+            "updated_at",
+        ]
+    )
     _record(
         application,
         actor=actor,
@@ -709,8 +790,41 @@ def case_reject(*, actor: Any, case: Case, reason: str, rule: str = "") -> Case:
         data={"rule": rule} if rule else None,
     )
     _cancel_dependents(application, case, actor=actor)
+    _send_due_notices(application, actor=actor)
+    publish("case.rejected", application=application.pk, case=case.pk)
     _settle(application, actor=actor)
     return case
+
+
+def _issue_result_certificate(case: Case, application: Application, *, actor: Any) -> None:
+    """A service that declares a result certificate issues it on approval, signed, in the
+    same transaction: the certificate exists exactly when the approval does."""
+    certificate_type = case.service.result_certificate_type
+    if certificate_type is None:
+        return
+    keys = set(case.service.fields.values_list("element__key", flat=True))
+    data = {
+        **{k: v for k, v in application.form_data.items() if k in keys},
+        **{k: v for k, v in case.inputs.items() if k in keys},
+        **case.outputs,
+    }
+    certificate = certificate_issue(
+        actor=actor,
+        certificate_type=certificate_type,
+        holder=application.applicant,
+        holder_enterprise=application.enterprise,
+        issuer=case.department,
+        data=data,
+        application_reference=application.reference,
+        case_public_id=case.public_id,
+    )
+    _record(
+        application,
+        actor=actor,
+        action="certificate_issued",
+        case=case,
+        data={"certificate": certificate.number, "type": certificate_type.code},
+    )
 
 
 def _cancel_dependents(application: Application, rejected: Case, *, actor: Any) -> None:
@@ -770,6 +884,7 @@ def application_withdraw(*, actor: User, application: Application, reason: str =
     application.status = after
     application.finished_at = timezone.now()
     application.save(update_fields=["status", "finished_at", "updated_at"])
+    _close_requests(application)
     _record(
         application, actor=actor, action="withdrawn", from_status=before, to_status=after, note=note
     )
@@ -885,3 +1000,593 @@ def case_retry_dispatch(*, actor: Any, case: Case) -> Case:
         note=case.attention_reason,
     )
     return case
+
+
+# --- supplements: one notice per stage (一次性补正告知), promised materials (容缺受理) ---
+
+
+def _service_targets(case: Case) -> dict[tuple[str, str], str]:
+    """What a case may ask the applicant for: its service's fields and materials, with labels."""
+    fields = {
+        (SupplementItem.Kind.FIELD, f.element.key): f.element.label
+        for f in case.service.fields.select_related("element")
+    }
+    materials = {
+        (SupplementItem.Kind.MATERIAL, m.material.code): m.material.name
+        for m in case.service.materials.select_related("material")
+    }
+    return {**fields, **materials}
+
+
+def _next_request_number(application: Application) -> int:
+    last = application.supplement_requests.order_by("-number").values_list("number", flat=True)
+    return (last.first() or 0) + 1
+
+
+@transaction.atomic
+def case_ask_supplement(
+    *, actor: Any, case: Case, items: list[Mapping[str, str]], now=None
+) -> SupplementRequest:
+    """Ask the applicant for fields or materials; the items wait in the stage's one notice.
+
+    Each item is {"kind": "field" | "material", "target": key or code, "reason": why}. After
+    the stage's notice was sent, its departments cannot ask again (一次性告知).
+    """
+    now = now or timezone.now()
+    case = _lock_case(case)
+    _require_reviewer(actor, case)
+    application = _lock_application(case.application_id)
+    allowed = _service_targets(case)
+    problems: dict[str, str] = {}
+    wanted: dict[tuple[str, str], str] = {}
+    if not items:
+        problems["items"] = _("Choose at least one field or material to ask for.")
+    for index, item in enumerate(items):
+        kind = str(item.get("kind") or "")
+        target = str(item.get("target") or "")
+        reason = str(item.get("reason") or "").strip()
+        if (kind, target) not in allowed:
+            problems[f"items.{index}.target"] = _("This service does not ask for “%(target)s”.") % {
+                "target": target
+            }
+            continue
+        if not reason:
+            problems[f"items.{index}.reason"] = _("Say what is missing or wrong in “%(item)s”.") % {
+                "item": allowed[kind, target]
+            }
+            continue
+        wanted[kind, target] = reason[:1000]
+    if problems:
+        raise InvalidInput(_("The supplement request is incomplete."), fields=problems)
+    notice = application.supplement_requests.filter(
+        kind=SupplementRequest.Kind.NOTICE, stage=case.stage
+    ).first()
+    if notice is not None and notice.status != SupplementRequest.Status.COLLECTING:
+        raise Conflict(
+            _(
+                "The one-time supplement notice for this stage was already sent to the "
+                "applicant; decide on the case with what you have."
+            )
+        )
+    before = _move(case, CaseAction.ASK_SUPPLEMENT, actor=actor)
+    if notice is None:
+        notice = SupplementRequest.objects.create(
+            application=application,
+            number=_next_request_number(application),
+            kind=SupplementRequest.Kind.NOTICE,
+            stage=case.stage,
+            status=SupplementRequest.Status.COLLECTING,
+            hold_until=now + settings.SUPPLEMENT_HOLD,
+            created_at=now,
+        )
+        outbox_enqueue(
+            topic=SUPPLEMENT_RELEASE_TOPIC,
+            payload={"request": notice.pk},
+            key=f"{SUPPLEMENT_RELEASE_TOPIC}:{notice.public_id}",
+            available_at=notice.hold_until,
+        )
+    for (kind, target), reason in wanted.items():
+        SupplementItem.objects.update_or_create(
+            request=notice,
+            case=case,
+            kind=kind,
+            target=target,
+            defaults={"reason": reason, "raised_by": actor_user(actor), "raised_at": now},
+        )
+    case.first_reviewed_at = case.first_reviewed_at or now
+    case.paused_since = case.paused_since or timezone.localdate(now)
+    case.save(update_fields=["status", "first_reviewed_at", "paused_since", "updated_at"])
+    _record(
+        application,
+        actor=actor,
+        action="supplement_asked",
+        case=case,
+        from_status=before,
+        to_status=case.status,
+        data={"items": [{"kind": k, "target": t, "reason": r} for (k, t), r in wanted.items()]},
+    )
+    _send_due_notices(application, actor=actor, now=now)
+    return notice
+
+
+def _send_due_notices(application: Application, *, actor: Any, now=None) -> None:
+    """Send each collecting notice whose stage is fully reviewed (or whose hold ran out)."""
+    now = now or timezone.now()
+    collecting = application.supplement_requests.filter(
+        kind=SupplementRequest.Kind.NOTICE, status=SupplementRequest.Status.COLLECTING
+    )
+    for notice in collecting.select_for_update(of=("self",)):
+        stage = [
+            supplements.StageCase(
+                code=str(pk),
+                reviewed=reviewed_at is not None or status in lifecycle.CASE_TERMINAL,
+            )
+            for pk, status, reviewed_at in application.cases.filter(stage=notice.stage).values_list(
+                "pk", "status", "first_reviewed_at"
+            )
+        ]
+        if supplements.notice_due(stage, hold_until=notice.hold_until, now=now):
+            _send_notice(application, notice, actor=actor, now=now)
+
+
+def _send_notice(application: Application, notice: SupplementRequest, *, actor: Any, now) -> None:
+    notice.status = SupplementRequest.Status.SENT
+    notice.sent_at = now
+    notice.save(update_fields=["status", "sent_at"])
+    _start_if_submitted(application, actor=actor)
+    if application.status == ApplicationStatus.IN_PROGRESS:
+        application.status = lifecycle.application_next(
+            application.status, ApplicationAction.AWAIT_SUPPLEMENT
+        )
+        application.save(update_fields=["status", "updated_at"])
+    items = list(notice.items.select_related("case__department"))
+    _record(
+        application,
+        actor=actor,
+        action="supplement_notice_sent",
+        to_status=application.status,
+        data={
+            "notice": notice.number,
+            "items": len({(i.kind, i.target) for i in items}),
+            "departments": sorted({i.case.department.code for i in items}),
+        },
+    )
+    publish(
+        "supplement.notice_sent",
+        application=application.pk,
+        request=notice.pk,
+        applicant=application.applicant_id,
+    )
+
+
+@transaction.atomic
+def supplement_request_release(*, actor: Any, request: SupplementRequest | int) -> None:
+    """Send a held notice whose hold has run out, with the items it has.
+
+    The worker calls this when the outbox message queued for `hold_until` falls due; a notice
+    already sent (every case of its stage was reviewed first) is left as it is.
+    """
+    pk = request.pk if isinstance(request, SupplementRequest) else request
+    application_id = (
+        SupplementRequest.objects.filter(pk=pk).values_list("application_id", flat=True).first()
+    )
+    if application_id is None:
+        return
+    application = _lock_application(application_id)
+    notice = SupplementRequest.objects.select_for_update(of=("self",)).get(pk=pk)
+    if notice.status == SupplementRequest.Status.COLLECTING:
+        _send_notice(application, notice, actor=actor, now=timezone.now())
+
+
+def _resolved_answer(
+    application: Application,
+    open_items: list[SupplementItem],
+    values: Mapping[str, Any],
+    files: Mapping[str, tuple[str, bytes]],
+    *,
+    partial: bool,
+) -> tuple[dict[str, Any], dict[str, tuple[str, bytes]], dict[str, str]]:
+    """The checked field values and files that answer `open_items`, and the problems."""
+    plan = application_plan(application)
+    elements = {f.element.key: f.element for f in plan.form}
+    field_keys = sorted({i.target for i in open_items if i.kind == SupplementItem.Kind.FIELD})
+    material_codes = sorted(
+        {i.target for i in open_items if i.kind == SupplementItem.Kind.MATERIAL}
+    )
+    problems: dict[str, str] = {}
+    given_fields = [k for k in field_keys if not partial or k in values]
+    specs = []
+    for key in given_fields:
+        element = elements.get(key) or catalog_selectors.element_definition(
+            catalog_models.DataElement.objects.get(key=key)
+        )
+        specs.append(FieldSpec(element, required=True))
+    merged = {**application.form_data, **{k: values.get(k) for k in given_fields}}
+    clean, field_problems = check_form(specs, merged, _today(), plan.thing.form_rules)
+    labels = {spec.element.key: pick(spec.element.label) for spec in specs}
+    for key, problem in field_problems.items():
+        if key in given_fields:
+            problems[f"form.{key}"] = field_problem_message(problem, labels.get(key, key))
+    given_files: dict[str, tuple[str, bytes]] = {}
+    names = dict(
+        catalog_models.Material.objects.filter(code__in=material_codes).values_list(
+            "code", "name_zh"
+        )
+    )
+    for code in material_codes:
+        upload = files.get(code)
+        if upload is None:
+            if not partial:
+                problems[f"materials.{code}"] = _("%(name)s must be uploaded.") % {
+                    "name": names.get(code, code)
+                }
+            continue
+        problem = upload_problem(upload[1])
+        if problem:
+            problems[f"materials.{code}"] = problem
+        else:
+            given_files[code] = upload
+    if partial and not given_fields and not given_files and not problems:
+        problems["items"] = _("Supply at least one of the promised materials.")
+    answered = {key: clean[key] for key in given_fields if key in clean}
+    return answered, given_files, problems
+
+
+@transaction.atomic
+def supplement_answer(
+    *,
+    actor: User,
+    request: SupplementRequest,
+    values: Mapping[str, Any] | None = None,
+    files: Mapping[str, tuple[str, bytes]] | None = None,
+) -> SupplementRequest:
+    """The applicant answers a notice once — every item at once — or supplies promised materials
+    (one or more at a time). The cases that asked resume; the others never stopped."""
+    values, files = dict(values or {}), dict(files or {})
+    application = _lock_application(request.application_id)
+    _require_own(actor, application)
+    request = SupplementRequest.objects.select_for_update(of=("self",)).get(pk=request.pk)
+    if request.status != SupplementRequest.Status.SENT:
+        raise Conflict(_("This supplement request is not waiting for an answer."))
+    open_items = list(request.items.filter(resolved_at__isnull=True).select_related("case"))
+    partial = request.kind == SupplementRequest.Kind.PROMISE
+    answered, uploads, problems = _resolved_answer(
+        application, open_items, values, files, partial=partial
+    )
+    if problems:
+        raise InvalidInput(_("Some information is missing or wrong."), fields=problems)
+    now = timezone.now()
+    if answered:
+        application.form_data = {**application.form_data, **answered}
+        application.save(update_fields=["form_data", "updated_at"])
+    stored = {
+        code: _store_upload(application, code, name, content)
+        for code, (name, content) in uploads.items()
+    }
+    resolved = [
+        item
+        for item in open_items
+        if (item.kind == SupplementItem.Kind.FIELD and item.target in answered)
+        or (item.kind == SupplementItem.Kind.MATERIAL and item.target in stored)
+    ]
+    for item in resolved:
+        item.resolved_at = now
+    SupplementItem.objects.bulk_update(resolved, ["resolved_at"])
+    if not request.items.filter(resolved_at__isnull=True).exists():
+        request.status = SupplementRequest.Status.ANSWERED
+        request.answered_at = now
+        request.save(update_fields=["status", "answered_at"])
+    _record(
+        application,
+        actor=actor,
+        action="supplement_answered",
+        data={
+            "request": request.number,
+            "fields": sorted(answered),
+            "materials": {code: m.sha256 for code, m in stored.items()},
+        },
+    )
+    _resume_answered_cases(application, {item.case_id for item in resolved}, actor=actor)
+    publish("supplement.answered", application=application.pk, request=request.pk)
+    return request
+
+
+def _resume_answered_cases(application: Application, case_ids: set[int], *, actor: Any) -> None:
+    waiting = SupplementItem.objects.filter(
+        request__application=application,
+        request__kind=SupplementRequest.Kind.NOTICE,
+        resolved_at__isnull=True,
+    ).values_list("case_id", flat=True)
+    still_waiting = set(waiting)
+    cases = application.cases.select_for_update(of=("self",)).filter(
+        pk__in=case_ids, status=CaseStatus.SUPPLEMENT
+    )
+    for case in cases.select_related("service", "department__region"):
+        if case.pk in still_waiting:
+            continue
+        before = _move(case, CaseAction.RESUME, actor=actor)
+        if case.paused_since is not None:
+            case.pauses = [*case.pauses, [case.paused_since.isoformat(), _today().isoformat()]]
+            case.paused_since = None
+            case.due_date = _case_due_date(case)
+        case.save(update_fields=["status", "pauses", "paused_since", "due_date", "updated_at"])
+        _record(
+            application,
+            actor=actor,
+            action="resumed",
+            case=case,
+            from_status=before,
+            to_status=case.status,
+        )
+    unanswered = application.supplement_requests.filter(
+        kind=SupplementRequest.Kind.NOTICE, status=SupplementRequest.Status.SENT
+    )
+    if application.status == ApplicationStatus.AWAITING_SUPPLEMENT and not unanswered.exists():
+        application.status = lifecycle.application_next(
+            application.status, ApplicationAction.RESUME
+        )
+        application.save(update_fields=["status", "updated_at"])
+        _record(
+            application,
+            actor=actor,
+            action="in_progress",
+            from_status=ApplicationStatus.AWAITING_SUPPLEMENT,
+            to_status=application.status,
+        )
+
+
+@transaction.atomic
+def application_promise_material(
+    *, actor: User, application: Application, material_code: str, promised_by: date | None
+) -> ApplicationMaterial:
+    """容缺受理: promise to supply a deferrable material by a date instead of uploading it now."""
+    application = _lock_application(application)
+    _require_own(actor, application)
+    if application.status != ApplicationStatus.DRAFT:
+        raise Conflict(_("This application was already submitted."))
+    plan = application_plan(application)
+    wanted = {m.material.code: m for m in applicant_materials(plan)}
+    field = f"materials.{material_code}"
+    item = wanted.get(material_code)
+    if item is None:
+        raise InvalidInput(
+            _("This material is not asked for."),
+            fields={"material": _("This application does not ask for this material.")},
+        )
+    if not item.deferrable:
+        raise InvalidInput(
+            _("This material cannot be supplied later."),
+            fields={
+                field: _("%(name)s is needed before the application can be accepted.")
+                % {"name": pick(item.material.name)}
+            },
+        )
+    today = _today()
+    latest = today + timedelta(days=settings.PROMISE_MAX_DAYS)
+    problem = supplements.promise_date_problem(promised_by, today=today, latest=latest)
+    if problem:
+        messages = {
+            "required": _("Give the date by which you will supply it."),
+            "not_future": _("The date must be after today."),
+            "too_late": _("The date can be at most %(days)s days from today (%(latest)s).")
+            % {"days": settings.PROMISE_MAX_DAYS, "latest": latest.isoformat()},
+        }
+        raise InvalidInput(messages[problem], fields={f"{field}.promised_by": messages[problem]})
+    material = catalog_models.Material.objects.get(code=material_code)
+    ApplicationMaterial.objects.filter(application=application, material=material).delete()
+    promised = ApplicationMaterial.objects.create(
+        application=application,
+        material=material,
+        provision=ApplicationMaterial.Provision.PROMISED,
+        promised_by=promised_by,
+    )
+    _record(
+        application,
+        actor=actor,
+        action="material_promised",
+        data={"material": material_code, "promised_by": promised_by.isoformat()},
+    )
+    return promised
+
+
+def _open_promises(application: Application, plan: Plan, *, now) -> None:
+    """At submission: the promised materials become items of one promise request, one per case
+    that needs them, chased until supplied."""
+    promised = list(
+        application.materials.filter(
+            provision=ApplicationMaterial.Provision.PROMISED
+        ).select_related("material")
+    )
+    if not promised:
+        return
+    members = {m.material.code: m.members for m in plan.materials}
+    cases = {c.service.code: c for c in application.cases.select_related("service")}
+    request = SupplementRequest.objects.create(
+        application=application,
+        number=_next_request_number(application),
+        kind=SupplementRequest.Kind.PROMISE,
+        status=SupplementRequest.Status.SENT,
+        created_at=now,
+        sent_at=now,
+    )
+    for attached in promised:
+        for code in members.get(attached.material.code, ()):
+            if code in cases:
+                SupplementItem.objects.create(
+                    request=request,
+                    case=cases[code],
+                    kind=SupplementItem.Kind.MATERIAL,
+                    target=attached.material.code,
+                    reason=_("Promised at submission (容缺受理)."),
+                    raised_at=now,
+                    due_date=attached.promised_by,
+                )
+
+
+def _refuse_if_promise_overdue(case: Case) -> None:
+    """A case cannot be approved while a material promised for it is missing past its date."""
+    today = _today()
+    for item in case.supplement_items.filter(
+        request__kind=SupplementRequest.Kind.PROMISE, resolved_at__isnull=True
+    ):
+        if supplements.promise_overdue(item.due_date, resolved=False, today=today):
+            raise Conflict(
+                _(
+                    "The applicant promised to supply “%(material)s” by %(date)s and has not; "
+                    "the case cannot be approved until it is supplied."
+                )
+                % {
+                    "material": catalog_models.Material.objects.get(code=item.target).name,
+                    "date": item.due_date.isoformat(),
+                }
+            )
+
+
+def _close_requests(application: Application) -> None:
+    application.supplement_requests.exclude(status=SupplementRequest.Status.ANSWERED).update(
+        status=SupplementRequest.Status.CLOSED
+    )
+
+
+# --- deadlines in working days -------------------------------------------------------------------
+
+
+def _case_due_date(case: Case) -> date | None:
+    """The case's due date: its promised working days from the day it became ready, the
+    clock stopped while it waited for the applicant (in its department's region calendar)."""
+    if case.ready_at is None:
+        return None
+    pauses = [(date.fromisoformat(a), date.fromisoformat(b)) for a, b in case.pauses]
+    return work_calendar().due_date(
+        timezone.localdate(case.ready_at),
+        case.promised_days,
+        pauses,
+        region=case.department.region.code,
+    )
+
+
+DEADLINE_SEVERITY = {"": 0, "on_time": 0, "due_soon": 1, "overdue": 2, "escalated": 3}
+
+
+def deadline_state_on(case: Case, today: date) -> str:
+    """on_time, due_soon, overdue, or escalated (overdue by the escalation limit or more)."""
+    calendar = work_calendar()
+    region = case.department.region.code
+    state = str(
+        calendar.status_on(case.due_date, today, settings.DEADLINE_WARN_DAYS, region=region)
+    )
+    if state == "overdue" and (
+        calendar.working_days_between(case.due_date, today, region=region)
+        >= settings.DEADLINE_ESCALATE_DAYS
+    ):
+        return "escalated"
+    return state
+
+
+def deadline_sweep(*, actor: Any, today: date | None = None) -> dict[str, int]:
+    """Mark open cases due soon (yellow), overdue (red) or escalated, once each: an event on
+    the timeline, the department told, and past the escalation limit its supervisors."""
+    today = today or _today()
+    horizon = today + timedelta(days=settings.DEADLINE_WARN_DAYS * 2 + 14)
+    candidates = Case.objects.filter(
+        status__in=[CaseStatus.READY, CaseStatus.ACCEPTED],
+        paused_since__isnull=True,
+        due_date__isnull=False,
+        due_date__lte=horizon,
+    ).exclude(deadline_state="escalated")
+    counts = {"due_soon": 0, "overdue": 0, "escalated": 0, "promises_chased": 0}
+    for pk in candidates.values_list("pk", flat=True).iterator():
+        state = _deadline_mark(pk, actor=actor, today=today)
+        if state:
+            counts[state] += 1
+    counts["promises_chased"] = _chase_promises(actor=actor, today=today)
+    return counts
+
+
+def _chase_promises(*, actor: Any, today: date) -> int:
+    """Remind the applicant of promised materials the day before they are due, and once more
+    when they are overdue (容缺受理: the promised item is chased like a supplement)."""
+    due = SupplementItem.objects.filter(
+        request__kind=SupplementRequest.Kind.PROMISE,
+        request__status=SupplementRequest.Status.SENT,
+        resolved_at__isnull=True,
+        due_date__lte=today + timedelta(days=1),
+    )
+    chased = 0
+    by_request: dict[int, list[SupplementItem]] = {}
+    for item in due.select_related("request"):
+        overdue = item.due_date < today
+        if item.chased_at is not None and (
+            not overdue or timezone.localdate(item.chased_at) > item.due_date
+        ):
+            continue  # reminded already at this stage
+        by_request.setdefault(item.request_id, []).append(item)
+    for request_id, items in by_request.items():
+        with transaction.atomic():
+            request = SupplementRequest.objects.select_related("application").get(pk=request_id)
+            application = _lock_application(request.application_id)
+            now = timezone.now()
+            SupplementItem.objects.filter(pk__in=[i.pk for i in items]).update(chased_at=now)
+            _record(
+                application,
+                actor=actor,
+                action="promise_chased",
+                data={
+                    "materials": sorted({i.target for i in items}),
+                    "due": min(i.due_date for i in items).isoformat(),
+                },
+            )
+            publish(
+                "supplement.promise_due",
+                application=application.pk,
+                request=request.pk,
+                applicant=application.applicant_id,
+                overdue=any(i.due_date < today for i in items),
+            )
+            chased += 1
+    return chased
+
+
+@transaction.atomic
+def _deadline_mark(pk: int, *, actor: Any, today: date) -> str | None:
+    case = (
+        Case.objects.select_for_update(of=("self",), skip_locked=True)
+        .select_related("service", "department__region", "application")
+        .filter(pk=pk, status__in=[CaseStatus.READY, CaseStatus.ACCEPTED])
+        .first()
+    )
+    if case is None or case.due_date is None or case.paused_since is not None:
+        return None
+    state = deadline_state_on(case, today)
+    if DEADLINE_SEVERITY[state] <= DEADLINE_SEVERITY[case.deadline_state]:
+        return None
+    case.deadline_state = state
+    fields = ["deadline_state", "updated_at"]
+    if state == "escalated":
+        case.escalated_at = timezone.now()
+        fields.append("escalated_at")
+    case.save(update_fields=fields)
+    _record(
+        case.application,
+        actor=actor,
+        action=f"deadline_{state}",
+        case=case,
+        data={"due_date": case.due_date.isoformat()},
+    )
+    publish("case.deadline", case=case.pk, department=case.department_id, state=state)
+    return state
+
+
+def deadline_schedule_sweep(*, now=None) -> None:
+    """Make sure the next sweep is due at the next ten-minute mark (one message per mark)."""
+    now = now or timezone.now()
+    step = 600
+    slot = int(now.timestamp()) // step + 1
+    due = datetime.fromtimestamp(slot * step, tz=now.tzinfo or UTC)
+    with transaction.atomic():
+        outbox_enqueue(
+            topic=DEADLINE_SWEEP_TOPIC,
+            payload={},
+            key=f"{DEADLINE_SWEEP_TOPIC}:{slot}",
+            available_at=due,
+        )

@@ -29,3 +29,16 @@ def _dispatch_gave_up(message) -> None:
 )
 def dispatch_case(message) -> None:
     handlers.dispatch(message.payload["case"])
+
+
+@topic(services.SUPPLEMENT_RELEASE_TOPIC, max_attempts=5)
+def release_held_notice(message) -> None:
+    """The hold of a supplement notice ran out: send it with the items it has."""
+    services.supplement_request_release(actor=WORKER, request=message.payload["request"])
+
+
+@topic(services.DEADLINE_SWEEP_TOPIC, max_attempts=3)
+def sweep_deadlines(message) -> None:
+    """Mark due-soon and overdue cases, then book the next sweep."""
+    services.deadline_sweep(actor=WORKER)
+    services.deadline_schedule_sweep()

@@ -75,6 +75,9 @@ def workbench(request: HttpRequest) -> HttpResponse:
             "status_label": REVIEWER_CASE_LABELS[CaseStatus(case.status)],
             "needs_attention": case.needs_attention,
             "ready_at": case.ready_at,
+            "due_date": case.due_date,
+            "paused": case.paused_since is not None,
+            "deadline": case.deadline_state if case.status in ("ready", "accepted") else "",
         }
         for case in cases
     ]
@@ -130,6 +133,8 @@ def _case_context(
         for p in selectors.earlier_results(case)
     ]
     application = case.application
+    choices = _supplement_choices(case, errors, typed)
+    labels = {c["value"]: c["label"] for c in choices}
     return {
         "case": case,
         "application": application,
@@ -149,6 +154,16 @@ def _case_context(
         "earlier": earlier,
         "decided_outputs": output_rows(case),
         "events": timeline_rows(selectors.case_events(case), None),
+        "supplement_choices": choices,
+        "supplement_items": [
+            {
+                "label": labels.get(f"{item.kind}:{item.target}", item.target),
+                "reason": item.reason,
+                "state": _item_state(item),
+                "due_date": item.due_date,
+            }
+            for item in selectors.case_supplement_items(case)
+        ],
         "outputs": outputs,
         "can_accept": case.status == CaseStatus.READY,
         "can_decide": case.status == CaseStatus.ACCEPTED,
@@ -158,9 +173,81 @@ def _case_context(
         "errors": [
             message
             for path, message in errors.items()
-            if path != "reason" and not path.startswith("outputs.")
+            if path != "reason" and not path.startswith(("outputs.", "items."))
         ],
     }
+
+
+def _item_state(item) -> str:
+    if item.resolved_at:
+        return _("supplied")
+    if item.request.status == "collecting":
+        return _("held until every department of this stage has reviewed")
+    if item.request.kind == "promise":
+        return _("promised by the applicant")
+    return _("sent to the applicant")
+
+
+def _supplement_choices(case: Case, errors: dict[str, str], typed: dict[str, str]) -> list[dict]:
+    """The fields and materials this case's service uses, each a possible supplement item."""
+    chosen = set(typed.get("items_chosen", []))
+    choices = []
+    targets = [
+        ("field", f.element.key, f.element.label)
+        for f in case.service.fields.select_related("element").order_by("position", "id")
+    ] + [
+        ("material", m.material.code, m.material.name)
+        for m in case.service.materials.select_related("material").order_by("position", "id")
+    ]
+    for index, (kind, target, label) in enumerate(targets):
+        value = f"{kind}:{target}"
+        choices.append(
+            {
+                "index": index,
+                "value": value,
+                "label": label,
+                "kind": kind,
+                "checked": value in chosen,
+                "reason": typed.get(f"reason:{value}", ""),
+                "error": errors.get(f"items.{value}", ""),
+            }
+        )
+    return choices
+
+
+@staff_required
+@require_POST
+def case_ask_supplement(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Ask the applicant for the ticked fields and materials, each with its reason."""
+    case = selectors.case_for_reviewer(request.user, case_id)
+    chosen = request.POST.getlist("item")
+    items = [
+        {
+            "kind": value.split(":", 1)[0],
+            "target": value.split(":", 1)[-1],
+            "reason": request.POST.get(f"reason:{value}", ""),
+        }
+        for value in chosen
+    ]
+    try:
+        services.case_ask_supplement(actor=request.user, case=case, items=items)
+    except InvalidInput as exc:
+        # The service names items by position; the page names them by their checkbox.
+        errors = {
+            (f"items.{chosen[int(path.split('.')[1])]}" if path.count(".") == 2 else path): message
+            for path, message in exc.fields.items()
+        }
+        typed = {**request.POST.dict(), "items_chosen": chosen}
+        context = _case_context(case, errors=errors, typed=typed)
+        if "items" in errors:
+            context["problem"] = errors["items"]
+        return render(request, "applications/case.html", context, status=422)
+    except Conflict as exc:
+        case = selectors.case_for_reviewer(request.user, case_id)
+        return render(
+            request, "applications/case.html", _case_context(case, problem=exc.message), status=409
+        )
+    return redirect("applications:case", case.pk)
 
 
 @staff_required

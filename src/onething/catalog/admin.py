@@ -127,3 +127,13 @@ class ThingAdmin(admin.ModelAdmin):
     list_filter = ("audience",)
     search_fields = ("code", "name_zh", "name_en")
     inlines = (QuestionInline, ThingMemberInline)
+
+
+@admin.register(m.CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    list_display = ("date", "kind", "region", "name_zh", "name_en")
+    list_filter = ("kind", "region")
+    search_fields = ("name_zh", "name_en")
+    date_hierarchy = "date"
+    autocomplete_fields = ("region",)
+    fields = ("date", "kind", "region", "name_zh", "name_en")

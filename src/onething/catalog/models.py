@@ -11,6 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from onething.catalog import schema
+from onething.core.workdays import DayKind
 
 
 def _choices(enum) -> list[tuple[str, str]]:
@@ -318,3 +319,47 @@ class ThingMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.thing.code}/{self.service.code}"
+
+
+class CalendarDay(models.Model):
+    """调休/节假日: a date declared working or a holiday over the State Council schedule.
+
+    Without a region it applies to the whole country; with one, to that region and the regions
+    inside it. `core.workdays.WorkCalendar` reads these through `catalog.selectors.work_calendar`.
+    """
+
+    date = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=10, choices=_choices(DayKind))
+    region = models.ForeignKey(
+        Region,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("region"),
+        help_text=_("Empty for the whole country."),
+    )
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["date", "region__code"]
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        constraints = [
+            models.UniqueConstraint(fields=["date", "region"], name="calendar_day_once"),
+            # NULLs are distinct in a unique constraint: the national row needs its own.
+            models.UniqueConstraint(
+                fields=["date"],
+                condition=models.Q(region__isnull=True),
+                name="calendar_day_once_nationally",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.kind} ({self.name})"
+
+    @property
+    def name(self) -> str:
+        return in_language(self.name_zh, self.name_en)

@@ -10,6 +10,7 @@ kinds, so a province can keep one file per thing or one file per kind:
     materials: [...]
     services: [...]
     things: [...]
+    calendar: [...]
 
 These models check one record at a time. Cross-references between records (a service naming an
 unknown department, a cycle in `after`, a condition naming an unknown question) are checked by
@@ -18,12 +19,15 @@ unknown department, a cycle in `after`, a condition naming an unknown question) 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from onething.core.workdays import DayKind
 
 CODE_PATTERN = r"^[a-z][a-z0-9_]*$"
 ELEMENT_KEY_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
@@ -50,8 +54,11 @@ class RegionLevel(StrEnum):
     STREET = "street"
 
 
+REGION_CODE_PATTERN = r"^\d{6}(\d{3}|\d{6})?$"
+
+
 class RegionDef(Strict):
-    code: str = Field(pattern=r"^\d{6}(\d{3}|\d{6})?$", description="GB/T 2260 code")
+    code: str = Field(pattern=REGION_CODE_PATTERN, description="GB/T 2260 code")
     name: Text
     level: RegionLevel
     parent: str | None = None
@@ -284,6 +291,31 @@ class ThingDef(Strict):
     )
 
 
+class CalendarDayDef(Strict):
+    """A date declared working or a holiday, over the State Council schedule (调休 and the like).
+
+    Without a region it applies to the whole country; with one, to that region and every region
+    inside it. Identified by date and region: the same pair twice is an error.
+    """
+
+    date: dt.date
+    kind: DayKind
+    region: str | None = Field(default=None, pattern=REGION_CODE_PATTERN)
+    name: Text
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _a_date_only(cls, value: Any) -> Any:
+        # YAML reads 2027-01-01 as a date; refuse numbers (timestamps) and datetimes.
+        if isinstance(value, dt.datetime) or not isinstance(value, dt.date | str):
+            raise ValueError("expected a date written as YYYY-MM-DD")
+        return value
+
+    @property
+    def key(self) -> str:
+        return f"{self.date.isoformat()}@{self.region or 'national'}"
+
+
 class DefinitionFile(Strict):
     regions: list[RegionDef] = Field(default_factory=list)
     departments: list[DepartmentDef] = Field(default_factory=list)
@@ -292,6 +324,7 @@ class DefinitionFile(Strict):
     materials: list[MaterialDef] = Field(default_factory=list)
     services: list[ServiceDef] = Field(default_factory=list)
     things: list[ThingDef] = Field(default_factory=list)
+    calendar: list[CalendarDayDef] = Field(default_factory=list)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -308,6 +341,7 @@ KIND_MODELS: dict[str, type[Strict]] = {
     "materials": MaterialDef,
     "services": ServiceDef,
     "things": ThingDef,
+    "calendar": CalendarDayDef,
 }
 
 

@@ -3,7 +3,7 @@ loader produces, so a plan from the database and a plan from the files agree."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from onething.catalog import models as m
@@ -18,6 +18,7 @@ from onething.catalog.schema import (
     ThingDef,
 )
 from onething.core.errors import InvalidInput, NotFound
+from onething.core.workdays import DayKind, Override, WorkCalendar
 
 
 def _text(obj, prefix: str) -> dict[str, str] | None:
@@ -248,3 +249,28 @@ def thing_plan(code: str, answers: dict) -> Plan:
             _("Some answers are missing or not allowed."),
             fields=answer_messages(exc.problems, bundle.thing.questions),
         ) from None
+
+
+# (row count, last update) of the calendar table -> the calendar built from it.
+_calendar_cache: tuple[tuple[int, object], WorkCalendar] | None = None
+
+
+def work_calendar() -> WorkCalendar:
+    """The working-day calendar with the catalog's overrides, rebuilt when they change.
+
+    One aggregate query per call tells whether the table changed since the calendar was built
+    (a load or an admin edit in any process touches `updated_at`; a deletion changes the count),
+    so every process sees a change without a shared cache.
+    """
+    global _calendar_cache
+    stamp = m.CalendarDay.objects.aggregate(count=Count("pk"), last=Max("updated_at"))
+    fingerprint = (stamp["count"], stamp["last"])
+    cached = _calendar_cache
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1]
+    calendar = WorkCalendar(
+        Override(row.date, DayKind(row.kind), row.region.code if row.region else None, row.name_zh)
+        for row in m.CalendarDay.objects.select_related("region")
+    )
+    _calendar_cache = (fingerprint, calendar)
+    return calendar

@@ -225,6 +225,14 @@ def catalog_load(*, actor: str, catalog: Catalog) -> LoadReport:
             ],
         )
         report.record("things", created)
+
+    for day in catalog.calendar.values():
+        _, created = m.CalendarDay.objects.update_or_create(
+            date=day.date,
+            region=regions[day.region] if day.region else None,
+            defaults={**_text(day.name, "name_"), "kind": day.kind.value},
+        )
+        report.record("calendar", created)
     logger.info("catalog loaded by %s: %s", actor, report.summary())
     return report
 

@@ -21,6 +21,7 @@ from onething.catalog.planning import ThingBundle
 from onething.catalog.schema import (
     KIND_MODELS,
     KINDS,
+    CalendarDayDef,
     CertificateTypeDef,
     DataElementDef,
     DefinitionFile,
@@ -32,8 +33,20 @@ from onething.catalog.schema import (
     ServiceDef,
     ThingDef,
 )
+from onething.core.workdays import Override
 
 YAML_SUFFIXES = (".yaml", ".yml")
+
+
+class _DefinitionLoader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so the schema checks them and an impossible date
+    (2027-02-30) is reported at its record instead of aborting the whole read."""
+
+
+_DefinitionLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 @dataclass(frozen=True, order=True)
@@ -63,6 +76,14 @@ class Catalog:
     materials: dict[str, MaterialDef] = field(default_factory=dict)
     services: dict[str, ServiceDef] = field(default_factory=dict)
     things: dict[str, ThingDef] = field(default_factory=dict)
+    # Keyed by "date@region" (CalendarDayDef.key), so a date is declared once per region.
+    calendar: dict[str, CalendarDayDef] = field(default_factory=dict)
+
+    def overrides(self) -> list[Override]:
+        """The calendar records as overrides for a `WorkCalendar`, names in Chinese."""
+        return [
+            Override(day.date, day.kind, day.region, day.name.zh) for day in self.calendar.values()
+        ]
 
     def bundle(self, thing_code: str) -> ThingBundle:
         thing = self.things[thing_code]
@@ -135,7 +156,7 @@ def _parse(
     except (OSError, UnicodeDecodeError) as exc:
         return None, [CatalogIssue(label, "-", f"cannot read file: {exc}")], set()
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_DefinitionLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "-"
@@ -195,7 +216,11 @@ def _location(loc: tuple, raw: Any) -> str:
         if isinstance(step, int):
             label = f"[{step}]"
             node = node[step] if isinstance(node, list) and step < len(node) else None
-            code = node.get("code") or node.get("key") if isinstance(node, dict) else None
+            code = (
+                node.get("code") or node.get("key") or node.get("date")
+                if isinstance(node, dict)
+                else None
+            )
             if code and len(parts) == 1:
                 label += f"({code})"
             parts.append(label)
@@ -227,11 +252,16 @@ def _index(parsed: list[tuple[str, DefinitionFile]]) -> tuple[Catalog, list[Cata
             for index, record in enumerate(getattr(document, kind)):
                 code = _code(record)
                 if code in target:
+                    what = (
+                        f"{record.date} declared twice for {record.region or 'the whole country'}"
+                        if kind == "calendar"
+                        else f"duplicate code {code!r}"
+                    )
                     issues.append(
                         CatalogIssue(
                             label,
                             f"{kind}[{index}]({code})",
-                            f"duplicate code {code!r}, first defined in {first_seen[kind, code]}",
+                            f"{what}, first defined in {first_seen[kind, code]}",
                         )
                     )
                     continue
@@ -295,6 +325,8 @@ def _check_references(
         yield from _check_service(catalog, code, service, issue, unknown)
     for code, thing in catalog.things.items():
         yield from _check_thing(catalog, code, thing, issue, unknown)
+    for code, day in catalog.calendar.items():
+        yield from unknown("calendar", code, ".region", "region", day.region, catalog.regions)
 
 
 def _check_service(catalog, code, service, issue, unknown) -> Iterator[CatalogIssue]:

@@ -1,0 +1,216 @@
+"""Every write to e-certificates: issuing, revoking, and rotating the signing key.
+
+Each writes its audit record in the caller's transaction. Issuing signs with the platform's
+active key (keys.py); the private keys never leave the data folder.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from onething.accounts.models import Enterprise, Role, RoleAssignment, User
+from onething.audit.services import audit_record
+from onething.catalog.models import CertificateType, Department
+from onething.certificates import codes, jws
+from onething.certificates.models import Certificate, CertificateSequence
+from onething.certificates.signing import payload_of, platform_keys
+from onething.core.actors import actor_label, actor_user
+from onething.core.errors import Conflict, InvalidInput, NotAllowed
+
+MAX_REASON_LENGTH = 2000
+KEYS_STREAM = "certificates:signing-keys"
+
+
+def _stream(certificate: Certificate) -> str:
+    return f"certificate:{certificate.type.code}/{certificate.number}"
+
+
+def _json_data(data: Any) -> dict[str, Any]:
+    """`data` as the plain JSON it reads back as (dates and decimals become text)."""
+    if not isinstance(data, Mapping) or not all(isinstance(k, str) for k in data):
+        raise InvalidInput(
+            _("The certificate data is not valid."),
+            fields={"data": _("Must be an object (a mapping of names to values).")},
+        )
+    try:
+        return json.loads(json.dumps(dict(data), cls=DjangoJSONEncoder, ensure_ascii=False))
+    except (TypeError, ValueError):
+        raise InvalidInput(
+            _("The certificate data is not valid."),
+            fields={"data": _("Every value must be text, a number, true/false or a list.")},
+        ) from None
+
+
+def _next_number(certificate_type: CertificateType, year: int) -> str:
+    """`FOOD-BUSINESS-LICENCE-2026-000042`: type, year, and the type's next number that year."""
+    CertificateSequence.objects.get_or_create(type=certificate_type, year=year)
+    sequence = CertificateSequence.objects.select_for_update().get(type=certificate_type, year=year)
+    sequence.last += 1
+    sequence.save(update_fields=["last"])
+    prefix = certificate_type.code.upper().replace("_", "-")
+    return f"{prefix}-{year}-{sequence.last:06d}"
+
+
+@transaction.atomic
+def certificate_issue(
+    *,
+    actor: Any,
+    certificate_type: CertificateType,
+    holder: User | None,
+    holder_enterprise: Enterprise | None = None,
+    issuer: Department,
+    data: Mapping[str, Any],
+    application_reference: str = "",
+    case_public_id: uuid.UUID | str | None = None,
+) -> Certificate:
+    """Number, sign and register an e-certificate for `holder` (or `holder_enterprise`).
+
+    Runs inside the caller's transaction (a case approval): if that rolls back, no certificate
+    exists. An enterprise, when given, holds the certificate (its name and credit code are
+    signed); `holder` is then the person who applied. The caller decides who may issue.
+    """
+    if holder is None and holder_enterprise is None:
+        raise InvalidInput(
+            _("A certificate needs a holder."),
+            fields={"holder": _("Give the person or the enterprise that holds it.")},
+        )
+    clean = _json_data(data)
+    if case_public_id is not None and not isinstance(case_public_id, uuid.UUID):
+        try:
+            case_public_id = uuid.UUID(str(case_public_id))
+        except ValueError:
+            raise InvalidInput(
+                _("The case is not valid."), fields={"case_public_id": _("Must be a UUID.")}
+            ) from None
+    if holder_enterprise is not None:
+        holder_name, holder_id_number = holder_enterprise.name, holder_enterprise.uscc
+    else:
+        holder_name = holder.real_name or holder.get_username()
+        holder_id_number = holder.id_number
+    issued_at = timezone.now().replace(microsecond=0)
+    number = _next_number(certificate_type, timezone.localtime(issued_at).year)
+    key = platform_keys().active()
+    certificate = Certificate(
+        type=certificate_type,
+        number=number,
+        holder=holder,
+        holder_enterprise=holder_enterprise,
+        holder_name=holder_name,
+        holder_id_number=holder_id_number,
+        issuer=issuer,
+        data=clean,
+        kid=key.kid,
+        issued_at=issued_at,
+        application_reference=application_reference[:40],
+        case_public_id=case_public_id,
+    )
+    for _attempt in range(5):
+        certificate.verification_code = codes.new_code()
+        certificate.jws = jws.sign(payload_of(certificate), key.private_key, kid=key.kid)
+        try:
+            with transaction.atomic():
+                certificate.save(force_insert=True)
+            break
+        except IntegrityError:
+            # 55 random bits: a repeated code is all but impossible, but cheap to survive.
+            if Certificate.objects.filter(verification_code=certificate.verification_code).exists():
+                certificate.pk = None
+                continue
+            raise
+    else:  # pragma: no cover - five collisions in a row
+        raise Conflict(_("No free verification code was found; try again."))
+    audit_record(
+        actor=actor_label(actor),
+        action="certificate.issue",
+        stream=_stream(certificate),
+        subject=certificate.number,
+        purpose="certificate issue",
+        data={
+            "type": certificate_type.code,
+            "number": certificate.number,
+            "verification_code": certificate.verification_code,
+            "issuer": issuer.code,
+            "holder_id_number": holder_id_number,
+            "kid": key.kid,
+            "application": application_reference,
+            "case": str(case_public_id) if case_public_id else "",
+        },
+    )
+    return certificate
+
+
+def may_revoke(user: Any, certificate: Certificate) -> bool:
+    """A reviewer of the issuing department, or an administrator."""
+    if not getattr(user, "pk", None) or not getattr(user, "is_active", False):
+        return False
+    return RoleAssignment.objects.filter(
+        Q(role=Role.ADMINISTRATOR) | Q(role=Role.REVIEWER, department_id=certificate.issuer_id),
+        user=user,
+    ).exists()
+
+
+@transaction.atomic
+def certificate_revoke(*, actor: Any, certificate: Certificate, reason: str) -> Certificate:
+    """Revoke a certificate at once, with a reason; only its issuer's reviewers or an
+    administrator may, and only once."""
+    if not may_revoke(actor, certificate):
+        raise NotAllowed(_("Only the issuing department or an administrator may revoke it."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(
+            _("Say why the certificate is revoked."), fields={"reason": _("A reason is required.")}
+        )
+    if len(reason) > MAX_REASON_LENGTH:
+        raise InvalidInput(
+            _("The reason is too long."),
+            fields={
+                "reason": _("At most %(max)s characters.") % {"max": MAX_REASON_LENGTH},
+            },
+        )
+    locked = (
+        Certificate.objects.select_for_update(of=("self",))
+        .select_related("type", "issuer")
+        .get(pk=certificate.pk)
+    )
+    if locked.status == Certificate.Status.REVOKED:
+        raise Conflict(_("This certificate is already revoked."))
+    locked.status = Certificate.Status.REVOKED
+    locked.revoked_at = timezone.now()
+    locked.revoked_by = actor_user(actor)
+    locked.revocation_reason = reason
+    locked.save(update_fields=["status", "revoked_at", "revoked_by", "revocation_reason"])
+    audit_record(
+        actor=actor_label(actor),
+        action="certificate.revoke",
+        stream=_stream(locked),
+        subject=locked.number,
+        purpose="certificate revocation",
+        data={"verification_code": locked.verification_code, "reason": reason},
+    )
+    return locked
+
+
+@transaction.atomic
+def signing_key_rotate(*, actor: Any) -> str:
+    """Sign new certificates with a new key; return its kid. Earlier keys keep verifying."""
+    store = platform_keys()
+    previous = store.kids()[:1]
+    kid = store.rotate()
+    audit_record(
+        actor=actor_label(actor),
+        action="signing_key.rotate",
+        stream=KEYS_STREAM,
+        subject=kid,
+        purpose="key rotation",
+        data={"kid": kid, "previous": previous[0] if previous else ""},
+    )
+    return kid

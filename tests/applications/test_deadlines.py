@@ -1,0 +1,118 @@
+"""Deadlines in working days on cases: due dates, pauses, the sweep and its escalation."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from onething.applications import services
+from onething.applications.models import Case
+from onething.catalog.selectors import work_calendar
+from tests.applications.conftest import fill_and_attach
+from tests.factories import reviewer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def submitted(loaded_catalog, applicant):
+    application = services.application_start(
+        actor=applicant, thing_code="newborn", answers={"mother_insured": "yes"}
+    )
+    fill_and_attach(application, applicant)
+    return services.application_submit(actor=applicant, application=application, consent=True)
+
+
+def birth_case(application) -> Case:
+    return application.cases.select_related("department__region").get(
+        service__code="birth_medical_certificate"
+    )
+
+
+def test_a_ready_case_is_due_its_promised_working_days_later(submitted):
+    case = birth_case(submitted)
+    calendar = work_calendar()
+    today = timezone.localdate()
+    assert case.due_date == calendar.add_working_days(today, case.promised_days, region="350000")
+    assert calendar.working_days_between(today, case.due_date) == case.promised_days
+    submitted.refresh_from_db()
+    assert submitted.due_date == calendar.add_working_days(today, submitted.promised_days)
+    waiting = submitted.cases.get(service__code="birth_hukou_registration")
+    assert waiting.due_date is None, "the clock starts when the case becomes ready"
+
+
+def test_the_clock_stops_while_the_case_waits_for_the_applicant(submitted, applicant):
+    health = reviewer("fj_health")
+    case = services.case_accept(actor=health, case=birth_case(submitted))
+    first_due = case.due_date
+    services.case_ask_supplement(
+        actor=health,
+        case=case,
+        items=[{"kind": "field", "target": "child.birth_weight", "reason": "不一致"}],
+    )
+    case = birth_case(submitted)
+    assert case.paused_since == timezone.localdate()
+    # The applicant answers three days later (time travel by moving the pause back).
+    start = timezone.localdate() - timedelta(days=3)
+    Case.objects.filter(pk=case.pk).update(paused_since=start)
+    request = submitted.supplement_requests.get()
+    # The notice is still held for the CDC's first review; let the hold run out.
+    services.supplement_request_release(actor=health, request=request)
+    services.supplement_answer(
+        actor=applicant, request=request, values={"child.birth_weight": "3250"}
+    )
+    case = birth_case(submitted)
+    assert case.paused_since is None
+    assert case.pauses == [[start.isoformat(), timezone.localdate().isoformat()]]
+    ready = timezone.localdate(case.ready_at)
+    assert case.due_date == work_calendar().due_date(
+        ready, case.promised_days, [(start, timezone.localdate())], region="350000"
+    )
+    assert case.due_date >= first_due
+
+
+def test_the_sweep_marks_due_soon_then_overdue_then_escalates_once_each(submitted):
+    case = birth_case(submitted)
+    calendar = work_calendar()
+    due = case.due_date
+    before_due = due - timedelta(days=1)
+    while not calendar.is_working_day(before_due):
+        before_due -= timedelta(days=1)
+    # Both stage-1 cases (health, CDC) promise the same days: both are due soon, once.
+    assert services.deadline_sweep(actor="test", today=before_due)["due_soon"] == 2
+    assert services.deadline_sweep(actor="test", today=before_due)["due_soon"] == 0
+    assert birth_case(submitted).deadline_state == "due_soon"
+    day_after = calendar.add_working_days(due, 1)
+    assert services.deadline_sweep(actor="test", today=day_after)["overdue"] >= 1
+    assert birth_case(submitted).deadline_state == "overdue"
+    late = calendar.add_working_days(due, 3)
+    assert services.deadline_sweep(actor="test", today=late)["escalated"] >= 1
+    case = birth_case(submitted)
+    assert case.deadline_state == "escalated" and case.escalated_at is not None
+    actions = list(case.events.values_list("action", flat=True))
+    assert actions.count("deadline_due_soon") == 1
+    assert actions.count("deadline_overdue") == 1
+    assert actions.count("deadline_escalated") == 1
+
+
+def test_a_paused_or_finished_case_is_never_marked(submitted):
+    health = reviewer("fj_health")
+    case = services.case_accept(actor=health, case=birth_case(submitted))
+    services.case_approve(
+        actor=health, case=case, outputs={"child.birth_certificate_number": "Q350203456"}
+    )
+    far = date(2030, 1, 7)
+    services.deadline_sweep(actor="test", today=far)
+    assert birth_case(submitted).deadline_state == ""
+
+
+def test_the_queue_shows_the_most_urgent_first_with_its_mark(client, submitted):
+    health = reviewer("fj_health")
+    case = birth_case(submitted)
+    Case.objects.filter(pk=case.pk).update(deadline_state="overdue")
+    client.force_login(health)
+    page = client.get("/workbench/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f'data-testid="due-{case.pk}"' in page
+    assert 'data-deadline="overdue"' in page
