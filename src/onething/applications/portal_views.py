@@ -26,6 +26,7 @@ from onething.applications.form_steps import Step, form_steps, subject_of
 from onething.applications.lifecycle import (
     APPLICATION_TERMINAL,
     APPLICATION_TRANSITIONS,
+    CASE_OPEN,
     ApplicationAction,
     ApplicationStatus,
     CaseStatus,
@@ -48,6 +49,7 @@ from onething.catalog.fields import FieldSpec
 from onething.catalog.models import in_language
 from onething.catalog.plan_output import pick, plan_as_dict
 from onething.catalog.planning import Plan, PlannedMaterial, Source
+from onething.certificates.selectors import certificates_of_application
 from onething.core.errors import InvalidInput
 
 SUBJECT_TITLES = {
@@ -581,6 +583,7 @@ def resume(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def _case_rows(application: Application) -> list[dict]:
+    certificates = certificates_of_application(application.reference)
     return [
         {
             "id": case.pk,
@@ -591,6 +594,9 @@ def _case_rows(application: Application) -> list[dict]:
             "status_label": CASE_STATUS_LABELS[CaseStatus(case.status)],
             "stage": case.stage,
             "promised_days": case.promised_days,
+            "due_date": case.due_date if case.status in CASE_OPEN else None,
+            "paused": case.paused_since is not None,
+            "certificate": certificates.get(str(case.public_id)),
             "outputs": output_rows(case) if case.status == CaseStatus.APPROVED else [],
             "reason": case.reason
             if case.status in (CaseStatus.REJECTED, CaseStatus.CANCELLED)

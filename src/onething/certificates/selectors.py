@@ -150,3 +150,16 @@ def certificate_verify(*, code: str | None = None, token: str | None = None) -> 
 def jwks() -> dict:
     """The public keys of every signing key, active and retired (RFC 7517 JWK Set)."""
     return platform_keys().jwks()
+
+
+def certificates_of_application(application_reference: str) -> dict[str, Certificate]:
+    """The certificates an application's cases produced, by case public id (as text).
+
+    The caller has already been allowed to see the application (its applicant, or the clerk
+    who took it)."""
+    return {
+        str(certificate.case_public_id): certificate
+        for certificate in _certificates().filter(
+            application_reference=application_reference, case_public_id__isnull=False
+        )
+    }
