@@ -62,3 +62,78 @@ def test_concurrent_duplicates_with_one_key_make_one_application(loaded_catalog)
     assert sum(r.created for r in results) == 1
     assert Application.objects.filter(applicant=applicant).count() == 1
     assert Application.objects.get(applicant=applicant).cases.count() == 3
+
+
+def test_two_departments_acting_at_once_on_one_application_queue_instead_of_deadlocking(
+    loaded_catalog, monkeypatch
+):
+    """The health commission approves while the CDC asks for a supplement on the sibling case.
+    Every service locks the application before its cases; the window between the two locks is
+    widened on purpose so that a wrong lock order would deadlock (PostgreSQL reports it)."""
+    import time
+
+    from onething.applications.lifecycle import CaseStatus
+    from tests.applications.conftest import fill_and_attach
+    from tests.factories import reviewer
+
+    applicant = PersonFactory()
+    draft = services.application_start(
+        actor=applicant, thing_code="newborn", answers={"mother_insured": "yes"}
+    )
+    fill_and_attach(draft, applicant)
+    application = services.application_submit(actor=applicant, application=draft, consent=True)
+    health, cdc = reviewer("fj_health"), reviewer("fj_cdc")
+    birth = services.case_accept(
+        actor=health, case=application.cases.get(service__code="birth_medical_certificate")
+    )
+    vaccination = services.case_accept(
+        actor=cdc, case=application.cases.get(service__code="vaccination_certificate")
+    )
+    locked_application = services._lock_application
+
+    def slow_lock(application):
+        locked = locked_application(application)
+        time.sleep(0.3)
+        return locked
+
+    monkeypatch.setattr(services, "_lock_application", slow_lock)
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def run(action, delay=0.0):
+        try:
+            barrier.wait(timeout=10)
+            time.sleep(delay)  # the approval takes the application lock first
+            action()
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    approve = threading.Thread(
+        target=run,
+        args=(
+            lambda: services.case_approve(
+                actor=health, case=birth, outputs={"child.birth_certificate_number": "Q35"}
+            ),
+        ),
+    )
+    ask = threading.Thread(
+        target=run,
+        args=(
+            lambda: services.case_ask_supplement(
+                actor=cdc,
+                case=vaccination,
+                items=[{"kind": "material", "target": "delivery_record", "reason": "缺页"}],
+            ),
+            0.1,
+        ),
+    )
+    for thread in (approve, ask):
+        thread.start()
+    for thread in (approve, ask):
+        thread.join(timeout=60)
+    assert errors == []
+    statuses = dict(application.cases.values_list("service__code", "status"))
+    assert statuses["birth_medical_certificate"] == CaseStatus.APPROVED
+    assert statuses["vaccination_certificate"] == CaseStatus.SUPPLEMENT

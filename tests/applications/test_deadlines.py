@@ -52,25 +52,46 @@ def test_the_clock_stops_while_the_case_waits_for_the_applicant(submitted, appli
         case=case,
         items=[{"kind": "field", "target": "child.birth_weight", "reason": "不一致"}],
     )
+    # Held for the CDC's first review: the applicant has not been asked, the clock runs.
+    assert birth_case(submitted).paused_since is None
+    request = submitted.supplement_requests.get()
+    services.supplement_request_release(actor=health, request=request)  # the hold ran out
     case = birth_case(submitted)
     assert case.paused_since == timezone.localdate()
     # The applicant answers three days later (time travel by moving the pause back).
-    start = timezone.localdate() - timedelta(days=3)
-    Case.objects.filter(pk=case.pk).update(paused_since=start)
-    request = submitted.supplement_requests.get()
-    # The notice is still held for the CDC's first review; let the hold run out.
-    services.supplement_request_release(actor=health, request=request)
+    sent = timezone.localdate() - timedelta(days=3)
+    Case.objects.filter(pk=case.pk).update(paused_since=sent, deadline_state="due_soon")
     services.supplement_answer(
         actor=applicant, request=request, values={"child.birth_weight": "3250"}
     )
     case = birth_case(submitted)
     assert case.paused_since is None
-    assert case.pauses == [[start.isoformat(), timezone.localdate().isoformat()]]
+    waited = (sent + timedelta(days=1), timezone.localdate())
+    assert case.pauses == [[waited[0].isoformat(), waited[1].isoformat()]]
     ready = timezone.localdate(case.ready_at)
     assert case.due_date == work_calendar().due_date(
-        ready, case.promised_days, [(start, timezone.localdate())], region="350000"
+        ready, case.promised_days, [waited], region="350000"
     )
     assert case.due_date >= first_due
+    assert case.deadline_state == "", "a later due date clears the yellow mark"
+
+
+def test_asked_and_answered_the_same_day_the_clock_never_stopped(submitted, applicant):
+    health = reviewer("fj_health")
+    case = services.case_accept(actor=health, case=birth_case(submitted))
+    due = case.due_date
+    services.case_ask_supplement(
+        actor=health,
+        case=case,
+        items=[{"kind": "field", "target": "child.birth_weight", "reason": "不一致"}],
+    )
+    request = submitted.supplement_requests.get()
+    services.supplement_request_release(actor=health, request=request)
+    services.supplement_answer(
+        actor=applicant, request=request, values={"child.birth_weight": "3250"}
+    )
+    case = birth_case(submitted)
+    assert case.pauses == [] and case.due_date == due
 
 
 def test_the_sweep_marks_due_soon_then_overdue_then_escalates_once_each(submitted):

@@ -316,3 +316,61 @@ def test_a_promise_is_chased_the_day_before_and_once_more_when_overdue(restauran
     )
     assert reminders.count() == 2
     assert restaurant_draft.events.filter(action="promise_chased").count() == 2
+
+
+def test_a_supplement_answer_must_keep_the_forms_cross_field_rules(loaded_catalog, applicant):
+    newborn = services.application_start(
+        actor=applicant, thing_code="newborn", answers={"mother_insured": "yes"}
+    )
+    fill_and_attach(newborn, applicant)
+    services.application_submit(actor=applicant, application=newborn, consent=True)
+    health, birth = accepted(newborn, "birth_medical_certificate", "fj_health")
+    services.case_ask_supplement(
+        actor=health,
+        case=birth,
+        items=[{"kind": "field", "target": "child.birth_date", "reason": "日期有误"}],
+    )
+    request = newborn.supplement_requests.get()
+    services.supplement_request_release(actor=health, request=request)
+    with pytest.raises(InvalidInput) as error:
+        # The mother (the applicant) was born in 1992: her child cannot be born in 1980.
+        services.supplement_answer(
+            actor=applicant, request=request, values={"child.birth_date": "1980-01-01"}
+        )
+    assert set(error.value.fields) == {"form.child.birth_date"}
+
+
+def test_a_promise_whose_date_passed_before_submission_is_refused(restaurant_draft):
+    from onething.applications.models import ApplicationMaterial
+
+    applicant, today = restaurant_draft.applicant, timezone.localdate()
+    services.application_promise_material(
+        actor=applicant,
+        application=restaurant_draft,
+        material_code="food_safety_rules",
+        promised_by=today + timedelta(days=2),
+    )
+    ApplicationMaterial.objects.filter(application=restaurant_draft).filter(
+        provision="promised"
+    ).update(promised_by=today - timedelta(days=1))
+    with pytest.raises(InvalidInput) as error:
+        services.application_submit(actor=applicant, application=restaurant_draft, consent=True)
+    assert "materials.food_safety_rules.promised_by" in error.value.fields
+
+
+def test_a_promise_is_not_chased_once_its_case_is_decided(restaurant_draft):
+    from onething.notifications.models import Notification
+
+    applicant, today = restaurant_draft.applicant, timezone.localdate()
+    services.application_promise_material(
+        actor=applicant,
+        application=restaurant_draft,
+        material_code="food_safety_rules",
+        promised_by=today + timedelta(days=1),
+    )
+    services.application_submit(actor=applicant, application=restaurant_draft, consent=True)
+    work()
+    market, food = accepted(restaurant_draft, "food_business_licence", "fj_market_regulation")
+    services.case_reject(actor=market, case=food, reason="经营场所不符合要求")
+    assert services.deadline_sweep(actor="test", today=today)["promises_chased"] == 0
+    assert not Notification.objects.filter(recipient=applicant, kind="promise-due").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -10,6 +11,7 @@ from django.db import transaction
 from onething.audit.models import AuditRecord
 from onething.certificates import jws, selectors, services
 from onething.certificates.models import Certificate
+from onething.certificates.payload import protected_value
 from onething.certificates.signing import platform_keys
 from onething.core.actors import SystemActor
 from onething.core.errors import Conflict, InvalidInput, NotAllowed
@@ -32,11 +34,14 @@ def test_an_issued_certificate_is_numbered_signed_and_audited(issue, holder, bir
     verified = jws.verify(certificate.jws, platform_keys().public_keys())
     assert verified.kid == certificate.kid
     assert verified.payload["number"] == certificate.number
+    # The signed text may be handed to anyone: the resident ID number is only a digest in it,
+    # which someone shown the ID card can check.
     assert verified.payload["holder"] == {
         "kind": "person",
         "name": "林小燕",
-        "id": holder.id_number,
+        "id": protected_value(certificate.verification_code, "holder.id_number", holder.id_number),
     }
+    assert holder.id_number not in json.dumps(verified.payload)
     assert verified.payload["data"] == {"child.name": "林小满", "child.birth_date": "2026-11-20"}
     record = AuditRecord.objects.get(action="certificate.issue")
     assert record.subject == certificate.number
@@ -186,3 +191,13 @@ def test_the_wallet_holds_ones_own_and_ones_enterprises_certificates(issue, hold
     assert set(selectors.wallet_for(stranger)) == {theirs}
     enterprise.enterpriseagent_set.all().delete()
     assert set(selectors.wallet_for(holder)) == {own}
+
+
+def test_personal_numbers_in_a_certificates_data_are_signed_as_digests(issue, holder):
+    certificate = issue(holder, data={"child.name": "林小满", "mother.id_number": holder.id_number})
+    verified = jws.verify(certificate.jws, platform_keys().public_keys())
+    assert holder.id_number not in certificate.jws
+    assert verified.payload["data"]["mother.id_number"] == protected_value(
+        certificate.verification_code, "mother.id_number", holder.id_number
+    )
+    assert verified.payload["data"]["child.name"] == "林小满"

@@ -459,7 +459,8 @@ def _error_link(journey: Journey, path: str) -> str:
         if number is not None:
             return f"{journey.step_url(number)}#{field_id(key)}"
     if path.startswith("materials."):
-        return f"{journey.materials_url()}#m-{path.removeprefix('materials.')}"
+        code = path.removeprefix("materials.").removesuffix(".promised_by")
+        return f"{journey.materials_url()}#m-{code}"
     if path == "consent":
         return "#consent"
     return ""
@@ -521,7 +522,7 @@ def check(request: HttpRequest, reference: str) -> HttpResponse:
             )
         sections.append({"title": _step_title(s), "rows": rows, "url": journey.step_url(s.number)})
     material_errors = {
-        path.removeprefix("materials."): message
+        path.removeprefix("materials.").removesuffix(".promised_by"): message
         for path, message in errors.items()
         if path.startswith("materials.")
     }

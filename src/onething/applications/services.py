@@ -125,16 +125,27 @@ def _lock_application(application: Application | int) -> Application:
         raise NotFound(_("This application does not exist.")) from None
 
 
-def _lock_case(case: Case | int) -> Case:
+def _lock_case(case: Case | int) -> tuple[Case, Application]:
+    """Lock a case's application, then the case.
+
+    One order everywhere — an application before any of its cases — so that two departments
+    acting on cases of the same application queue behind each other instead of deadlocking
+    (approving one case locks the application and then its sibling cases)."""
     pk = case.pk if isinstance(case, Case) else case
+    application_id = Case.objects.filter(pk=pk).values_list("application_id", flat=True).first()
+    if application_id is None:
+        raise NotFound(_("This case does not exist."))
+    application = _lock_application(application_id)
     try:
-        return (
+        locked = (
             Case.objects.select_for_update(of=("self",))
-            .select_related("application", "service", "department")
+            .select_related("service", "department")
             .get(pk=pk)
         )
     except Case.DoesNotExist:
         raise NotFound(_("This case does not exist.")) from None
+    locked.application = application
+    return locked, application
 
 
 def _require_own(actor: Any, application: Application) -> None:
@@ -406,6 +417,13 @@ def application_submit(
             fields[f"materials.{item.material.code}"] = _("%(name)s must be uploaded.") % {
                 "name": pick(item.material.name)
             }
+    for promised in application.materials.filter(
+        provision=ApplicationMaterial.Provision.PROMISED, promised_by__lte=_today()
+    ).select_related("material"):
+        fields[f"materials.{promised.material.code}.promised_by"] = _(
+            "You promised to supply %(name)s by %(date)s, which has passed: upload it now or "
+            "give a later date."
+        ) % {"name": promised.material.name, "date": promised.promised_by.isoformat()}
     if not consent:
         fields["consent"] = _("You must agree to the use of your data to submit.")
     if fields:
@@ -666,9 +684,8 @@ def _move(case: Case, action: CaseAction, *, actor: Any) -> str:
 @transaction.atomic
 def case_accept(*, actor: Any, case: Case, external_id: str = "") -> Case:
     """The department takes the case up (受理)."""
-    case = _lock_case(case)
+    case, application = _lock_case(case)
     _require_reviewer(actor, case)
-    application = _lock_application(case.application_id)
     before = _move(case, CaseAction.ACCEPT, actor=actor)
     case.accepted_at = timezone.now()
     case.assignee = actor_user(actor)
@@ -702,9 +719,8 @@ def case_approve(
     *, actor: Any, case: Case, outputs: Mapping[str, Any] | None = None, rule: str = ""
 ) -> Case:
     """Approve a case with its declared outputs; release the cases waiting for it."""
-    case = _lock_case(case)
+    case, application = _lock_case(case)
     _require_reviewer(actor, case)
-    application = _lock_application(case.application_id)
     _refuse_if_promise_overdue(case)
     before = _move(case, CaseAction.APPROVE, actor=actor)
     declared = list(case.service.outputs.select_related("element"))
@@ -761,9 +777,8 @@ def case_reject(*, actor: Any, case: Case, reason: str, rule: str = "") -> Case:
         raise InvalidInput(
             _("Give the reason for the rejection."), fields={"reason": _("A reason is required.")}
         )
-    case = _lock_case(case)
+    case, application = _lock_case(case)
     _require_reviewer(actor, case)
-    application = _lock_application(case.application_id)
     before = _move(case, CaseAction.REJECT, actor=actor)
     case.reason = reason[:2000]
     case.decided_at = timezone.now()
@@ -894,7 +909,7 @@ def application_withdraw(*, actor: User, application: Application, reason: str =
 @transaction.atomic
 def case_flag_attention(*, actor: Any, case: Case, reason: str) -> Case:
     """Mark a case for staff attention (its department's system could not be reached)."""
-    case = _lock_case(case)
+    case, _application = _lock_case(case)
     case.needs_attention = True
     case.attention_reason = reason[:1000]
     case.save(update_fields=["needs_attention", "attention_reason", "updated_at"])
@@ -982,7 +997,7 @@ def case_retry_dispatch(*, actor: Any, case: Case) -> Case:
     from onething.outbox.models import OutboxMessage
     from onething.outbox.services import outbox_retry
 
-    case = _lock_case(case)
+    case, _application = _lock_case(case)
     _require_reviewer(actor, case)
     message = OutboxMessage.objects.filter(
         key=f"dispatch:{case.public_id}", status=OutboxMessage.Status.DEAD
@@ -1033,9 +1048,8 @@ def case_ask_supplement(
     the stage's notice was sent, its departments cannot ask again (一次性告知).
     """
     now = now or timezone.now()
-    case = _lock_case(case)
+    case, application = _lock_case(case)
     _require_reviewer(actor, case)
-    application = _lock_application(case.application_id)
     allowed = _service_targets(case)
     problems: dict[str, str] = {}
     wanted: dict[tuple[str, str], str] = {}
@@ -1094,8 +1108,7 @@ def case_ask_supplement(
             defaults={"reason": reason, "raised_by": actor_user(actor), "raised_at": now},
         )
     case.first_reviewed_at = case.first_reviewed_at or now
-    case.paused_since = case.paused_since or timezone.localdate(now)
-    case.save(update_fields=["status", "first_reviewed_at", "paused_since", "updated_at"])
+    case.save(update_fields=["status", "first_reviewed_at", "updated_at"])
     _record(
         application,
         actor=actor,
@@ -1140,6 +1153,13 @@ def _send_notice(application: Application, notice: SupplementRequest, *, actor: 
         )
         application.save(update_fields=["status", "updated_at"])
     items = list(notice.items.select_related("case__department"))
+    # The clock of the cases that asked stops now that the applicant has been asked (not while
+    # the notice was held for the stage's other departments).
+    application.cases.filter(
+        pk__in={item.case_id for item in items},
+        status=CaseStatus.SUPPLEMENT,
+        paused_since__isnull=True,
+    ).update(paused_since=timezone.localdate(now))
     _record(
         application,
         actor=actor,
@@ -1195,12 +1215,21 @@ def _resolved_answer(
     )
     problems: dict[str, str] = {}
     given_fields = [k for k in field_keys if not partial or k in values]
-    specs = []
+    # The whole form is checked again with the answers in it, so that the thing's cross-field
+    # rules (a child born after the mother) hold for a corrected value too; only problems of
+    # the answered fields are reported (the rest was accepted at submission).
+    specs = asked_fields(plan)
     for key in given_fields:
-        element = elements.get(key) or catalog_selectors.element_definition(
-            catalog_models.DataElement.objects.get(key=key)
-        )
-        specs.append(FieldSpec(element, required=True))
+        if key not in elements:
+            element = catalog_selectors.element_definition(
+                catalog_models.DataElement.objects.get(key=key)
+            )
+            specs.append(FieldSpec(element, required=True))
+    given_specs = {spec.element.key: spec for spec in specs if spec.element.key in given_fields}
+    specs = [
+        FieldSpec(spec.element, required=True) if spec.element.key in given_specs else spec
+        for spec in specs
+    ]
     merged = {**application.form_data, **{k: values.get(k) for k in given_fields}}
     clean, field_problems = check_form(specs, merged, _today(), plan.thing.form_rules)
     labels = {spec.element.key: pick(spec.element.label) for spec in specs}
@@ -1306,10 +1335,29 @@ def _resume_answered_cases(application: Application, case_ids: set[int], *, acto
             continue
         before = _move(case, CaseAction.RESUME, actor=actor)
         if case.paused_since is not None:
-            case.pauses = [*case.pauses, [case.paused_since.isoformat(), _today().isoformat()]]
+            # The day the notice went out still counts; the days after it up to the answer do
+            # not (the answer day is like a new acceptance day). Asked and answered the same
+            # day: the clock never stopped.
+            first_waiting_day = case.paused_since + timedelta(days=1)
+            if _today() >= first_waiting_day:
+                case.pauses = [
+                    *case.pauses,
+                    [first_waiting_day.isoformat(), _today().isoformat()],
+                ]
             case.paused_since = None
             case.due_date = _case_due_date(case)
-        case.save(update_fields=["status", "pauses", "paused_since", "due_date", "updated_at"])
+            # A later due date clears the yellow or red mark; the sweep marks it again if due.
+            case.deadline_state = ""
+        case.save(
+            update_fields=[
+                "status",
+                "pauses",
+                "paused_since",
+                "due_date",
+                "deadline_state",
+                "updated_at",
+            ]
+        )
         _record(
             application,
             actor=actor,
@@ -1465,6 +1513,8 @@ def _case_due_date(case: Case) -> date | None:
     )
 
 
+# Cases whose clock runs: with the department, or asking a supplement still held in its notice.
+DEADLINE_RUNNING = (CaseStatus.READY, CaseStatus.ACCEPTED, CaseStatus.SUPPLEMENT)
 DEADLINE_SEVERITY = {"": 0, "on_time": 0, "due_soon": 1, "overdue": 2, "escalated": 3}
 
 
@@ -1489,7 +1539,7 @@ def deadline_sweep(*, actor: Any, today: date | None = None) -> dict[str, int]:
     today = today or _today()
     horizon = today + timedelta(days=settings.DEADLINE_WARN_DAYS * 2 + 14)
     candidates = Case.objects.filter(
-        status__in=[CaseStatus.READY, CaseStatus.ACCEPTED],
+        status__in=DEADLINE_RUNNING,
         paused_since__isnull=True,
         due_date__isnull=False,
         due_date__lte=horizon,
@@ -1509,6 +1559,7 @@ def _chase_promises(*, actor: Any, today: date) -> int:
     due = SupplementItem.objects.filter(
         request__kind=SupplementRequest.Kind.PROMISE,
         request__status=SupplementRequest.Status.SENT,
+        case__status__in=[s.value for s in lifecycle.CASE_OPEN],
         resolved_at__isnull=True,
         due_date__lte=today + timedelta(days=1),
     )
@@ -1552,7 +1603,7 @@ def _deadline_mark(pk: int, *, actor: Any, today: date) -> str | None:
     case = (
         Case.objects.select_for_update(of=("self",), skip_locked=True)
         .select_related("service", "department__region", "application")
-        .filter(pk=pk, status__in=[CaseStatus.READY, CaseStatus.ACCEPTED])
+        .filter(pk=pk, status__in=DEADLINE_RUNNING)
         .first()
     )
     if case is None or case.due_date is None or case.paused_since is not None:

@@ -40,5 +40,6 @@ def release_held_notice(message) -> None:
 @topic(services.DEADLINE_SWEEP_TOPIC, max_attempts=3)
 def sweep_deadlines(message) -> None:
     """Mark due-soon and overdue cases, then book the next sweep."""
-    services.deadline_sweep(actor=WORKER)
+    # Book the next sweep first: a sweep that keeps failing must not stop the ones after it.
     services.deadline_schedule_sweep()
+    services.deadline_sweep(actor=WORKER)

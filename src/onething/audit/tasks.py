@@ -29,5 +29,6 @@ def audit_schedule_anchor(*, now: datetime | None = None) -> None:
 
 @topic(ANCHOR_TOPIC, max_attempts=3)
 def anchor_streams(message) -> None:
-    audit_anchor()
+    # Book the next anchor first: an anchor that keeps failing must not stop the ones after it.
     audit_schedule_anchor()
+    audit_anchor()
