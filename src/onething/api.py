@@ -19,6 +19,7 @@ from onething.catalog.api import router as catalog_router
 from onething.certificates.api import router as certificates_router
 from onething.core.errors import OneThingError
 from onething.notifications.api import router as notifications_router
+from onething.sharing.api import router as sharing_router
 
 logger = logging.getLogger("onething.api")
 
@@ -136,3 +137,4 @@ api.add_router("/v1/workbench", workbench_router)
 api.add_router("/v1/connector", connector_router)
 api.add_router("/v1/certificates", certificates_router)
 api.add_router("/v1/notifications", notifications_router)
+api.add_router("/v1/me", sharing_router)

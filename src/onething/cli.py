@@ -69,6 +69,8 @@ def _migrate(verbosity: int = 0) -> None:
 
 def _start_simulator(port: int, secret: str) -> subprocess.Popen:
     """The department simulator as its own process, so departments' systems are real HTTP."""
+    from django.conf import settings
+
     process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
         [
             sys.executable,
@@ -86,6 +88,8 @@ def _start_simulator(port: int, secret: str) -> subprocess.Popen:
             "0.2",
             "--reject-rate",
             "0.1",
+            "--registers",
+            str(settings.BASE_DIR / "demo_data" / "remote"),
         ],
         stdout=subprocess.DEVNULL,
     )

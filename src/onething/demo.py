@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from onething.accounts.models import Enterprise, EnterpriseAgent, Role, RoleAssignment
@@ -156,7 +157,11 @@ def demo_prepare(
             department,
         )
     if simulator_url:
-        connector_departments = Department.objects.filter(services__handler="connector").distinct()
+        # Departments whose own systems the simulator plays: those with connector services,
+        # and those whose registers are read over HTTP (`http-json` data sources).
+        connector_departments = Department.objects.filter(
+            Q(services__handler="connector") | Q(data_sources__connector="http-json")
+        ).distinct()
         for department in connector_departments:
             DepartmentEndpoint.objects.update_or_create(
                 department=department,

@@ -205,6 +205,9 @@ PROMISE_MAX_DAYS = int(env_str("ONETHING_PROMISE_MAX_DAYS", "30"))
 # department's supervisors are told once it is overdue by this many working days.
 DEADLINE_WARN_DAYS = int(env_str("ONETHING_DEADLINE_WARN_DAYS", "2"))
 DEADLINE_ESCALATE_DAYS = int(env_str("ONETHING_DEADLINE_ESCALATE_DAYS", "3"))
+# Prefill asks every granted source at once; a source that has not answered within this many
+# seconds leaves its fields for the applicant to fill in.
+SHARING_PREFILL_BUDGET_SECONDS = float(env_str("ONETHING_PREFILL_BUDGET_SECONDS", "2"))
 
 # E-mail copies of notifications, sent by the outbox worker: the console in the demo (tests use
 # Django's locmem backend); a real node sets an SMTP backend and its settings.

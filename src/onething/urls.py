@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("onething.applications.urls")),
     path("", include("onething.catalog.urls")),
     path("", include("onething.notifications.urls")),
+    path("", include("onething.sharing.urls")),
 ]
 
 handler404 = "onething.core.views.not_found"

@@ -140,6 +140,7 @@ ACCESS = {
     # Only the issuing department revokes; the holder and others may not.
     ("post", "/api/v1/certificates/{certificate}/revoke"): [401, 403, 403, 200, 403, 403, 403],
     ("get", "/api/v1/notifications"): [401, 200, 200, 200, 200, 200, 200],
+    ("get", "/api/v1/me/data-uses"): [401, 200, 200, 200, 200, 200, 200],
     ("post", "/api/v1/notifications/{notification}/read"): [401, 200, 404, 404, 404, 404, 404],
 }
 BODIES = {

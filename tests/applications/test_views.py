@@ -53,7 +53,10 @@ def start(client, answers=ANSWERS) -> Application:
     response = client.post("/apply/newborn/", answers, **EN)
     assert response.status_code == 302, text(response)
     reference = response.url.split("/")[2]
-    assert response.url == f"/applications/{reference}/step/1/"
+    # First the data the departments hold: this applicant chooses to fill in everything.
+    assert response.url == f"/applications/{reference}/data/"
+    myself = client.post(response.url, {"then": "myself"}, **EN)
+    assert myself.url == f"/applications/{reference}/step/1/"
     return Application.objects.get(reference=reference)
 
 

@@ -65,6 +65,8 @@ def test_an_applicant_applies_a_reviewer_approves_and_the_applicant_sees_it(
     page.goto(f"{base}/apply/newborn/?mother_insured=yes")
     assert page.locator("[data-testid=apply-plan] .member").count() == 6
     page.click("[data-testid=start]")
+    page.wait_for_url(re.compile(r"/applications/[^/]+/data/$"))
+    page.click("[data-testid=fill-myself]")
     page.wait_for_url(re.compile(r"/applications/[^/]+/step/1/$"))
     reference = page.url.split("/")[-4]
     application = Application.objects.get(reference=reference)

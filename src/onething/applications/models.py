@@ -74,6 +74,9 @@ class Application(models.Model):
     )
     answers = models.JSONField(_("situation answers"), default=dict)
     form_data = models.JSONField(_("form data"), default=dict, blank=True)
+    # element key -> {"source": data source code, "authoritative": bool}: where a prefilled
+    # value came from (authoritative ones cannot be changed by the applicant).
+    prefilled = models.JSONField(_("prefilled from"), default=dict, blank=True)
     plan_snapshot = models.JSONField(_("plan at submission"), default=dict, blank=True)
     promised_days = models.PositiveSmallIntegerField(null=True, blank=True)
     due_date = models.DateField(_("due date"), null=True, blank=True)

@@ -51,6 +51,7 @@ from onething.catalog.plan_output import pick, plan_as_dict
 from onething.catalog.planning import Plan, PlannedMaterial, Source
 from onething.certificates.selectors import certificates_of_application
 from onething.core.errors import InvalidInput
+from onething.sharing.selectors import source_names
 
 SUBJECT_TITLES = {
     "applicant": gettext_lazy("About you"),
@@ -215,7 +216,7 @@ def apply(request: HttpRequest, thing_code: str) -> HttpResponse:
         except InvalidInput as exc:
             errors = exc.fields
         else:
-            return redirect("applications:step", application.reference, 1)
+            return redirect("applications:data-use", application.reference)
     plan = None
     try:
         plan = plan_as_dict(catalog_selectors.thing_plan(thing.code, answers))
@@ -285,6 +286,7 @@ def step(request: HttpRequest, reference: str, number: int) -> HttpResponse:
             return redirect(journey.url_after_step(number))
         values.update(typed)
     groups: list[dict] = []
+    sources = source_names() if application.prefilled else {}
     for key in current.keys:
         spec = journey.specs[key]
         subject = subject_of(key)
@@ -297,12 +299,15 @@ def step(request: HttpRequest, reference: str, number: int) -> HttpResponse:
                 }
             )
         groups[-1]["fields"].append(
-            form_field(
-                spec.element,
-                required=spec.required,
-                value=values.get(key),
-                error=errors.get(key, ""),
-            )
+            {
+                **form_field(
+                    spec.element,
+                    required=spec.required,
+                    value=values.get(key),
+                    error=errors.get(key, ""),
+                ),
+                **_origin(application, key, sources),
+            }
         )
     return render(
         request,
@@ -317,6 +322,60 @@ def step(request: HttpRequest, reference: str, number: int) -> HttpResponse:
             "title": _step_title(current),
             "at_window": _at_window(request, application),
         },
+    )
+
+
+def _origin(application: Application, key: str, sources: dict) -> dict:
+    """Where a prefilled value came from; an authoritative one is shown read-only."""
+    origin = application.prefilled.get(key)
+    if not origin:
+        return {}
+    name, department = sources.get(origin["source"], (origin["source"], ""))
+    return {
+        "source_name": name,
+        "source_department": department,
+        "readonly": bool(origin.get("authoritative")),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def data_use(request: HttpRequest, reference: str) -> HttpResponse:
+    """Before the form: what the platform would read from which department, about whom and
+    why; the applicant consents (sensitive data ticked apart) or fills everything in."""
+    application = _participant_application(request, reference)
+    if application.status != ApplicationStatus.DRAFT:
+        return _to_timeline(application)
+    journey = _journey(application)
+    first_step = journey.step_url(1) if journey.steps else journey.url_after_step(0)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if request.POST.get("then") == "myself":
+            return redirect(first_step)
+        try:
+            services.application_prefill(
+                actor=request.user,
+                application=application,
+                consent=request.POST.get("consent") == "yes",
+                sensitive=request.POST.get("sensitive") == "yes",
+            )
+        except InvalidInput as exc:
+            errors = exc.fields
+        else:
+            return redirect(first_step)
+    overview = services.application_data_use(application, actor=request.user)
+    if overview.empty:
+        return redirect(first_step)
+    return render(
+        request,
+        "applications/data_use.html",
+        {
+            **journey.context(1),
+            "overview": overview,
+            "errors": errors,
+            "first_step": first_step,
+        },
+        status=422 if errors else 200,
     )
 
 

@@ -55,6 +55,7 @@ from onething.core.actors import SystemActor, actor_label, actor_user
 from onething.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from onething.core.events import publish
 from onething.outbox.services import outbox_enqueue
+from onething.sharing.services import record_data_use
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 ALLOWED_UPLOAD_TYPES = ("application/pdf", "image/png", "image/jpeg")
@@ -312,7 +313,10 @@ def application_save_form(
     plan = application_plan(application)
     specs = asked_fields(plan)
     keys = {spec.element.key for spec in specs}
-    typed = {k: v for k, v in values.items() if k in keys}
+    # A value from an authoritative source is the record itself: it is not the applicant's to
+    # change (it is shown read-only; a changed one posted anyway is ignored).
+    locked = {k for k, origin in application.prefilled.items() if origin.get("authoritative")}
+    typed = {k: v for k, v in values.items() if k in keys and k not in locked}
     _typed_clean, problems = check_form(specs, typed, _today(), partial=True)
     application.form_data = {**application.form_data, **typed}
     application.save(update_fields=["form_data", "updated_at"])
@@ -978,6 +982,19 @@ def case_reveal_value(*, actor: Any, case: Case, key: str, purpose: str = "revie
         purpose=purpose,
         data={"field": key},
     )
+    # The applicant sees it under "who used my data" as well.
+    record_data_use(
+        actor=actor,
+        subject=case.application.applicant.id_number,
+        source="application",
+        department=case.department.code,
+        elements=[key],
+        purpose=purpose,
+        use="reveal",
+        outcome="provided",
+        service=case.service.code,
+        application_reference=case.application.reference,
+    )
     CaseEvent.objects.create(
         application=case.application,
         case=case,
@@ -1641,3 +1658,92 @@ def deadline_schedule_sweep(*, now=None) -> None:
             key=f"{DEADLINE_SWEEP_TOPIC}:{slot}",
             available_at=due,
         )
+
+
+# --- prefill from what departments already hold (data sharing) ----------------------------------
+
+
+def _prefill_request(application: Application, plan: Plan, *, actor: Any, sensitive_ok: bool):
+    from onething.applications.models import DepartmentEndpoint
+    from onething.sharing.services import PrefillRequest
+
+    asked = [f.element for f in plan.form if f.asked]
+    return PrefillRequest(
+        actor=actor,
+        applicant_id_number=application.applicant.id_number,
+        thing=application.thing.code,
+        services=tuple(m.code for m in plan.members),
+        wanted=tuple(e.key for e in asked),
+        sensitive=frozenset(e.key for e in asked if e.sensitivity.value == "sensitive"),
+        sensitive_consented=sensitive_ok,
+        enterprise_uscc=application.enterprise.uscc if application.enterprise_id else None,
+        application_reference=application.reference,
+        endpoints={
+            e.department.code: (e.base_url, e.secret)
+            for e in DepartmentEndpoint.objects.select_related("department")
+        },
+    )
+
+
+def application_data_use(application: Application, *, actor: Any):
+    """What prefilling this application would read, from where, about whom and why — shown to
+    the applicant before they consent (sensitive elements listed apart)."""
+    from onething.sharing.selectors import consent_overview
+
+    _require_own(actor, application)
+    plan = application_plan(application)
+    request = _prefill_request(application, plan, actor=actor, sensitive_ok=True)
+    return consent_overview(request)
+
+
+def application_prefill(
+    *, actor: User, application: Application, consent: bool, sensitive: bool = False
+) -> Application:
+    """With the applicant's consent, fill the draft from every granted source at once.
+
+    The sources are read outside any lock (a slow department must not hold the application);
+    the values, their origin and the consent are then written in one transaction. Values the
+    applicant already typed are kept. Without consent nothing is read.
+    """
+    from onething.sharing.services import consent_record, prefill_run
+
+    _require_own(actor, application)
+    if application.status != ApplicationStatus.DRAFT:
+        raise Conflict(_("This application was already submitted."))
+    if not consent:
+        raise InvalidInput(
+            _("Nothing is read without your consent."),
+            fields={"consent": _("Tick the box to let the platform read these data.")},
+        )
+    plan = application_plan(application)
+    request = _prefill_request(application, plan, actor=actor, sensitive_ok=sensitive)
+    result = prefill_run(request)
+    with transaction.atomic():
+        application = _lock_application(application)
+        filled = {}
+        for key, value in result.values.items():
+            if application.form_data.get(key) in (None, ""):
+                filled[key] = value
+        application.form_data = {
+            **application.form_data,
+            **{k: v.value for k, v in filled.items()},
+        }
+        application.prefilled = {
+            **application.prefilled,
+            **{
+                k: {"source": v.source, "authoritative": v.authoritative} for k, v in filled.items()
+            },
+        }
+        application.save(update_fields=["form_data", "prefilled", "updated_at"])
+        consent_record(request=request, given_by=actor)
+        _record(
+            application,
+            actor=actor,
+            action="prefilled",
+            data={
+                "fields": sorted(filled),
+                "unavailable": sorted(result.unavailable),
+                "awaiting_related_consent": sorted(result.needs_related_consent),
+            },
+        )
+    return application

@@ -198,7 +198,7 @@ def window_thing(request: HttpRequest, code: str) -> HttpResponse:
         except InvalidInput as exc:
             problems = exc.fields or {"answers": exc.message}
         else:
-            return redirect("applications:resume", application.reference)
+            return redirect("applications:data-use", application.reference)
     return render(
         request,
         "applications/window/thing.html",

@@ -363,3 +363,65 @@ class CalendarDay(models.Model):
     @property
     def name(self) -> str:
         return in_language(self.name_zh, self.name_en)
+
+
+class DataSource(Bilingual):
+    """数据资源: where data elements can be read, for which subject, through which connector.
+
+    `serves` lists {element, field, of}: which data element comes from which field of the
+    source's record of whom (the applicant, the applicant's spouse, the enterprise). Nothing is
+    read without a `Grant`. The sharing app reads and uses these; the catalog only keeps them.
+    """
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="data_sources", verbose_name=_("holder")
+    )
+    connector = models.CharField(
+        _("connector"), max_length=20, choices=_choices(schema.ConnectorKind)
+    )
+    authoritative = models.BooleanField(_("authoritative"), default=True)
+    options = models.JSONField(_("connector options"), default=dict, blank=True)
+    serves = models.JSONField(_("elements served"), default=list)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("data source")
+        verbose_name_plural = _("data sources")
+
+
+class Grant(models.Model):
+    """共享授权: a service (or every member of a thing) may read these elements from a source,
+    for a purpose, on a legal basis. Deny by default: what no grant names is never read."""
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.CASCADE, related_name="grants"
+    )
+    thing = models.ForeignKey(
+        Thing, null=True, blank=True, on_delete=models.CASCADE, related_name="grants"
+    )
+    source = models.ForeignKey(DataSource, on_delete=models.CASCADE, related_name="grants")
+    elements = models.JSONField(_("data elements"), default=list)
+    purpose_zh = models.CharField(_("purpose (Chinese)"), max_length=300)
+    purpose_en = models.CharField(_("purpose (English)"), max_length=300)
+    legal_basis_zh = models.CharField(_("legal basis (Chinese)"), max_length=500)
+    legal_basis_en = models.CharField(_("legal basis (English)"), max_length=500)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("grant")
+        verbose_name_plural = _("grants")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(service__isnull=True) ^ models.Q(thing__isnull=True),
+                name="grant_for_service_or_thing",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def purpose(self) -> str:
+        return in_language(self.purpose_zh, self.purpose_en)

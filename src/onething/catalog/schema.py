@@ -11,6 +11,8 @@ kinds, so a province can keep one file per thing or one file per kind:
     services: [...]
     things: [...]
     calendar: [...]
+    sources: [...]
+    grants: [...]
 
 These models check one record at a time. Cross-references between records (a service naming an
 unknown department, a cycle in `after`, a condition naming an unknown question) are checked by
@@ -316,6 +318,81 @@ class CalendarDayDef(Strict):
         return f"{self.date.isoformat()}@{self.region or 'national'}"
 
 
+class ConnectorKind(StrEnum):
+    TABLE = "table"  # a register the platform holds (sharing.registers)
+    HTTP_JSON = "http-json"  # a department's REST service
+    CERTIFICATES = "certificates"  # the platform's e-certificate library
+
+
+class SubjectRole(StrEnum):
+    """Whose record a value is read from, seen from the application."""
+
+    APPLICANT = "applicant"  # the person applying
+    SPOUSE = "spouse"  # the applicant's spouse (needs the spouse's own consent)
+    ENTERPRISE = "enterprise"  # the enterprise the applicant acts for
+
+
+FIELD_NAME = r"^[a-z][a-z0-9_.]*$"
+
+
+class ServedElement(Strict):
+    element: ElementKey
+    field: str = Field(pattern=FIELD_NAME, max_length=100, description="the source's field")
+    of: SubjectRole = SubjectRole.APPLICANT
+
+
+class SourceDef(Strict):
+    """数据资源: where the platform can read data elements, for which subject, through which
+    connector. Nothing is read from it without a grant."""
+
+    code: Code
+    name: Text
+    department: Code
+    connector: ConnectorKind
+    authoritative: bool = Field(
+        default=True, description="its values are shown read-only and count for instant approval"
+    )
+    options: dict[str, str] = Field(default_factory=dict)
+    serves: list[ServedElement] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _options_for_the_connector(self) -> SourceDef:
+        needed = {
+            ConnectorKind.TABLE: "register",
+            ConnectorKind.HTTP_JSON: "path",
+            ConnectorKind.CERTIFICATES: "certificate_type",
+        }[self.connector]
+        if not self.options.get(needed):
+            raise ValueError(f"a {self.connector} source needs options.{needed}")
+        if self.connector == ConnectorKind.HTTP_JSON and "{subject}" not in self.options["path"]:
+            raise ValueError("options.path must contain {subject}")
+        seen = set()
+        for served in self.serves:
+            if served.element in seen:
+                raise ValueError(f"element {served.element!r} is served twice")
+            seen.add(served.element)
+        return self
+
+
+class GrantDef(Strict):
+    """共享授权: a service (or every member of a thing) may read these elements from this source,
+    for this purpose, on this legal basis. Without a grant, nothing is read."""
+
+    code: Code
+    service: Code | None = None
+    thing: Code | None = None
+    source: Code
+    elements: list[ElementKey] = Field(min_length=1)
+    purpose: Text
+    legal_basis: Text
+
+    @model_validator(mode="after")
+    def _service_or_thing(self) -> GrantDef:
+        if (self.service is None) == (self.thing is None):
+            raise ValueError("a grant names exactly one of service or thing")
+        return self
+
+
 class DefinitionFile(Strict):
     regions: list[RegionDef] = Field(default_factory=list)
     departments: list[DepartmentDef] = Field(default_factory=list)
@@ -325,6 +402,8 @@ class DefinitionFile(Strict):
     services: list[ServiceDef] = Field(default_factory=list)
     things: list[ThingDef] = Field(default_factory=list)
     calendar: list[CalendarDayDef] = Field(default_factory=list)
+    sources: list[SourceDef] = Field(default_factory=list)
+    grants: list[GrantDef] = Field(default_factory=list)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -342,6 +421,8 @@ KIND_MODELS: dict[str, type[Strict]] = {
     "services": ServiceDef,
     "things": ThingDef,
     "calendar": CalendarDayDef,
+    "sources": SourceDef,
+    "grants": GrantDef,
 }
 
 

@@ -233,6 +233,33 @@ def catalog_load(*, actor: str, catalog: Catalog) -> LoadReport:
             defaults={**_text(day.name, "name_"), "kind": day.kind.value},
         )
         report.record("calendar", created)
+    sources = {}
+    for code, source in catalog.sources.items():
+        sources[code], created = m.DataSource.objects.update_or_create(
+            code=code,
+            defaults={
+                **_text(source.name, "name_"),
+                "department": departments[source.department],
+                "connector": source.connector.value,
+                "authoritative": source.authoritative,
+                "options": dict(source.options),
+                "serves": [s.model_dump(mode="json") for s in source.serves],
+            },
+        )
+        report.record("sources", created)
+    for code, grant in catalog.grants.items():
+        _, created = m.Grant.objects.update_or_create(
+            code=code,
+            defaults={
+                "service": services[grant.service] if grant.service else None,
+                "thing": m.Thing.objects.get(code=grant.thing) if grant.thing else None,
+                "source": sources[grant.source],
+                "elements": list(grant.elements),
+                **_text(grant.purpose, "purpose_"),
+                **_text(grant.legal_basis, "legal_basis_"),
+            },
+        )
+        report.record("grants", created)
     logger.info("catalog loaded by %s: %s", actor, report.summary())
     return report
 

@@ -26,11 +26,13 @@ from onething.catalog.schema import (
     DataElementDef,
     DefinitionFile,
     DepartmentDef,
+    GrantDef,
     MaterialDef,
     QuestionDef,
     QuestionType,
     RegionDef,
     ServiceDef,
+    SourceDef,
     ThingDef,
 )
 from onething.core.workdays import Override
@@ -78,6 +80,8 @@ class Catalog:
     things: dict[str, ThingDef] = field(default_factory=dict)
     # Keyed by "date@region" (CalendarDayDef.key), so a date is declared once per region.
     calendar: dict[str, CalendarDayDef] = field(default_factory=dict)
+    sources: dict[str, SourceDef] = field(default_factory=dict)
+    grants: dict[str, GrantDef] = field(default_factory=dict)
 
     def overrides(self) -> list[Override]:
         """The calendar records as overrides for a `WorkCalendar`, names in Chinese."""
@@ -327,6 +331,52 @@ def _check_references(
         yield from _check_thing(catalog, code, thing, issue, unknown)
     for code, day in catalog.calendar.items():
         yield from unknown("calendar", code, ".region", "region", day.region, catalog.regions)
+    for code, source in catalog.sources.items():
+        yield from _check_source(catalog, code, source, issue, unknown)
+    for code, grant in catalog.grants.items():
+        yield from _check_grant(catalog, code, grant, issue, unknown)
+
+
+def _check_source(catalog, code, source, issue, unknown) -> Iterator[CatalogIssue]:
+    yield from unknown(
+        "sources", code, ".department", "department", source.department, catalog.departments
+    )
+    if source.connector == "certificates":
+        yield from unknown(
+            "sources",
+            code,
+            ".options.certificate_type",
+            "certificate type",
+            source.options["certificate_type"],
+            catalog.certificate_types,
+        )
+    for i, served in enumerate(source.serves):
+        yield from unknown(
+            "sources",
+            code,
+            f".serves[{i}].element",
+            "data element",
+            served.element,
+            catalog.data_elements,
+        )
+
+
+def _check_grant(catalog, code, grant, issue, unknown) -> Iterator[CatalogIssue]:
+    yield from unknown("grants", code, ".service", "service", grant.service, catalog.services)
+    yield from unknown("grants", code, ".thing", "thing", grant.thing, catalog.things)
+    yield from unknown("grants", code, ".source", "data source", grant.source, catalog.sources)
+    source = catalog.sources.get(grant.source)
+    if source is None:
+        return
+    served = {s.element for s in source.serves}
+    for i, key in enumerate(grant.elements):
+        if key not in served:
+            yield issue(
+                "grants",
+                code,
+                f".elements[{i}]",
+                f"data source {grant.source!r} does not serve {key!r}",
+            )
 
 
 def _check_service(catalog, code, service, issue, unknown) -> Iterator[CatalogIssue]:

@@ -70,3 +70,58 @@ class RegisterSubject(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field} of record {self.record_id}"
+
+
+class DataUse(models.Model):
+    """One use of somebody's data (X-Road's evidential log, Estonia's data tracker): who read
+    which elements of whose record from which source, for which service and purpose, and what
+    came of it. The person sees their own; the audit chain holds the same facts tamper-evident.
+    """
+
+    class Outcome(models.TextChoices):
+        PROVIDED = "provided", _("provided")
+        NO_RECORD = "no_record", _("no record held")
+        UNAVAILABLE = "unavailable", _("source unavailable")
+        DENIED = "denied", _("refused: no grant")
+
+    at = models.DateTimeField(_("when"), db_index=True)
+    actor = models.CharField(_("who"), max_length=100)
+    subject = models.CharField(_("whose data"), max_length=18, db_index=True)
+    source = models.CharField(_("data source"), max_length=64)
+    department = models.CharField(_("held by"), max_length=64, blank=True)
+    elements = models.JSONField(_("data elements"), default=list)
+    purpose = models.CharField(_("purpose"), max_length=300, blank=True)
+    use = models.CharField(_("use"), max_length=20)  # prefill, verification, exchange, reveal
+    service = models.CharField(_("service or thing"), max_length=64, blank=True)
+    application_reference = models.CharField(max_length=32, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("data use")
+        verbose_name_plural = _("data uses")
+
+    def __str__(self) -> str:
+        return f"{self.use}:{self.source}:{self.pk}"
+
+
+class Consent(models.Model):
+    """授权同意: the applicant's yes to the data use shown before the form was filled in."""
+
+    application_reference = models.CharField(max_length=32, db_index=True)
+    given_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("given by")
+    )
+    given_at = models.DateTimeField(_("given at"))
+    statement = models.TextField(_("what was consented to"))
+    sources = models.JSONField(_("sources and elements"), default=list)
+    sensitive_elements = models.JSONField(default=list)
+    sensitive_consented = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-given_at"]
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+
+    def __str__(self) -> str:
+        return f"{self.application_reference}@{self.given_at:%Y-%m-%d %H:%M}"

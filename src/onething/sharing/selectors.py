@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count
 
-from onething.sharing.models import Register, RegisterRecord
+from onething.catalog.models import DataElement, DataSource, Grant, in_language
+from onething.sharing import prefill
+from onething.sharing.models import DataUse, Register, RegisterRecord
 
 
 def register_records_about(subject: str, *, register: str | None = None) -> list[RegisterRecord]:
@@ -31,3 +34,104 @@ def register_sizes() -> dict[str, int]:
         .order_by("code")
         .values_list("code", "size")
     )
+
+
+def sharing_sources() -> list[prefill.Source]:
+    """Every data source of the catalog, as the prefill planner reads them."""
+    return [
+        prefill.Source(
+            code=source.code,
+            connector=source.connector,
+            department=source.department.code,
+            authoritative=source.authoritative,
+            options=dict(source.options),
+            serves=tuple(prefill.Served(**served) for served in source.serves),
+        )
+        for source in DataSource.objects.select_related("department")
+    ]
+
+
+def sharing_grants() -> list[prefill.Grant]:
+    return [
+        prefill.Grant(
+            code=grant.code,
+            source=grant.source.code,
+            elements=frozenset(grant.elements),
+            purpose=grant.purpose,
+            legal_basis=in_language(grant.legal_basis_zh, grant.legal_basis_en),
+            service=grant.service.code if grant.service else None,
+            thing=grant.thing.code if grant.thing else None,
+        )
+        for grant in Grant.objects.select_related("source", "service", "thing")
+    ]
+
+
+def source_names() -> dict[str, tuple[str, str]]:
+    """Source code -> (its name, its department's name), in the active language."""
+    return {
+        s.code: (s.name, s.department.name) for s in DataSource.objects.select_related("department")
+    }
+
+
+def data_uses_about(user, *, limit: int = 200) -> list[DataUse]:
+    """Every recorded use of the user's own data, newest first (their resident ID number)."""
+    if not getattr(user, "id_number", ""):
+        return []
+    return list(DataUse.objects.filter(subject=user.id_number)[:limit])
+
+
+@dataclass(frozen=True)
+class ConsentRow:
+    source: str
+    source_name: str
+    department_name: str
+    of: str  # applicant | spouse | enterprise
+    elements: tuple[tuple[str, str], ...]  # (key, label)
+    purposes: tuple[str, ...]
+    legal_bases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ConsentOverview:
+    rows: tuple[ConsentRow, ...]  # what will be read (sensitive elements left out)
+    sensitive: tuple[ConsentRow, ...]  # the sensitive elements, each needing its own tick
+
+    @property
+    def empty(self) -> bool:
+        return not self.rows and not self.sensitive
+
+
+def consent_overview(request) -> ConsentOverview:
+    """What a prefill for `request` would read, from where, about whom and why — for the page
+    the applicant consents on. Only granted elements appear (the rest is never read)."""
+    grants = prefill.applicable_grants(
+        sharing_grants(), thing=request.thing, services=request.services
+    )
+    plan = prefill.fetch_plan(request.wanted, sharing_sources(), grants)
+    names = source_names()
+    labels = {
+        e.key: e.label
+        for e in DataElement.objects.filter(key__in=[k for lk in plan.lookups for k in lk.elements])
+    }
+
+    def rows(pick_sensitive: bool) -> tuple[ConsentRow, ...]:
+        out = []
+        for lookup in plan.lookups:
+            keys = [k for k in lookup.elements if (k in request.sensitive) == pick_sensitive]
+            if not keys:
+                continue
+            name, department = names.get(lookup.source.code, (lookup.source.code, ""))
+            out.append(
+                ConsentRow(
+                    source=lookup.source.code,
+                    source_name=name,
+                    department_name=department,
+                    of=lookup.of,
+                    elements=tuple((k, labels.get(k, k)) for k in keys),
+                    purposes=lookup.purposes,
+                    legal_bases=tuple(dict.fromkeys(g.legal_basis for g in lookup.grants)),
+                )
+            )
+        return tuple(out)
+
+    return ConsentOverview(rows=rows(False), sensitive=rows(True))

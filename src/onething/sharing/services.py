@@ -1,17 +1,36 @@
-"""Writes to the platform's own registers."""
+"""Writes of the sharing context: loading registers, reading data sources (prefill), and the
+record of every use of somebody's data."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from onething.audit.services import audit_record
 from onething.catalog.models import Department
+from onething.core.actors import actor_label
 from onething.core.errors import InvalidInput
-from onething.sharing.models import Register, RegisterRecord, RegisterSubject
+from onething.sharing import prefill, selectors
+from onething.sharing.connectors import Lookup, SourceUnavailable, connectors
+from onething.sharing.models import (
+    Consent,
+    DataUse,
+    Register,
+    RegisterRecord,
+    RegisterSubject,
+)
 from onething.sharing.registers import RegisterSet
+
+logger = logging.getLogger("onething.sharing")
 
 
 @dataclass
@@ -109,3 +128,244 @@ def register_load(*, actor: str, registers: RegisterSet) -> RegisterLoadReport:
                 data={"created": len(fresh), "updated": len(changed), "removed": len(gone)},
             )
     return report
+
+
+# --- prefill: reading what departments already hold ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class PrefillRequest:
+    """Everything the prefill needs to know, gathered by the caller (the application)."""
+
+    actor: Any
+    applicant_id_number: str
+    thing: str
+    services: tuple[str, ...]
+    wanted: tuple[str, ...]  # the data elements the form asks for
+    sensitive: frozenset[str] = frozenset()  # elements that need their own tick
+    sensitive_consented: bool = False
+    enterprise_uscc: str | None = None
+    application_reference: str = ""
+    # department code -> (base URL, shared secret) of its system, for `http-json` sources
+    endpoints: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+
+@dataclass
+class PrefillResult:
+    values: dict[str, prefill.Prefilled] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)  # source -> why
+    needs_related_consent: tuple[str, ...] = ()  # elements of a related person
+    denied: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def subject_stream(subject: str) -> str:
+    """The audit stream of one person's or enterprise's data, named without the number itself."""
+    return "subject:" + hashlib.sha256(subject.encode()).hexdigest()[:24]
+
+
+def record_data_use(
+    *,
+    actor: Any,
+    subject: str,
+    source: str,
+    department: str,
+    elements: list[str],
+    purpose: str,
+    use: str,
+    outcome: str,
+    service: str = "",
+    application_reference: str = "",
+) -> DataUse:
+    """One use of somebody's data: a DataUse row for them and an audit record, together."""
+    at = timezone.now()
+    data_use = DataUse.objects.create(
+        at=at,
+        actor=actor_label(actor),
+        subject=subject,
+        source=source,
+        department=department,
+        elements=sorted(elements),
+        purpose=purpose[:300],
+        use=use,
+        service=service,
+        application_reference=application_reference,
+        outcome=outcome,
+    )
+    audit_record(
+        actor=actor_label(actor),
+        action=f"data.{use}",
+        stream=subject_stream(subject),
+        subject=application_reference or service or source,
+        purpose=purpose[:300],
+        data={
+            "source": source,
+            "elements": sorted(elements),
+            "outcome": outcome,
+            "service": service,
+        },
+    )
+    return data_use
+
+
+def _subject_for(of: str, request: PrefillRequest) -> str | None:
+    if of == "applicant":
+        return request.applicant_id_number or None
+    if of == "enterprise":
+        return request.enterprise_uscc or None
+    return None  # a related person: only after their own consent
+
+
+def prefill_run(
+    request: PrefillRequest, *, budget: float | None = None, registry=connectors
+) -> PrefillResult:
+    """Read every granted element the form asks for from every source at once, under one time
+    budget; record every read and every refusal. A slow or failing source leaves its fields for
+    the applicant to fill in — it never fails the form."""
+    budget = settings.SHARING_PREFILL_BUDGET_SECONDS if budget is None else budget
+    started = time.monotonic()
+    wanted = [
+        key for key in request.wanted if key not in request.sensitive or request.sensitive_consented
+    ]
+    grants = prefill.applicable_grants(
+        selectors.sharing_grants(), thing=request.thing, services=request.services
+    )
+    plan = prefill.fetch_plan(wanted, selectors.sharing_sources(), grants)
+    result = PrefillResult(denied=dict(plan.denied))
+    departments = {s.code: s.department for s in selectors.sharing_sources()}
+    for element, sources in plan.denied.items():
+        for source in sources:
+            record_data_use(
+                actor=request.actor,
+                subject=request.applicant_id_number,
+                source=source,
+                department=departments.get(source, ""),
+                elements=[element],
+                purpose="",
+                use="prefill",
+                outcome=DataUse.Outcome.DENIED,
+                service=request.thing,
+                application_reference=request.application_reference,
+            )
+    lookups: list[tuple[prefill.PlannedLookup, Lookup]] = []
+    related: list[str] = []
+    for planned in plan.lookups:
+        subject = _subject_for(planned.of, request)
+        if subject is None:
+            related.extend(planned.elements)
+            continue
+        base_url, secret = request.endpoints.get(planned.source.department, ("", ""))
+        lookups.append(
+            (
+                planned,
+                Lookup(
+                    source=planned.source.code,
+                    connector=planned.source.connector,
+                    options=dict(planned.source.options),
+                    subject=subject,
+                    fields=planned.fields,
+                    department=planned.source.department,
+                    extra={
+                        "base_url": base_url,
+                        "secret": secret,
+                        "purpose": "; ".join(planned.purposes),
+                    },
+                ),
+            )
+        )
+    result.needs_related_consent = tuple(related)
+    outcome = prefill.Outcome()
+    remote = [(p, lk) for p, lk in lookups if not getattr(registry[lk.connector], "local", False)]
+    local = [(p, lk) for p, lk in lookups if getattr(registry[lk.connector], "local", False)]
+    pool = ThreadPoolExecutor(max_workers=max(1, len(remote)), thread_name_prefix="prefill")
+    try:
+        futures = {
+            pool.submit(registry[lk.connector].fetch, lk, timeout=budget): (p, lk)
+            for p, lk in remote
+        }
+        for planned, lookup in local:  # meanwhile, on this thread and its transaction
+            _fetch_into(
+                outcome, planned, lambda lk=lookup: registry[lk.connector].fetch(lk, timeout=budget)
+            )
+        remaining = max(0.0, budget - (time.monotonic() - started))
+        done, not_done = wait(futures, timeout=remaining)
+        for future in done:
+            planned, _lookup = futures[future]
+            _fetch_into(outcome, planned, future.result)
+        for future in not_done:
+            planned, _lookup = futures[future]
+            outcome.unavailable[planned.source.code, planned.of] = f"no answer within {budget:g} s"
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    for planned, lookup in lookups:
+        key = (planned.source.code, planned.of)
+        if key in outcome.unavailable:
+            state, reason = DataUse.Outcome.UNAVAILABLE, outcome.unavailable[key]
+            result.unavailable[planned.source.code] = reason
+        elif outcome.records.get(key):
+            state = DataUse.Outcome.PROVIDED
+        else:
+            state = DataUse.Outcome.NO_RECORD
+        record_data_use(
+            actor=request.actor,
+            subject=lookup.subject,
+            source=planned.source.code,
+            department=planned.source.department,
+            elements=list(planned.elements),
+            purpose="; ".join(planned.purposes),
+            use="prefill",
+            outcome=state,
+            service=request.thing,
+            application_reference=request.application_reference,
+        )
+    result.values = prefill.assign(plan, outcome)
+    return result
+
+
+def _fetch_into(outcome: prefill.Outcome, planned: prefill.PlannedLookup, call) -> None:
+    key = (planned.source.code, planned.of)
+    try:
+        outcome.records[key] = call()
+    except SourceUnavailable as exc:
+        outcome.unavailable[key] = str(exc) or "unavailable"
+    except Exception as exc:  # a connector bug must not take the form down with it
+        logger.exception("data source %s failed", planned.source.code)
+        outcome.unavailable[key] = f"error: {type(exc).__name__}"
+
+
+def consent_record(*, request: PrefillRequest, given_by) -> Consent:
+    """Store what the applicant consented to, with the application (and in the audit trail)."""
+    overview = selectors.consent_overview(request)
+    described = [
+        {
+            "source": row.source,
+            "of": row.of,
+            "elements": [key for key, _label in row.elements],
+            "purposes": list(row.purposes),
+        }
+        for row in overview.rows + (overview.sensitive if request.sensitive_consented else ())
+    ]
+    statement = "; ".join(
+        f"{row.source_name} ({row.department_name}): "
+        + ", ".join(str(label) for _key, label in row.elements)
+        for row in overview.rows + (overview.sensitive if request.sensitive_consented else ())
+    )
+    consent = Consent.objects.create(
+        application_reference=request.application_reference,
+        given_by=given_by,
+        given_at=timezone.now(),
+        statement=statement,
+        sources=described,
+        sensitive_elements=sorted(
+            key for row in overview.sensitive for key, _label in row.elements
+        ),
+        sensitive_consented=request.sensitive_consented,
+    )
+    audit_record(
+        actor=actor_label(given_by),
+        action="data.consent",
+        stream=subject_stream(request.applicant_id_number),
+        subject=request.application_reference,
+        purpose="prefill",
+        data={"sources": described, "sensitive": request.sensitive_consented},
+    )
+    return consent

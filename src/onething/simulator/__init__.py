@@ -1,8 +1,10 @@
 """Department simulator: stands in for the departments' own systems over real HTTP.
 
 The demo starts it on loopback so the platform's connector path (submit with an idempotency key,
-retry with backoff, receive signed status callbacks) runs end to end. Plain Python, standard
-library only; no Django import. This docstring is the contract the connector follows.
+retry with backoff, receive signed status callbacks) runs end to end, and answers registry reads
+for the `http-json` data connector. Plain Python, standard library only (registers are read with
+the platform's pure `onething.sharing.registers`); no Django import. This docstring is the
+contract the connectors follow.
 
 Submitting a case
 -----------------
@@ -64,6 +66,22 @@ the same bytes and the same event id, and the event id is inside the signed body
 platform must verify the signature (`verify_signature`), check the header matches the body's
 ``event_id``, and apply each event id once. Callbacks never go through an HTTP proxy.
 
+Registry reads
+--------------
+
+``GET /registry/{register}/{subject}`` (``register``: a register code; ``subject``: the value of
+the register's key field, percent-encoded) answers from the register files given as
+``registers`` (``--registers DIR``, the format of ``onething.sharing.registers``; read at start,
+a mistake stops the simulator). Optional headers: ``X-OneThing-Purpose`` (why the platform asks)
+and ``X-OneThing-Signature: sha256=<hex HMAC-SHA256 of "GET\\n<request target>\\n<purpose>">``
+(`signing.read_message`); a signature that does not match is answered 401
+``{"error": "signature does not match"}``, an unsigned read is answered.
+
+Each read waits ``registry_delay_seconds`` (0), then is answered 503
+``{"error": "temporarily unavailable"}`` with probability ``registry_failure_rate`` (0); else
+200 ``{"record": {...field: value...}}``, 404 ``{"error": "not found"}`` for an unknown subject or
+404 ``{"error": "no such register"}``.
+
 Reading
 -------
 
@@ -74,7 +92,8 @@ Reading
 - ``GET /stats`` → 200 ``{"received": POST requests to a cases URL, "applied": distinct keys
   accepted, "duplicates", "conflicts": 422 answers, "failures_injected": 503 answers, "decided",
   "approved", "rejected", "callbacks_sent": attempts answered 2xx, "callbacks_failed": failed
-  attempts, "callbacks_abandoned": callbacks given up}``.
+  attempts, "callbacks_abandoned": callbacks given up, "registry_reads": registry GETs with a
+  valid or no signature, "registry_failures_injected": their 503 answers}``.
 - ``GET /healthz`` → 200 ``{"status": "ok"}``.
 
 Other paths answer 404, other methods 405, always with ``{"error": ...}``; an unexpected error is
@@ -93,8 +112,9 @@ Python API
     sim.stats(); sim.case("gongan", "gongan-1"); sim.wait_idle(timeout=5)
     sim.stop()
 
-Standalone: ``python -m onething.simulator --port 8100 --secret S --delay 2 --failure-rate 0.1``
-(the secret may come from ``ONETHING_SIMULATOR_SECRET`` instead).
+Standalone: ``python -m onething.simulator --port 8100 --secret S --delay 2 --failure-rate 0.1
+--registers DIR --registry-delay 0.2 --registry-failure-rate 0.1`` (the secret may come from
+``ONETHING_SIMULATOR_SECRET`` instead).
 """
 
 from onething.simulator.config import SimulatorConfig

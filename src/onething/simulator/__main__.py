@@ -29,7 +29,10 @@ def _department_delay(text: str) -> tuple[str, float]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m onething.simulator",
-        description="Simulated department systems: accept cases, call back with decisions.",
+        description=(
+            "Simulated department systems: accept cases, call back with decisions, "
+            "answer registry reads."
+        ),
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
     parser.add_argument("--port", type=int, default=8100, help="port (0 picks a free one)")
@@ -49,6 +52,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--fail-first-n", type=int, default=0, help="503 for the first N requests of each key"
     )
     parser.add_argument("--callback-attempts", type=int, default=8)
+    parser.add_argument(
+        "--registers",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="register files or folder answering GET /registry/... (repeatable)",
+    )
+    parser.add_argument(
+        "--registry-delay", type=float, default=0.0, help="seconds before a registry read answers"
+    )
+    parser.add_argument(
+        "--registry-failure-rate", type=float, default=0.0, help="chance of a 503 to a read"
+    )
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--log-level", default="INFO")
     return parser
@@ -70,13 +86,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             fail_first_n=args.fail_first_n,
             callback_attempts=args.callback_attempts,
             seed=args.seed,
+            registers=args.registers,
+            registry_delay_seconds=args.registry_delay,
+            registry_failure_rate=args.registry_failure_rate,
         )
+        # Reads the registers: a mistake in them is reported before anything listens.
+        simulator = DepartmentSimulator(config)
     except ValueError as error:
         parser.error(str(error))
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    simulator = DepartmentSimulator(config)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:

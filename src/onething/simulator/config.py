@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -21,6 +22,10 @@ class SimulatorConfig:
     is tried `callback_attempts` times, waiting `callback_backoff_seconds` doubled after each
     failure (capped at `callback_backoff_max_seconds`). `seed` makes the random choices
     repeatable.
+
+    `registers` are register files or folders (the format of `onething.sharing.registers`) the
+    departments answer `GET /registry/...` from. Each registry read waits
+    `registry_delay_seconds`, then is answered 503 with probability `registry_failure_rate`.
     """
 
     secret: str
@@ -35,11 +40,14 @@ class SimulatorConfig:
     callback_backoff_max_seconds: float = 30.0
     callback_timeout_seconds: float = 5.0
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    registers: tuple[str, ...] = ()
+    registry_delay_seconds: float = 0.0
+    registry_failure_rate: float = 0.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.secret, str) or not self.secret:
             raise ValueError("secret: must be a non-empty string")
-        for name in ("failure_rate", "reject_rate"):
+        for name in ("failure_rate", "reject_rate", "registry_failure_rate"):
             value = getattr(self, name)
             if not _is_number(value) or not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name}: must be a number between 0 and 1")
@@ -47,6 +55,7 @@ class SimulatorConfig:
             "delay_seconds",
             "callback_backoff_seconds",
             "callback_backoff_max_seconds",
+            "registry_delay_seconds",
         ):
             value = getattr(self, name)
             if not _is_number(value) or value < 0:
@@ -61,6 +70,11 @@ class SimulatorConfig:
             raise ValueError("max_body_bytes: must be a positive integer")
         if self.seed is not None and not _is_int(self.seed):
             raise ValueError("seed: must be an integer or None")
+        if not isinstance(self.registers, list | tuple) or not all(
+            isinstance(path, str | os.PathLike) and os.fspath(path) for path in self.registers
+        ):
+            raise ValueError("registers: must be a list of file or folder paths")
+        object.__setattr__(self, "registers", tuple(os.fspath(p) for p in self.registers))
         delays = dict(self.department_delays)
         for code, value in delays.items():
             if not isinstance(code, str) or not code:

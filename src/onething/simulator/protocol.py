@@ -18,6 +18,9 @@ CASES_PATH = re.compile(r"^/departments/(?P<department>[A-Za-z0-9][A-Za-z0-9_.-]
 CASE_PATH = re.compile(
     r"^/departments/(?P<department>[A-Za-z0-9][A-Za-z0-9_.-]{0,63})/cases/(?P<external_id>[^/]{1,200})$"
 )
+REGISTRY_PATH = re.compile(
+    r"^/registry/(?P<register>[a-z][a-z0-9_]{0,63})/(?P<subject>[^/]{1,200})$"
+)
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY_LENGTH = 200
 MAX_OUTPUT_KEYS = 200

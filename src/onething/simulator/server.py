@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from onething.simulator import protocol
 from onething.simulator.config import SimulatorConfig
 from onething.simulator.delivery import post_callback
+from onething.simulator.registry import Registers
 from onething.simulator.scheduler import Scheduler
+from onething.simulator.signing import (
+    PURPOSE_HEADER,
+    SIGNATURE_HEADER,
+    read_message,
+    verify_signature,
+)
 from onething.simulator.state import Outcome, PendingCallback, SimulatorState
 
 logger = logging.getLogger("onething.simulator")
@@ -31,10 +40,13 @@ class DepartmentSimulator:
     """Simulated department systems behind one loopback HTTP service.
 
     Accepts cases idempotently, decides each after a delay and calls the platform back with a
-    signed decision, retrying with exponential backoff. State is in memory and lost on `stop`.
+    signed decision, retrying with exponential backoff; answers registry reads from the
+    configured registers. State is in memory and lost on `stop`.
     """
 
     def __init__(self, config: SimulatorConfig) -> None:
+        # Read first: a register file with a mistake stops the simulator before it listens.
+        self._registers = Registers.load(config.registers)
         self._state = SimulatorState(config, now=lambda: datetime.now(UTC))
         self._scheduler = Scheduler()
         self._server: _Server | None = None
@@ -87,9 +99,17 @@ class DepartmentSimulator:
         """Change settings at run time (rates, delays, attempts…); returns the new config.
 
         A new delay applies to cases accepted afterwards; `callback_attempts` to every attempt
-        still to come.
+        still to come; new `registers` are read at once (and kept only if valid).
         """
-        return self._state.configure(**changes)
+        registers = None
+        if "registers" in changes:
+            # Checked and read before anything changes: a mistake leaves the simulator as it was.
+            candidate = dataclasses.replace(self._state.config, **changes)
+            registers = Registers.load(candidate.registers)
+        config = self._state.configure(**changes)
+        if registers is not None:
+            self._registers = registers
+        return config
 
     def stats(self) -> dict[str, int]:
         """Counters since start (see the package docstring for their meaning)."""
@@ -127,6 +147,27 @@ class DepartmentSimulator:
             "duplicate": result.outcome is Outcome.DUPLICATE,
             "external_id": external_id,
         }
+
+    def _read_register(
+        self, register: str, subject: str, *, target: str, purpose: str, signature: str | None
+    ) -> tuple[int, dict[str, Any]]:
+        config = self._state.config
+        if signature is not None and not verify_signature(
+            config.secret, read_message(target, purpose), signature
+        ):
+            return HTTPStatus.UNAUTHORIZED, {"error": "signature does not match"}
+        delay, fail = self._state.registry_read()
+        if delay > 0:
+            time.sleep(delay)
+        if fail:
+            return HTTPStatus.SERVICE_UNAVAILABLE, {"error": "temporarily unavailable"}
+        registers = self._registers
+        if register not in registers:
+            return HTTPStatus.NOT_FOUND, {"error": "no such register"}
+        found = registers.record(register, subject)
+        if found is None:
+            return HTTPStatus.NOT_FOUND, {"error": "not found"}
+        return HTTPStatus.OK, {"record": found}
 
     # -- background jobs (called from the sender threads) -----------------------------------
 
@@ -240,6 +281,15 @@ class _Handler(BaseHTTPRequestHandler):
             if found is None:
                 return HTTPStatus.NOT_FOUND, {"error": "no such case"}
             return HTTPStatus.OK, found
+        match = protocol.REGISTRY_PATH.match(path)
+        if match:
+            return simulator._read_register(
+                match["register"],
+                unquote(match["subject"]),
+                target=self.path,
+                purpose=self.headers.get(PURPOSE_HEADER, ""),
+                signature=self.headers.get(SIGNATURE_HEADER),
+            )
         if protocol.CASES_PATH.match(path):
             return HTTPStatus.METHOD_NOT_ALLOWED, {"error": "method not allowed"}
         return HTTPStatus.NOT_FOUND, {"error": "not found"}
@@ -248,7 +298,11 @@ class _Handler(BaseHTTPRequestHandler):
         match = protocol.CASES_PATH.match(path)
         if not match:
             self._discard_body()
-            if protocol.CASE_PATH.match(path) or path in {"/healthz", "/stats"}:
+            if (
+                protocol.CASE_PATH.match(path)
+                or protocol.REGISTRY_PATH.match(path)
+                or path in {"/healthz", "/stats"}
+            ):
                 return HTTPStatus.METHOD_NOT_ALLOWED, {"error": "method not allowed"}
             return HTTPStatus.NOT_FOUND, {"error": "not found"}
         simulator = self.server.simulator

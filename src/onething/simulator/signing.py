@@ -1,8 +1,9 @@
-"""Callback signatures: HMAC-SHA256 of the raw body with the secret shared by both ends.
+"""Signatures: HMAC-SHA256 with the secret shared by both ends.
 
-The header value is ``sha256=<lowercase hex digest>``. The platform reuses `verify_signature` to
-check department callbacks, so it must never raise on hostile input and must compare in constant
-time.
+A callback signs its raw body; a registry read (which has no body) signs `read_message`: the
+method, the request target and the purpose header, one a line. The header value is
+``sha256=<lowercase hex digest>``. The platform reuses `verify_signature` to check department
+callbacks, so it must never raise on hostile input and must compare in constant time.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hmac
 
 SIGNATURE_HEADER = "X-OneThing-Signature"
 EVENT_ID_HEADER = "X-OneThing-Event-Id"
+PURPOSE_HEADER = "X-OneThing-Purpose"
 _PREFIX = "sha256="
 
 
@@ -21,6 +23,12 @@ def sign(secret: str, body: bytes) -> str:
         raise ValueError("secret must not be empty")
     digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
     return _PREFIX + digest
+
+
+def read_message(target: str, purpose: str) -> bytes:
+    """What a registry read's signature covers: ``GET``, the request target (path and query as
+    sent) and the purpose header value, joined by newlines."""
+    return f"GET\n{target}\n{purpose}".encode()
 
 
 def verify_signature(secret: str, body: bytes, header: str | None) -> bool:

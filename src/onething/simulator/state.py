@@ -103,6 +103,8 @@ STAT_NAMES = (
     "callbacks_sent",
     "callbacks_failed",
     "callbacks_abandoned",
+    "registry_reads",
+    "registry_failures_injected",
 )
 
 
@@ -143,6 +145,17 @@ class SimulatorState:
     def note_request(self) -> None:
         with self._lock:
             self._stats["received"] += 1
+
+    def registry_read(self) -> tuple[float, bool]:
+        """Count a registry read; its delay, and whether to answer it with an injected 503."""
+        with self._lock:
+            self._stats["registry_reads"] += 1
+            rate = self._config.registry_failure_rate
+            # No draw when no failure is wanted: reads do not shift a seeded run's decisions.
+            fail = rate > 0 and self._rng.random() < rate
+            if fail:
+                self._stats["registry_failures_injected"] += 1
+            return self._config.registry_delay_seconds, fail
 
     def submit(self, key: str, submission: protocol.Submission) -> SubmitResult:
         """Apply a submission once per idempotency key; a failure is injected before any write."""

@@ -1,0 +1,89 @@
+"""The consent page before the form, and the prefilled form (sources shown, authoritative
+values read-only)."""
+
+from __future__ import annotations
+
+import pytest
+
+from onething.applications.models import Application
+from onething.sharing.models import Consent, DataUse
+from onething.sharing.services import register_load
+from tests.factories import PersonFactory
+
+pytestmark = pytest.mark.django_db
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+LIN = "350203199406121242"
+
+
+@pytest.fixture
+def mother(client, loaded_catalog, demo_registers):
+    register_load(actor="test", registers=demo_registers)
+    user = PersonFactory(id_number=LIN, real_name="林晓燕")
+    client.force_login(user)
+    return user
+
+
+def start(client) -> Application:
+    response = client.post("/apply/newborn/", {"mother_insured": "yes"}, **EN)
+    reference = response.url.split("/")[2]
+    assert response.url == f"/applications/{reference}/data/"
+    return Application.objects.get(reference=reference)
+
+
+def test_the_applicant_sees_what_is_read_and_consents_before_anything_is_read(client, mother):
+    application = start(client)
+    page = client.get(f"/applications/{application.reference}/data/", **EN).content.decode()
+    assert "Population register" in page and "Hospital birth records" in page
+    assert "Sensitive data" in page  # the baby's sex and birth weight are ticked apart
+    assert not DataUse.objects.exists(), "nothing is read before consent"
+
+    refused = client.post(f"/applications/{application.reference}/data/", {"then": "prefill"}, **EN)
+    assert refused.status_code == 422
+    assert "Tick the box" in refused.content.decode()
+    assert not DataUse.objects.exists()
+
+    response = client.post(
+        f"/applications/{application.reference}/data/",
+        {"then": "prefill", "consent": "yes"},
+        **EN,
+    )
+    assert response.status_code == 302 and response.url.endswith("/step/1/")
+    application.refresh_from_db()
+    assert application.form_data["mother.name"] == "林晓燕"
+    assert application.form_data["household.register_number"] == "350203-0012876"
+    # The child's data are sensitive: not ticked, not read.
+    assert "child.birth_date" not in application.form_data
+    assert "child.birth_weight" not in application.form_data
+    assert application.prefilled["mother.name"] == {
+        "source": "population_register",
+        "authoritative": True,
+    }
+    consent = Consent.objects.get(application_reference=application.reference)
+    assert consent.given_by == mother and not consent.sensitive_consented
+    assert {u.source for u in DataUse.objects.filter(subject=LIN)} >= {"population_register"}
+    assert not DataUse.objects.filter(source="hospital_births").exists()
+
+
+def test_a_value_from_an_authoritative_source_is_read_only(client, mother):
+    application = start(client)
+    client.post(
+        f"/applications/{application.reference}/data/",
+        {"then": "prefill", "consent": "yes", "sensitive": "yes"},
+    )
+    application.refresh_from_db()
+    assert application.form_data["child.birth_weight"] == 3250
+    assert application.form_data["child.birth_date"] == "2026-11-16"
+    steps_with_mother = [
+        n
+        for n in range(1, 6)
+        if 'data-field="mother.name"'
+        in client.get(f"/applications/{application.reference}/step/{n}/", **EN).content.decode()
+    ]
+    [number] = steps_with_mother
+    url = f"/applications/{application.reference}/step/{number}/"
+    page = client.get(url, **EN).content.decode()
+    assert 'data-testid="source-mother.name"' in page
+    assert "readonly" in page.split('name="mother.name"')[1].split(">")[0]
+    client.post(url, {"mother.name": "别人"})
+    application.refresh_from_db()
+    assert application.form_data["mother.name"] == "林晓燕"
