@@ -36,3 +36,17 @@ def test_demo_prepare_seeds_every_role_once(loaded_catalog):
     assert Enterprise.objects.count() == 2
     agents = EnterpriseAgent.objects.filter(is_legal_representative=True)
     assert sorted(agents.values_list("user__username", flat=True)) == ["lina", "zhangwei"]
+
+
+@pytest.mark.django_db
+def test_the_demo_wallets_hold_what_a_province_would_have_issued(loaded_catalog):
+    from onething.certificates.models import Certificate
+    from onething.certificates.selectors import wallet_numbers
+
+    demo_prepare()
+    count = Certificate.objects.count()
+    demo_prepare()
+    assert Certificate.objects.count() == count, "seeded once"
+    lin = wallet_numbers("350203199406121242")
+    assert {"resident_id_card", "marriage_certificate"} <= set(lin)
+    assert "business_licence" in wallet_numbers("91350206MA8RW2Q3XY")

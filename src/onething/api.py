@@ -20,6 +20,7 @@ from onething.certificates.api import router as certificates_router
 from onething.core.errors import OneThingError
 from onething.notifications.api import router as notifications_router
 from onething.sharing.api import router as sharing_router
+from onething.sharing.exchange_api import router as exchange_router
 
 logger = logging.getLogger("onething.api")
 
@@ -138,3 +139,4 @@ api.add_router("/v1/connector", connector_router)
 api.add_router("/v1/certificates", certificates_router)
 api.add_router("/v1/notifications", notifications_router)
 api.add_router("/v1/me", sharing_router)
+api.add_router("/v1/exchange", exchange_router)

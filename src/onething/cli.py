@@ -400,6 +400,30 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_exchange_token(args: argparse.Namespace) -> int:
+    _setup_django()
+    if not _require_migrated():
+        return 2
+    from onething.core.actors import SystemActor
+    from onething.core.errors import NotFound
+    from onething.sharing.exchange import exchange_client_ensure, exchange_client_issue_token
+
+    actor = SystemActor("cli")
+    try:
+        client = exchange_client_ensure(
+            actor=actor, department_code=args.department, name=args.name
+        )
+    except NotFound:
+        print(f"onething exchange token: no department {args.department!r}", file=sys.stderr)
+        return 1
+    token = exchange_client_issue_token(actor=actor, client=client, name=args.token_name)
+    print(
+        f"exchange client {client} — its new token (shown once, keep it secret):", file=sys.stderr
+    )
+    print(token)
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import execute_from_command_line
@@ -484,6 +508,18 @@ def build_parser() -> argparse.ArgumentParser:
         "rotate", help="sign new certificates with a new key (old ones keep verifying)"
     )
     rotate.set_defaults(func=cmd_keys_rotate)
+
+    exchange = sub.add_parser(
+        "exchange", help="department systems that query data sources through the platform"
+    )
+    exchange_sub = exchange.add_subparsers(dest="exchange_command", required=True)
+    token = exchange_sub.add_parser(
+        "token", help="register a department's system if needed and print a new token for it"
+    )
+    token.add_argument("department", metavar="DEPARTMENT_CODE")
+    token.add_argument("--name", default="default", help="the system's name (default: default)")
+    token.add_argument("--token-name", default="cli", help="what the token is for")
+    token.set_defaults(func=cmd_exchange_token)
 
     manage = sub.add_parser("manage", help="Django's management commands", add_help=False)
     manage.add_argument("rest", nargs=argparse.REMAINDER)

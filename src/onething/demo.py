@@ -21,9 +21,11 @@ from django.utils import timezone
 
 from onething.accounts.models import Enterprise, EnterpriseAgent, Role, RoleAssignment
 from onething.applications.models import DepartmentEndpoint
-from onething.catalog.models import Department, Region, Service
+from onething.catalog.models import CertificateType, Department, Region, Service
 from onething.catalog.services import LoadReport, catalog_load
 from onething.catalog.validation import read_catalog
+from onething.certificates.models import Certificate
+from onething.certificates.services import certificate_issue
 from onething.certificates.signing import platform_keys
 from onething.sharing.models import RegisterRecord
 from onething.sharing.registers import read_registers
@@ -108,6 +110,65 @@ def _staff(user_model, username: str, real_name: str, role: str, department=None
     return user
 
 
+def _seed_certificates(people: dict) -> None:
+    """The e-certificate library as a province would have it before the demo starts: every
+    demo person's resident ID card, the couples' marriage certificates, the companies' business
+    licences (issued by their departments; they exempt the paper copies in applications)."""
+    types = {t.code: t for t in CertificateType.objects.select_related("issuer")}
+
+    def issue(type_code: str, holder=None, enterprise=None, data=None) -> None:
+        holder_number = enterprise.uscc if enterprise else holder.id_number
+        if Certificate.objects.filter(
+            type__code=type_code, holder_id_number=holder_number
+        ).exists():
+            return
+        certificate_issue(
+            actor="demo",
+            certificate_type=types[type_code],
+            holder=holder,
+            holder_enterprise=enterprise,
+            issuer=types[type_code].issuer,
+            data=data or {},
+        )
+
+    for id_number, person in people.items():
+        resident = register_record("population", id_number) or {}
+        issue(
+            "resident_id_card",
+            holder=person,
+            data={
+                "applicant.name": resident.get("name", person.real_name),
+                "applicant.id_number": id_number,
+                "household.address": resident.get("address", ""),
+            },
+        )
+    for record in RegisterRecord.objects.filter(register__code="marriages"):
+        marriage = record.data
+        for spouse in ("husband_id_number", "wife_id_number"):
+            if marriage[spouse] in people:
+                issue(
+                    "marriage_certificate",
+                    holder=people[marriage[spouse]],
+                    data={
+                        "marriage.certificate_number": marriage["certificate_number"],
+                        "registered_on": marriage["registered_on"],
+                    },
+                )
+    for enterprise in Enterprise.objects.all():
+        company = register_record("enterprises", enterprise.uscc) or {}
+        issue(
+            "business_licence",
+            enterprise=enterprise,
+            holder=enterprise.agents.first(),
+            data={
+                "enterprise.uscc": enterprise.uscc,
+                "enterprise.name": enterprise.name,
+                "enterprise.legal_rep_name": company.get("legal_rep_name", ""),
+                "enterprise.address": company.get("address", ""),
+            },
+        )
+
+
 @transaction.atomic
 def demo_prepare(
     *, simulator_url: str | None = None, simulator_secret: str = ""
@@ -146,6 +207,7 @@ def demo_prepare(
                 enterprise=enterprise,
                 defaults={"is_legal_representative": True},
             )
+    _seed_certificates(people)
     for username, real_name, role, _department in STAFF:
         _staff(users, username, real_name, role)
     for department in Department.objects.all():

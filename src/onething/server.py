@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+
+from onething.core.logging import MaskPersonalNumbers
 
 
 class OneThingServer(BaseApplication):
@@ -18,6 +21,18 @@ class OneThingServer(BaseApplication):
         from onething.wsgi import application
 
         return application
+
+
+class MaskingLogger(Logger):
+    """gunicorn's error and access logs (which carry URLs) keep their own handlers, outside
+    Django's LOGGING: give each the same masking filter, again after a reload re-creates them."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                if not any(isinstance(f, MaskPersonalNumbers) for f in handler.filters):
+                    handler.addFilter(MaskPersonalNumbers())
 
 
 def _start_outbox_worker(worker) -> None:
@@ -42,6 +57,7 @@ def run_server(
         "accesslog": "-",
         "errorlog": "-",
         "loglevel": "info",
+        "logger_class": MaskingLogger,
         "graceful_timeout": 10,
         "timeout": 60,
         "proc_name": "onething",

@@ -214,13 +214,30 @@ SHARING_PREFILL_BUDGET_SECONDS = float(env_str("ONETHING_PREFILL_BUDGET_SECONDS"
 EMAIL_BACKEND = env_str("ONETHING_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("ONETHING_DEFAULT_FROM_EMAIL", "OneThing <noreply@onething.invalid>")
 
+# One handler, on the root logger, masking personal numbers (core/logging.py); LOG_JSON=true
+# writes one JSON object per line. Django's own loggers (django.request, django.security.*,
+# django.server) lose the handlers Django gives them and propagate here, so nothing bypasses
+# the filter; gunicorn's loggers get it in onething.server.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"mask_personal_numbers": {"()": "onething.core.logging.MaskPersonalNumbers"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "onething.core.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if env_bool("LOG_JSON", False) else "plain",
+            "filters": ["mask_personal_numbers"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 
 NINJA_PAGINATION_PER_PAGE = 50

@@ -22,8 +22,8 @@ ANSWERS = {
 }
 
 
-def test_concurrent_duplicates_with_one_key_make_one_application(loaded_catalog):
-    applicant = PersonFactory()
+def test_concurrent_duplicates_with_one_key_make_one_application(resident_mother):
+    applicant = resident_mother
     draft = services.application_start(actor=applicant, thing_code="newborn", answers=ANSWERS)
     plan = services.application_plan(draft)
     form = {f.element.key: valid_value(f.element, applicant) for f in plan.form if f.asked}
@@ -43,6 +43,8 @@ def test_concurrent_duplicates_with_one_key_make_one_application(loaded_catalog)
                     form=form,
                     consent=True,
                     idempotency_key="same-moment",
+                    share_data=True,
+                    share_sensitive=True,
                 )
             )
         except Exception as exc:

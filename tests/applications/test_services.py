@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.utils import translation
 
@@ -74,16 +76,18 @@ def test_the_whole_newborn_journey(newborn, applicant):
     services.case_accept(actor=police, case=hukou)
     child_id = make_ric(birth=application.created_at.date())
     services.case_approve(actor=police, case=hukou, outputs={"child.id_number": child_id})
-    # The automatic member decides as soon as the worker dispatches it.
+    # The automatic member cannot decide alone: the birth date was typed, not read from the
+    # hospital's record (no consent to read it), so the rule passes it to a reviewer.
     run_worker()
     insurance = case(application, "newborn_medical_insurance")
-    assert insurance.status == CaseStatus.APPROVED
-    assert insurance.decided_by_rule == "complete_inputs"
+    assert insurance.status == CaseStatus.READY
+    assert insurance.events.filter(action="referred").exists()
 
     cdc, medical, hrss = reviewer("fj_cdc"), reviewer("fj_medical_security"), reviewer("fj_hrss")
     for code, staff in [
         ("vaccination_certificate", cdc),
         ("maternity_benefit", medical),
+        ("newborn_medical_insurance", medical),
         ("newborn_social_security_card", hrss),
     ]:
         services.case_accept(actor=staff, case=case(application, code))
@@ -271,7 +275,8 @@ def test_every_change_is_on_the_timeline_and_in_the_audit_trail(newborn, applica
     assert trail.count() == events.count()
 
 
-def test_one_call_submission_is_idempotent_and_refuses_a_changed_body(loaded_catalog, applicant):
+def test_one_call_submission_is_idempotent_and_refuses_a_changed_body(resident_mother):
+    applicant = resident_mother
     from tests.applications.conftest import valid_value
 
     draft = services.application_start(
@@ -297,6 +302,8 @@ def test_one_call_submission_is_idempotent_and_refuses_a_changed_body(loaded_cat
         form=form,
         consent=True,
         idempotency_key="api-1",
+        share_data=True,
+        share_sensitive=True,
     )
     first = services.application_create_and_submit(**body)
     again = services.application_create_and_submit(**body)
@@ -306,3 +313,37 @@ def test_one_call_submission_is_idempotent_and_refuses_a_changed_body(loaded_cat
     with pytest.raises(InvalidInput) as caught:
         services.application_create_and_submit(**{**body, "form": {**form, "child.name": "x"}})
     assert "Idempotency-Key" in caught.value.fields
+
+
+def test_instant_approval_when_every_input_the_rule_names_is_authoritative(resident_mother):
+    """The mother lets the platform read the registers (sensitive data too): the baby's birth
+    date comes from the hospital, her ID from the population register, the baby's ID number from
+    the household registration just approved — the insurance is granted at once (秒批)."""
+    mother = resident_mother
+    draft = services.application_start(
+        actor=mother, thing_code="newborn", answers={"mother_insured": "yes"}
+    )
+    services.application_prefill(actor=mother, application=draft, consent=True, sensitive=True)
+    draft.refresh_from_db()
+    assert draft.prefilled["child.birth_date"]["source"] == "hospital_births"
+    fill_and_attach(draft, mother, overrides={k: draft.form_data[k] for k in draft.prefilled})
+    application = services.application_submit(actor=mother, application=draft, consent=True)
+    health, police = reviewer("fj_health"), reviewer("fj_public_security")
+    birth = services.case_accept(actor=health, case=case(application, "birth_medical_certificate"))
+    services.case_approve(
+        actor=health, case=birth, outputs={"child.birth_certificate_number": "Q350203456"}
+    )
+    hukou = services.case_accept(actor=police, case=case(application, "birth_hukou_registration"))
+    services.case_approve(
+        actor=police, case=hukou, outputs={"child.id_number": make_ric(birth=date(2026, 11, 16))}
+    )
+    run_worker()
+    insurance = case(application, "newborn_medical_insurance")
+    assert insurance.status == CaseStatus.APPROVED
+    assert insurance.decided_by_rule == "authoritative_inputs"
+    approved = insurance.events.get(action="approved")
+    assert approved.data["inputs_from"] == {
+        "child.id_number": "result",
+        "child.birth_date": "hospital_births",
+        "mother.id_number": "population_register",
+    }

@@ -423,3 +423,19 @@ def test_a_writer_holds_only_its_own_stream_so_other_streams_do_not_wait():
     assert [r.seq for r in stream_of("application:a")] == [1, 2]
     assert [r.seq for r in stream_of("application:b")] == [1, 2]
     assert audit_verify().ok
+
+
+def test_phones_and_numbers_written_inside_text_are_masked_too():
+    from onething.audit.services import mask_sensitive
+
+    masked = mask_sensitive(
+        {
+            "applicant.phone": "13906001234",
+            "note": "请联系 13906001234，或核对 350203199406121242",
+            "nested": [{"bank.account_number": "6222020000000000018"}],
+        }
+    )
+    text = str(masked)
+    assert "13906001234" not in text and "350203199406121242" not in text
+    assert "6222020000000000018" not in text
+    assert mask_sensitive(masked) == masked

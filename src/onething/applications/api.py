@@ -51,6 +51,12 @@ class DraftIn(Schema):
 class ApplicationIn(DraftIn):
     form: dict[str, AnswerValue] = Field(default_factory=dict)
     consent: bool = False
+    share_data: bool = Field(
+        False,
+        description="the applicant consents to the data use of the thing's grants: what "
+        "departments hold is read first, and materials it covers are exempt",
+    )
+    share_sensitive: bool = Field(False, description="also read sensitive data (health, children)")
 
 
 class FormIn(Schema):
@@ -260,6 +266,8 @@ def create_application(
         consent=payload.consent,
         idempotency_key=idempotency_key,
         enterprise_uscc=payload.enterprise,
+        share_data=payload.share_data,
+        share_sensitive=payload.share_sensitive,
     )
     return Status(201 if submission.created else 200, _application_detail(submission.application))
 

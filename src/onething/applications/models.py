@@ -77,6 +77,9 @@ class Application(models.Model):
     # element key -> {"source": data source code, "authoritative": bool}: where a prefilled
     # value came from (authoritative ones cannot be changed by the applicant).
     prefilled = models.JSONField(_("prefilled from"), default=dict, blank=True)
+    # material code -> {"kind": "sharing" | "certificate", "record": what stands in for it}:
+    # materials this applicant need not provide (免提交), found when the form was prefilled.
+    exemptions = models.JSONField(_("exempt materials"), default=dict, blank=True)
     plan_snapshot = models.JSONField(_("plan at submission"), default=dict, blank=True)
     promised_days = models.PositiveSmallIntegerField(null=True, blank=True)
     due_date = models.DateField(_("due date"), null=True, blank=True)
@@ -229,6 +232,8 @@ class ApplicationMaterial(models.Model):
     content_type = models.CharField(max_length=100, blank=True)
     size = models.PositiveIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True)
+    # For a material nobody uploaded: the record that stands in for it (a source, a certificate).
+    source_record = models.CharField(max_length=200, blank=True)
     # 容缺受理: the applicant promised to supply this deferrable material by this date.
     promised_by = models.DateField(null=True, blank=True)
     # 一窗受理: the window clerk saw the paper material (an original or a copy) instead of a file.

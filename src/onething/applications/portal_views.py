@@ -48,10 +48,10 @@ from onething.catalog import selectors as catalog_selectors
 from onething.catalog.fields import FieldSpec
 from onething.catalog.models import in_language
 from onething.catalog.plan_output import pick, plan_as_dict
-from onething.catalog.planning import Plan, PlannedMaterial, Source
+from onething.catalog.planning import Plan, PlannedMaterial
 from onething.certificates.selectors import certificates_of_application
-from onething.core.errors import InvalidInput
-from onething.sharing.selectors import source_names
+from onething.core.errors import Conflict, InvalidInput
+from onething.sharing.selectors import related_requests_of, source_names
 
 SUBJECT_TITLES = {
     "applicant": gettext_lazy("About you"),
@@ -162,7 +162,7 @@ def _journey(application: Application) -> Journey:
         plan=plan,
         specs=specs,
         steps=form_steps(list(specs)),
-        materials=services.applicant_materials(plan),
+        materials=services.applicant_materials(plan, application.exemptions),
     )
 
 
@@ -352,17 +352,27 @@ def data_use(request: HttpRequest, reference: str) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("then") == "myself":
             return redirect(first_step)
-        try:
-            services.application_prefill(
-                actor=request.user,
-                application=application,
-                consent=request.POST.get("consent") == "yes",
-                sensitive=request.POST.get("sensitive") == "yes",
-            )
-        except InvalidInput as exc:
-            errors = exc.fields
+        if request.POST.get("then") == "ask-spouse":
+            try:
+                services.application_ask_related_consent(
+                    actor=request.user, application=application
+                )
+            except (InvalidInput, Conflict) as exc:
+                errors = {"relation": exc.message}
+            else:
+                return redirect("applications:data-use", application.reference)
         else:
-            return redirect(first_step)
+            try:
+                services.application_prefill(
+                    actor=request.user,
+                    application=application,
+                    consent=request.POST.get("consent") == "yes",
+                    sensitive=request.POST.get("sensitive") == "yes",
+                )
+            except InvalidInput as exc:
+                errors = exc.fields
+            else:
+                return redirect(first_step)
     overview = services.application_data_use(application, actor=request.user)
     if overview.empty:
         return redirect(first_step)
@@ -374,6 +384,7 @@ def data_use(request: HttpRequest, reference: str) -> HttpResponse:
             "overview": overview,
             "errors": errors,
             "first_step": first_step,
+            "related": related_requests_of(application.reference),
         },
         status=422 if errors else 200,
     )
@@ -418,17 +429,21 @@ def _parse_date(text: str) -> date | None:
         return None
 
 
-def _provided_rows(plan: Plan) -> list[dict]:
+def _provided_rows(plan: Plan, exemptions: dict | None = None) -> list[dict]:
+    """The materials this applicant need not submit, and what stands in for each."""
+    exemptions = exemptions or {}
     names = {m.code: pick(m.service.name) for m in plan.members}
+    provided = {m.material.code for m in services.applicant_materials(plan, exemptions)}
     return [
         {
             "code": item.material.code,
             "name": pick(item.material.name),
-            "source": item.source.value,
+            "source": exemptions.get(item.material.code, {}).get("kind") or item.source.value,
+            "record": exemptions.get(item.material.code, {}).get("record", ""),
             "produced_by": names.get(item.produced_by or "", ""),
         }
         for item in plan.materials
-        if item.source != Source.APPLICANT
+        if item.material.code not in provided
     ]
 
 
@@ -501,7 +516,7 @@ def materials(request: HttpRequest, reference: str) -> HttpResponse:
         {
             **journey.context(journey.materials_number),
             "rows": _material_rows(journey, selectors.application_materials(application), errors),
-            "provided": _provided_rows(journey.plan),
+            "provided": _provided_rows(journey.plan, application.exemptions),
             "previous_url": journey.step_url(len(journey.steps)) if journey.steps else None,
             "errors": [{"id": f"m-{code}", "message": message} for code, message in errors.items()],
             "at_window": at_window,
@@ -595,7 +610,7 @@ def check(request: HttpRequest, reference: str) -> HttpResponse:
                 journey, selectors.application_materials(application), material_errors
             ),
             "materials_url": journey.materials_url(),
-            "provided": _provided_rows(journey.plan),
+            "provided": _provided_rows(journey.plan, application.exemptions),
             "consent_text": services.consent_text(journey.plan),
             "consent": consent,
             "consent_error": errors.get("consent", ""),

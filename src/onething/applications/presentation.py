@@ -47,6 +47,8 @@ EVENT_LABELS = {
     "resumed": gettext_lazy("Handling resumed"),
     "certificate_issued": gettext_lazy("E-certificate issued"),
     "promise_chased": gettext_lazy("Reminder: promised materials are due"),
+    "referred": gettext_lazy("Passed to a reviewer"),
+    "prefilled": gettext_lazy("Filled in from the departments' records"),
     "deadline_due_soon": gettext_lazy("Due soon"),
     "deadline_overdue": gettext_lazy("Overdue"),
     "deadline_escalated": gettext_lazy("Overdue: escalated to the supervisor"),

@@ -183,9 +183,23 @@ def asked_fields(plan: Plan) -> list[FieldSpec]:
     return [FieldSpec(f.element, f.required) for f in plan.form if f.asked]
 
 
-def applicant_materials(plan: Plan) -> list:
-    """The materials the applicant provides (not sharing, e-certificates or earlier results)."""
-    return [m for m in plan.materials if m.source == Source.APPLICANT]
+def applicant_materials(plan: Plan, exemptions: Mapping[str, Any] | None = None) -> list:
+    """The materials this applicant provides.
+
+    Not an earlier case's result, and not one exempt for this applicant (免提交: its data came
+    from an authoritative source, or its e-certificate is in the applicant's wallet). A
+    material the catalog expects from sharing or an e-certificate must be provided when the
+    look-up found nothing (or the applicant chose to fill in everything); only a document that
+    carries no data of the form (a discharge summary) is fetched by its department directly.
+    """
+    exemptions = exemptions or {}
+    return [
+        m
+        for m in plan.materials
+        if m.source != Source.RESULT
+        and m.material.code not in exemptions
+        and (m.source == Source.APPLICANT or m.material.carries)
+    ]
 
 
 def field_problem_message(problem: FieldProblem, label: str) -> str:
@@ -333,7 +347,7 @@ def application_attach_material(
     if application.status != ApplicationStatus.DRAFT:
         raise Conflict(_("This application was already submitted."))
     plan = application_plan(application)
-    wanted = {m.material.code: m for m in applicant_materials(plan)}
+    wanted = {m.material.code: m for m in applicant_materials(plan, application.exemptions)}
     if material_code not in wanted:
         raise InvalidInput(
             _("This material is not asked for."),
@@ -416,7 +430,7 @@ def application_submit(
     clean, problems = check_form(specs, application.form_data, _today(), plan.thing.form_rules)
     fields = _problems_as_fields(problems, plan)
     attached = set(application.materials.values_list("material__code", flat=True))
-    for item in applicant_materials(plan):
+    for item in applicant_materials(plan, application.exemptions):
         if item.required and item.material.code not in attached:
             fields[f"materials.{item.material.code}"] = _("%(name)s must be uploaded.") % {
                 "name": pick(item.material.name)
@@ -489,13 +503,20 @@ def _materialise(
     for member in plan.members:
         if member.after:
             cases[member.code].prerequisites.set([cases[code] for code in member.after])
+    provided = {m.material.code for m in applicant_materials(plan, application.exemptions)}
     for item in plan.materials:
-        if item.source != Source.APPLICANT:
-            ApplicationMaterial.objects.get_or_create(
-                application=application,
-                material=catalog_models.Material.objects.get(code=item.material.code),
-                defaults={"provision": item.source.value},
-            )
+        code = item.material.code
+        if code in provided:
+            continue
+        exemption = application.exemptions.get(code, {})
+        ApplicationMaterial.objects.get_or_create(
+            application=application,
+            material=catalog_models.Material.objects.get(code=code),
+            defaults={
+                "provision": exemption.get("kind") or item.source.value,
+                "source_record": exemption.get("record", ""),
+            },
+        )
 
 
 def consent_text(plan: Plan) -> str:
@@ -519,9 +540,15 @@ def application_create_and_submit(
     idempotency_key: str,
     enterprise_uscc: str | None = None,
     channel: str = Channel.API,
+    share_data: bool = False,
+    share_sensitive: bool = False,
 ) -> Submission:
     """One call for systems: start, fill and submit. The same key gives the same application;
-    the same key with a different body is refused."""
+    the same key with a different body is refused.
+
+    With `share_data` (the applicant's consent to the data use of the thing's grants; sensitive
+    data only with `share_sensitive` as well), what departments hold is read first: those fields
+    need not be sent, and materials it covers are exempt."""
     fingerprint = _fingerprint(
         {
             "thing": thing_code,
@@ -529,6 +556,8 @@ def application_create_and_submit(
             "form": dict(form),
             "consent": consent,
             "enterprise": enterprise_uscc,
+            "share_data": share_data,
+            "share_sensitive": share_sensitive,
         }
     )
     existing = Application.objects.filter(applicant=actor, idempotency_key=idempotency_key).first()
@@ -546,6 +575,10 @@ def application_create_and_submit(
             application.idempotency_key = idempotency_key
             application.request_fingerprint = fingerprint
             application.save(update_fields=["idempotency_key", "request_fingerprint"])
+            if share_data:
+                application = application_prefill(
+                    actor=actor, application=application, consent=True, sensitive=share_sensitive
+                )
             application_save_form(actor=actor, application=application, values=form)
             application_submit(
                 actor=actor,
@@ -720,7 +753,12 @@ def case_accept(*, actor: Any, case: Case, external_id: str = "") -> Case:
 
 @transaction.atomic
 def case_approve(
-    *, actor: Any, case: Case, outputs: Mapping[str, Any] | None = None, rule: str = ""
+    *,
+    actor: Any,
+    case: Case,
+    outputs: Mapping[str, Any] | None = None,
+    rule: str = "",
+    evidence: Mapping[str, str] | None = None,
 ) -> Case:
     """Approve a case with its declared outputs; release the cases waiting for it."""
     case, application = _lock_case(case)
@@ -763,7 +801,11 @@ def case_approve(
         case=case,
         from_status=before,
         to_status=case.status,
-        data={"outputs": clean, **({"rule": rule} if rule else {})},
+        data={
+            "outputs": clean,
+            **({"rule": rule} if rule else {}),
+            **({"inputs_from": dict(evidence)} if evidence else {}),
+        },
     )
     _issue_result_certificate(case, application, actor=actor)
     _release_ready_cases(application, actor=actor)
@@ -908,6 +950,16 @@ def application_withdraw(*, actor: User, application: Application, reason: str =
         application, actor=actor, action="withdrawn", from_status=before, to_status=after, note=note
     )
     return application
+
+
+@transaction.atomic
+def case_refer_to_reviewer(*, actor: Any, case: Case, reason: str) -> Case:
+    """An automatic rule could not decide: the case waits in its department's queue."""
+    case, application = _lock_case(case)
+    if case.status != CaseStatus.READY:
+        return case
+    _record(application, actor=actor, action="referred", case=case, note=reason[:1000])
+    return case
 
 
 @transaction.atomic
@@ -1410,7 +1462,7 @@ def application_promise_material(
     if application.status != ApplicationStatus.DRAFT:
         raise Conflict(_("This application was already submitted."))
     plan = application_plan(application)
-    wanted = {m.material.code: m for m in applicant_materials(plan)}
+    wanted = {m.material.code: m for m in applicant_materials(plan, application.exemptions)}
     field = f"materials.{material_code}"
     item = wanted.get(material_code)
     if item is None:
@@ -1685,6 +1737,39 @@ def _prefill_request(application: Application, plan: Plan, *, actor: Any, sensit
     )
 
 
+def _wallets(application: Application, request) -> dict[str, dict[str, str]]:
+    """The e-certificates that may stand in for materials, by whose they are: the applicant's,
+    the enterprise's, and a related person's once they consented."""
+    from onething.certificates.selectors import wallet_numbers
+    from onething.sharing.selectors import approved_related_subjects
+
+    wallets = {"applicant": wallet_numbers(application.applicant.id_number)}
+    if request.enterprise_uscc:
+        wallets["enterprise"] = wallet_numbers(request.enterprise_uscc)
+    for role, subject in approved_related_subjects(application.reference).items():
+        wallets[role] = wallet_numbers(subject)
+    return wallets
+
+
+def application_ask_related_consent(*, actor: User, application: Application):
+    """Ask the applicant's spouse, in their own portal, to let this application read their data."""
+    from onething.sharing.services import related_consent_request
+
+    _require_own(actor, application)
+    if application.status != ApplicationStatus.DRAFT:
+        raise Conflict(_("This application was already submitted."))
+    plan = application_plan(application)
+    request = _prefill_request(application, plan, actor=actor, sensitive_ok=True)
+    consent_request = related_consent_request(actor=actor, request=request)
+    _record(
+        application,
+        actor=actor,
+        action="related_consent_requested",
+        data={"relation": consent_request.relation, "elements": consent_request.elements},
+    )
+    return consent_request
+
+
 def application_data_use(application: Application, *, actor: Any):
     """What prefilling this application would read, from where, about whom and why — shown to
     the applicant before they consent (sensitive elements listed apart)."""
@@ -1705,6 +1790,8 @@ def application_prefill(
     the values, their origin and the consent are then written in one transaction. Values the
     applicant already typed are kept. Without consent nothing is read.
     """
+    from onething.sharing.prefill import MaterialNeed, exemptions
+    from onething.sharing.selectors import sharing_sources
     from onething.sharing.services import consent_record, prefill_run
 
     _require_own(actor, application)
@@ -1734,7 +1821,26 @@ def application_prefill(
                 k: {"source": v.source, "authoritative": v.authoritative} for k, v in filled.items()
             },
         }
-        application.save(update_fields=["form_data", "prefilled", "updated_at"])
+        found = exemptions(
+            [
+                MaterialNeed(
+                    m.material.code, tuple(m.material.carries), m.material.certificate_type
+                )
+                for m in plan.materials
+                if m.source != Source.RESULT
+            ],
+            {
+                key: value
+                for key, value in result.values.items()
+                if key in application.prefilled or key in filled
+            },
+            _wallets(application, request),
+            sharing_sources(),
+        )
+        application.exemptions = {
+            code: {"kind": e.kind, "record": e.record} for code, e in found.items()
+        }
+        application.save(update_fields=["form_data", "prefilled", "exemptions", "updated_at"])
         consent_record(request=request, given_by=actor)
         _record(
             application,
@@ -1742,6 +1848,7 @@ def application_prefill(
             action="prefilled",
             data={
                 "fields": sorted(filled),
+                "exempt_materials": sorted(found),
                 "unavailable": sorted(result.unavailable),
                 "awaiting_related_consent": sorted(result.needs_related_consent),
             },

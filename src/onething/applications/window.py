@@ -266,7 +266,9 @@ def application_material_seen(
     if application.status != ApplicationStatus.DRAFT:
         raise Conflict(_("This application was already submitted."))
     plan = services.application_plan(application)
-    wanted = {m.material.code: m for m in services.applicant_materials(plan)}
+    wanted = {
+        m.material.code: m for m in services.applicant_materials(plan, application.exemptions)
+    }
     if material_code not in wanted:
         raise InvalidInput(
             _("This material is not asked for."),

@@ -23,8 +23,9 @@ from onething.audit.chain import (
     record_hash,
 )
 from onething.audit.models import AuditAnchor, AuditRecord, AuditStream
+from onething.core.masking import mask_personal_numbers
 
-SENSITIVE_KEY_SUFFIX = "id_number"
+SENSITIVE_KEY_SUFFIXES = ("id_number", "phone", "account_number")
 # Streams holding more changed streams than this wait for the next anchor, so that one anchor
 # row stays a few hundred kilobytes however busy the platform was.
 ANCHOR_MAX_STREAMS = 10_000
@@ -37,7 +38,9 @@ def _mask(value: str) -> str:
 
 
 def mask_sensitive(data: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of `data` with the value of every key ending in `id_number` masked, at any depth.
+    """A copy of `data` with personal numbers masked, at any depth: the value of every key
+    ending in `id_number`, `phone` or `account_number`, and any resident ID or mobile number
+    written inside other text (a reason, a note).
 
     The first 4 and last 2 characters stay (`110101199003071234` -> `1101************34`);
     values of 6 characters or fewer are masked whole. Masking twice changes nothing.
@@ -48,7 +51,7 @@ def mask_sensitive(data: Mapping[str, Any]) -> dict[str, Any]:
             return {
                 key: (
                     _mask(str(item))
-                    if str(key).lower().endswith(SENSITIVE_KEY_SUFFIX)
+                    if str(key).lower().endswith(SENSITIVE_KEY_SUFFIXES)
                     and isinstance(item, str | int)
                     and not isinstance(item, bool)
                     else walk(item)
@@ -57,6 +60,8 @@ def mask_sensitive(data: Mapping[str, Any]) -> dict[str, Any]:
             }
         if isinstance(value, list | tuple):
             return [walk(item) for item in value]
+        if isinstance(value, str):
+            return mask_personal_numbers(value)
         return value
 
     return walk(data)

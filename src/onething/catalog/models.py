@@ -177,6 +177,10 @@ class Service(Bilingual):
     )
     cross_region = models.BooleanField(_("cross-region handling"), default=False)
     counter_visits = models.PositiveSmallIntegerField(_("counter visits on its own"), default=1)
+    rule_inputs = models.JSONField(
+        _("inputs the rule needs authoritative"), default=list, blank=True
+    )
+    rule_condition = models.JSONField(_("rule condition"), null=True, blank=True)
 
     class Meta:
         ordering = ["code"]

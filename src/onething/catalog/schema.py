@@ -29,6 +29,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from onething.catalog import conditions
 from onething.core.workdays import DayKind
 
 CODE_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -201,7 +202,7 @@ class ServiceOutput(Strict):
 
 
 # Rules an automatic handler may apply (秒批); implemented in applications.handlers.
-AUTOMATIC_RULES = ("complete_inputs", "registered_enterprise")
+AUTOMATIC_RULES = ("complete_inputs", "registered_enterprise", "authoritative_inputs")
 
 
 class ServiceDef(Strict):
@@ -225,9 +226,25 @@ class ServiceDef(Strict):
     cross_region: bool = False
     counter_visits: int = Field(default=1, ge=0, le=10)
     description: Text | None = None
+    rule_inputs: list[ElementKey] = Field(
+        default_factory=list,
+        description="authoritative_inputs: the inputs that must come from an authoritative "
+        "source or an earlier result (default: every required field)",
+    )
+    rule_condition: dict[str, Any] | None = Field(
+        default=None, description="authoritative_inputs: a JsonLogic condition on the values"
+    )
 
     @model_validator(mode="after")
     def _promise_within_statute(self) -> ServiceDef:
+        fields = {f.element for f in self.fields}
+        for key in self.rule_inputs:
+            if key not in fields:
+                raise ValueError(f"rule_inputs: {key!r} is not one of the service's fields")
+        if (self.rule_inputs or self.rule_condition) and self.rule != "authoritative_inputs":
+            raise ValueError("rule_inputs and rule_condition belong to rule authoritative_inputs")
+        if self.rule_condition is not None:
+            conditions.check(self.rule_condition, "rule_condition")
         if self.handler == Handler.AUTOMATIC and self.rule is None:
             raise ValueError("an automatic service needs a rule: " + ", ".join(AUTOMATIC_RULES))
         if self.handler != Handler.AUTOMATIC and self.rule is not None:

@@ -133,6 +133,8 @@ def service_definition(service: m.Service) -> ServiceDef:
             "rule": service.rule or None,
             "cross_region": service.cross_region,
             "counter_visits": service.counter_visits,
+            "rule_inputs": list(service.rule_inputs),
+            "rule_condition": service.rule_condition,
         }
     )
 

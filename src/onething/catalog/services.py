@@ -158,6 +158,8 @@ def catalog_load(*, actor: str, catalog: Catalog) -> LoadReport:
                 "rule": svc.rule or "",
                 "cross_region": svc.cross_region,
                 "counter_visits": svc.counter_visits,
+                "rule_inputs": list(svc.rule_inputs),
+                "rule_condition": svc.rule_condition,
             },
         )
         _sync_children(

@@ -163,3 +163,16 @@ def certificates_of_application(application_reference: str) -> dict[str, Certifi
             application_reference=application_reference, case_public_id__isnull=False
         )
     }
+
+
+def wallet_numbers(holder_id_number: str) -> dict[str, str]:
+    """Certificate type code -> number of the newest valid certificate the person holds."""
+    numbers: dict[str, str] = {}
+    for type_code, number in (
+        _certificates()
+        .filter(holder_id_number=holder_id_number, status=Certificate.Status.VALID)
+        .order_by("issued_at")
+        .values_list("type__code", "number")
+    ):
+        numbers[type_code] = number
+    return numbers

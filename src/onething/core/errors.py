@@ -2,11 +2,14 @@
 
 The API maps these to 4xx JSON with a stable `code`; pages show them next to the field.
 Anything else that escapes is a bug (500, logged with a request id).
+Messages reach pages, JSON and logs, so a personal number in one is masked when it is made.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+
+from onething.core.masking import mask_personal_numbers
 
 
 class OneThingError(Exception):
@@ -14,9 +17,11 @@ class OneThingError(Exception):
     status = 400
 
     def __init__(self, message: str = "", *, fields: Mapping[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.message = str(message)
-        self.fields: dict[str, str] = {k: str(v) for k, v in (fields or {}).items()}
+        self.message = mask_personal_numbers(str(message))
+        super().__init__(self.message)
+        self.fields: dict[str, str] = {
+            k: mask_personal_numbers(str(v)) for k, v in (fields or {}).items()
+        }
 
     def as_dict(self) -> dict:
         body: dict = {"code": self.code, "message": self.message}

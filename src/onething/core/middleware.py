@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import uuid
 
+from onething.core.masking import mask_personal_numbers
+
 logger = logging.getLogger("onething.request")
 
 
@@ -28,14 +30,23 @@ class RequestIdMiddleware:
         )
 
 
+# The statuses of error pages; 409 and 422 re-show a form with what its user typed.
+ERROR_PAGE_STATUSES = frozenset({400, 403, 404, 405, 500})
+
+
 class DomainErrorPageMiddleware:
-    """Turns domain errors escaping a page view into the matching error page, never a 500."""
+    """Turns domain errors escaping a page view into the matching error page, never a 500;
+    and masks personal numbers on every error page, since the layout echoes the address
+    (a 404 for a URL with somebody's ID number in it must not show the number)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code in ERROR_PAGE_STATUSES:
+            _mask_error_content(response)
+        return response
 
     def process_exception(self, request, exception):
         from django.shortcuts import render
@@ -46,6 +57,19 @@ class DomainErrorPageMiddleware:
             return None
         template = {404: "404.html", 403: "403.html"}.get(exception.status, "400.html")
         return render(request, template, {"message": exception.message}, status=exception.status)
+
+
+def _mask_error_content(response) -> None:
+    content_type = response.get("Content-Type", "")
+    if response.streaming or not content_type.startswith(("text/", "application/json")):
+        return
+    try:
+        text = response.content.decode(response.charset)
+    except UnicodeDecodeError:
+        return
+    masked = mask_personal_numbers(text)
+    if masked != text:
+        response.content = masked.encode(response.charset)
 
 
 class RejectNulMiddleware:

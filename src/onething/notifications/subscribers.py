@@ -325,3 +325,62 @@ def tell_staff_about_a_deadline(event: Event) -> None:
                 link=_case_link(case),
                 application_reference=case.application.reference,
             )
+
+
+@subscribe("consent.requested")
+def ask_the_related_person(event: Event) -> None:
+    from onething.sharing.models import RelatedConsentRequest
+
+    consent_request = RelatedConsentRequest.objects.select_related("requested_by").get(
+        pk=event.data["request"]
+    )
+    person = User.objects.filter(id_number=consent_request.subject).first()
+    if person is None:
+        return  # no account yet: they answer when they sign in for the first time
+    with translation.override(recipient_language(person)):
+        values = {
+            "name": consent_request.requested_by.real_name,
+            "reference": consent_request.application_reference,
+        }
+        notify(
+            recipient=person,
+            kind="consent-request",
+            subject=_("%(name)s asks to use your data for application %(reference)s") % values,
+            body=_(
+                "%(name)s applies for a one-thing service and asks that the platform may read "
+                "some of your records for it. Nothing is read unless you agree; see what is "
+                "asked and answer under “Who used my data”."
+            )
+            % values,
+            link=reverse("sharing:my-data-uses"),
+        )
+
+
+@subscribe("consent.decided")
+def tell_the_applicant_the_answer(event: Event) -> None:
+    from onething.sharing.models import RelatedConsentRequest
+
+    consent_request = RelatedConsentRequest.objects.select_related("requested_by").get(
+        pk=event.data["request"]
+    )
+    applicant = consent_request.requested_by
+    with translation.override(recipient_language(applicant)):
+        values = {"reference": consent_request.application_reference}
+        approved = consent_request.status == RelatedConsentRequest.Status.APPROVED
+        notify(
+            recipient=applicant,
+            kind="consent-decided",
+            subject=(
+                _("Your spouse agreed: application %(reference)s can use their data")
+                if approved
+                else _("Your spouse did not agree to application %(reference)s using their data")
+            )
+            % values,
+            body=(
+                _("Open the application to fill in your spouse's details from the records.")
+                if approved
+                else _("Please fill in your spouse's details yourself.")
+            ),
+            link=reverse("applications:data-use", args=[consent_request.application_reference]),
+            application_reference=consent_request.application_reference,
+        )

@@ -1,14 +1,19 @@
 """Registers are loaded from reviewed files (`onething registers load`), never edited here; the
-admin shows them with personal data masked, so browsing a register reveals nobody."""
+admin shows them with personal data masked, so browsing a register reveals nobody.
+
+Exchange clients and their tokens are issued with `onething exchange token`; here they are
+read-only (a token shows only its prefix and hash), with actions to revoke and deactivate."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from onething.core.masking import mask, mask_mapping
-from onething.sharing.models import Register, RegisterRecord
+from onething.sharing.exchange import exchange_client_deactivate, exchange_token_revoke
+from onething.sharing.models import ExchangeClient, ExchangeToken, Register, RegisterRecord
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -55,3 +60,67 @@ class RegisterRecordAdmin(ReadOnly):
     @admin.display(description=_("data (masked)"))
     def masked_data(self, obj) -> str:
         return ", ".join(f"{k}: {v}" for k, v in masked_record(obj).items())
+
+
+class ExchangeTokenInline(admin.TabularInline):
+    model = ExchangeToken
+    extra = 0
+    fields = ("name", "prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ExchangeClient)
+class ExchangeClientAdmin(admin.ModelAdmin):
+    list_display = ("name", "department", "active", "created_at")
+    list_filter = ("active", "department")
+    list_select_related = ("department",)
+    fields = ("name", "department", "active", "created_at")
+    readonly_fields = fields
+    inlines = (ExchangeTokenInline,)
+    actions = ("deactivate",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Deactivate the selected systems"), permissions=["change"])
+    def deactivate(self, request, queryset) -> None:
+        for client in queryset:
+            exchange_client_deactivate(actor=request.user, client=client)
+        self.message_user(
+            request,
+            gettext("%(n)d system(s) deactivated.") % {"n": queryset.count()},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(ExchangeToken)
+class ExchangeTokenAdmin(admin.ModelAdmin):
+    list_display = ("name", "client", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("client__department",)
+    list_select_related = ("client__department",)
+    fields = ("client", "name", "prefix", "key_hash", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+    actions = ("revoke",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Revoke the selected tokens"), permissions=["change"])
+    def revoke(self, request, queryset) -> None:
+        for token in queryset:
+            exchange_token_revoke(actor=request.user, token=token)
+        self.message_user(
+            request,
+            gettext("%(n)d token(s) revoked.") % {"n": queryset.count()},
+            messages.SUCCESS,
+        )

@@ -125,3 +125,89 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_reference}@{self.given_at:%Y-%m-%d %H:%M}"
+
+
+class ExchangeClient(models.Model):
+    """数据交换接入系统: a department's own system that queries data sources through the
+    platform's exchange (X-Road's member client). It reads only for its department's services,
+    under the same grants as the platform, and every query is recorded."""
+
+    name = models.CharField(_("name"), max_length=100)
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        related_name="exchange_clients",
+        verbose_name=_("department"),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["department", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "name"], name="exchange_client_name_unique"
+            )
+        ]
+        verbose_name = _("exchange client")
+        verbose_name_plural = _("exchange clients")
+
+    def __str__(self) -> str:
+        return f"{self.department.code}/{self.name}"
+
+
+class ExchangeToken(models.Model):
+    """A bearer token of an exchange client (`ox_<prefix>.<secret>`); only its hash is kept."""
+
+    client = models.ForeignKey(ExchangeClient, on_delete=models.CASCADE, related_name="tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=12, unique=True)
+    key_hash = models.CharField(_("hash of the secret"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("exchange token")
+        verbose_name_plural = _("exchange tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class RelatedConsentRequest(models.Model):
+    """A request to a related person (the applicant's spouse) to let the applicant's application
+    read their data — the father authorises his records and certificates for the newborn's
+    application. Until they approve in their own portal, nothing of theirs is read."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for their answer")
+        APPROVED = "approved", _("approved")
+        DECLINED = "declined", _("declined")
+
+    application_reference = models.CharField(max_length=32, db_index=True)
+    thing = models.CharField(max_length=64)
+    requested_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("asked by")
+    )
+    relation = models.CharField(_("relation"), max_length=20)  # "spouse"
+    subject = models.CharField(_("whose data"), max_length=18, db_index=True)
+    elements = models.JSONField(_("data elements"), default=list)
+    purposes = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("consent request to a related person")
+        verbose_name_plural = _("consent requests to related persons")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application_reference", "relation"], name="one_request_per_relation"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_reference}:{self.relation}:{self.status}"

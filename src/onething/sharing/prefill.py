@@ -156,3 +156,53 @@ def assign(plan: FetchPlan, outcome: Outcome) -> dict[str, Prefilled]:
                 continue
             values[element] = Prefilled(value, lookup.source.code, lookup.source.authoritative)
     return values
+
+
+@dataclass(frozen=True)
+class MaterialNeed:
+    code: str
+    carries: tuple[str, ...]
+    certificate_type: str | None
+
+
+@dataclass(frozen=True)
+class Exemption:
+    kind: str  # "certificate" or "sharing"
+    record: str  # what stands in for the paper: the certificate number, or the sources read
+
+
+def holder_role(material: MaterialNeed, sources: Iterable[Source]) -> str | None:
+    """Whose certificate stands in for a material: the subject the sources read its data
+    from (the applicant before the enterprise before the spouse, for a shared paper such as a
+    marriage certificate). None when no source knows whose data it carries."""
+    roles = {served.element: served.of for source in sources for served in source.serves}
+    found = {roles[key] for key in material.carries if key in roles}
+    for role in ("applicant", "enterprise", "spouse"):
+        if role in found:
+            return role
+    return None
+
+
+def exemptions(
+    materials: Iterable[MaterialNeed],
+    values: Mapping[str, Prefilled],
+    wallets: Mapping[str, Mapping[str, str]],
+    sources: Iterable[Source] = (),
+) -> dict[str, Exemption]:
+    """Materials this applicant need not submit (免提交): one whose e-certificate is in the wallet
+    of the person (or enterprise) it belongs to — `wallets` maps a role to {type: number}, with
+    a related person's wallet present only after their consent — or one whose every carried
+    data element came from an authoritative source."""
+    sources = list(sources)
+    found: dict[str, Exemption] = {}
+    for material in materials:
+        role = holder_role(material, sources)
+        wallet = wallets.get(role or "", {})
+        if material.certificate_type and material.certificate_type in wallet:
+            found[material.code] = Exemption("certificate", wallet[material.certificate_type])
+            continue
+        carried = [values.get(key) for key in material.carries]
+        if carried and all(v is not None and v.authoritative for v in carried):
+            read_from = sorted({v.source for v in carried})
+            found[material.code] = Exemption("sharing", ", ".join(read_from))
+    return found

@@ -9,7 +9,7 @@ from django.db.models import Count
 
 from onething.catalog.models import DataElement, DataSource, Grant, in_language
 from onething.sharing import prefill
-from onething.sharing.models import DataUse, Register, RegisterRecord
+from onething.sharing.models import DataUse, Register, RegisterRecord, RelatedConsentRequest
 
 
 def register_records_about(subject: str, *, register: str | None = None) -> list[RegisterRecord]:
@@ -135,3 +135,30 @@ def consent_overview(request) -> ConsentOverview:
         return tuple(out)
 
     return ConsentOverview(rows=rows(False), sensitive=rows(True))
+
+
+def approved_related_subjects(application_reference: str) -> dict[str, str]:
+    """Relation -> ID number of the related persons who let this application read their data."""
+    return dict(
+        RelatedConsentRequest.objects.filter(
+            application_reference=application_reference,
+            status=RelatedConsentRequest.Status.APPROVED,
+        ).values_list("relation", "subject")
+    )
+
+
+def related_requests_of(application_reference: str) -> dict[str, RelatedConsentRequest]:
+    return {
+        r.relation: r
+        for r in RelatedConsentRequest.objects.filter(application_reference=application_reference)
+    }
+
+
+def related_requests_to(user) -> list[RelatedConsentRequest]:
+    """What others asked of this person, pending first, then newest."""
+    if not getattr(user, "id_number", ""):
+        return []
+    requests = RelatedConsentRequest.objects.filter(subject=user.id_number).select_related(
+        "requested_by"
+    )
+    return sorted(requests, key=lambda r: (r.status != "pending", -r.created_at.timestamp()))

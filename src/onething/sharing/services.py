@@ -14,11 +14,13 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from onething.audit.services import audit_record
 from onething.catalog.models import Department
 from onething.core.actors import actor_label
-from onething.core.errors import InvalidInput
+from onething.core.errors import Conflict, InvalidInput, NotFound
+from onething.core.events import publish
 from onething.sharing import prefill, selectors
 from onething.sharing.connectors import Lookup, SourceUnavailable, connectors
 from onething.sharing.models import (
@@ -27,6 +29,7 @@ from onething.sharing.models import (
     Register,
     RegisterRecord,
     RegisterSubject,
+    RelatedConsentRequest,
 )
 from onething.sharing.registers import RegisterSet
 
@@ -212,7 +215,94 @@ def _subject_for(of: str, request: PrefillRequest) -> str | None:
         return request.applicant_id_number or None
     if of == "enterprise":
         return request.enterprise_uscc or None
-    return None  # a related person: only after their own consent
+    # A related person: only after they approved the request in their own portal.
+    if not request.application_reference:
+        return None
+    return selectors.approved_related_subjects(request.application_reference).get(of)
+
+
+def _spouse_of(id_number: str) -> str | None:
+    resident = selectors.register_record("population", id_number) or {}
+    return resident.get("spouse_id_number") or None
+
+
+@transaction.atomic
+def related_consent_request(
+    *, actor: Any, request: PrefillRequest, relation: str = "spouse"
+) -> RelatedConsentRequest:
+    """Ask the applicant's spouse to let this application read their data (the elements the
+    thing's grants name about them). Asking again while it is pending changes nothing."""
+    if relation != "spouse":
+        raise InvalidInput(
+            _("Only a spouse can be asked."), fields={"relation": _("Must be spouse.")}
+        )
+    overview = selectors.consent_overview(request)
+    rows = [row for row in overview.rows + overview.sensitive if row.of == relation]
+    if not rows:
+        raise InvalidInput(
+            _("This application reads nothing about your spouse."),
+            fields={"relation": _("Nothing to ask for.")},
+        )
+    subject = _spouse_of(request.applicant_id_number)
+    if subject is None:
+        raise Conflict(_("The population register holds no spouse for you."))
+    existing = RelatedConsentRequest.objects.filter(
+        application_reference=request.application_reference, relation=relation
+    ).first()
+    if existing is not None and existing.status in (
+        RelatedConsentRequest.Status.PENDING,
+        RelatedConsentRequest.Status.APPROVED,
+    ):
+        return existing
+    values = {
+        "thing": request.thing,
+        "requested_by": actor,
+        "subject": subject,
+        "elements": sorted(key for row in rows for key, _label in row.elements),
+        "purposes": sorted({p for row in rows for p in row.purposes}),
+        "status": RelatedConsentRequest.Status.PENDING,
+        "created_at": timezone.now(),
+        "decided_at": None,
+    }
+    consent_request, _created = RelatedConsentRequest.objects.update_or_create(
+        application_reference=request.application_reference, relation=relation, defaults=values
+    )
+    audit_record(
+        actor=actor_label(actor),
+        action="data.consent_requested",
+        stream=subject_stream(subject),
+        subject=request.application_reference,
+        purpose="; ".join(consent_request.purposes),
+        data={"relation": relation, "elements": consent_request.elements},
+    )
+    publish("consent.requested", request=consent_request.pk)
+    return consent_request
+
+
+@transaction.atomic
+def related_consent_decide(
+    *, actor: Any, consent_request: RelatedConsentRequest, approve: bool
+) -> RelatedConsentRequest:
+    """The related person answers in their own portal; only they can."""
+    consent_request = RelatedConsentRequest.objects.select_for_update().get(pk=consent_request.pk)
+    if getattr(actor, "id_number", None) != consent_request.subject:
+        raise NotFound(_("This request does not exist."))
+    if consent_request.status != RelatedConsentRequest.Status.PENDING:
+        raise Conflict(_("You have already answered this request."))
+    consent_request.status = (
+        RelatedConsentRequest.Status.APPROVED if approve else RelatedConsentRequest.Status.DECLINED
+    )
+    consent_request.decided_at = timezone.now()
+    consent_request.save(update_fields=["status", "decided_at"])
+    audit_record(
+        actor=actor_label(actor),
+        action=f"data.consent_{consent_request.status}",
+        stream=subject_stream(consent_request.subject),
+        subject=consent_request.application_reference,
+        data={"relation": consent_request.relation, "elements": consent_request.elements},
+    )
+    publish("consent.decided", request=consent_request.pk)
+    return consent_request
 
 
 def prefill_run(

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
-from onething.sharing import selectors
+from onething.core.errors import Conflict, NotFound
+from onething.sharing import selectors, services
+from onething.sharing.models import RelatedConsentRequest
 
 
 @login_required
@@ -22,4 +27,25 @@ def my_data_uses(request: HttpRequest) -> HttpResponse:
         }
         for use in selectors.data_uses_about(request.user)
     ]
-    return render(request, "sharing/my_data_uses.html", {"rows": rows})
+    return render(
+        request,
+        "sharing/my_data_uses.html",
+        {"rows": rows, "asked": selectors.related_requests_to(request.user)},
+    )
+
+
+@login_required
+@require_POST
+def answer_request(request: HttpRequest, pk: int) -> HttpResponse:
+    """The related person approves or declines, in their own portal."""
+    consent_request = RelatedConsentRequest.objects.filter(pk=pk).first()
+    if consent_request is None:
+        raise NotFound(_("This request does not exist."))
+    # Answered already (a second click): the page shows the answer.
+    with contextlib.suppress(Conflict):
+        services.related_consent_decide(
+            actor=request.user,
+            consent_request=consent_request,
+            approve=request.POST.get("answer") == "approve",
+        )
+    return redirect("sharing:my-data-uses")
