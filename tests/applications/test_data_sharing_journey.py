@@ -9,7 +9,7 @@ import pytest
 from onething.applications import services
 from onething.catalog.models import CertificateType
 from onething.certificates.services import certificate_issue
-from onething.core.errors import NotFound
+from onething.core.errors import InvalidInput, NotFound
 from onething.sharing.models import DataUse, RelatedConsentRequest
 from onething.sharing.services import related_consent_decide
 from tests.factories import PersonFactory
@@ -110,3 +110,37 @@ def test_the_spouse_answers_in_their_own_portal(client, resident_mother, father)
     client.post(f"/my-data/requests/{asked.pk}/", {"answer": "decline"})
     asked.refresh_from_db()
     assert asked.status == "approved"
+
+
+def test_a_typed_value_the_register_contradicts_is_named_on_its_field(resident_mother):
+    """She let the platform read the records but typed the marriage certificate number herself
+    (wrongly): submission names the field and the register that disagrees."""
+    from django.utils import translation
+
+    from tests.applications.conftest import fill_and_attach
+
+    mother = resident_mother
+    draft = services.application_start(
+        actor=mother, thing_code="newborn", answers={"mother_insured": "yes"}
+    )
+    services.application_prefill(actor=mother, application=draft, consent=True, sensitive=True)
+    draft.refresh_from_db()
+    # Pretend she had typed it: drop the prefilled origin and put a wrong number in.
+    draft.prefilled.pop("marriage.certificate_number")
+    draft.form_data["marriage.certificate_number"] = "J350203-2021-009999"
+    draft.save()
+    fill_and_attach(
+        draft,
+        mother,
+        overrides={
+            **{k: draft.form_data[k] for k in draft.prefilled},
+            "marriage.certificate_number": "J350203-2021-009999",
+        },
+    )
+    with translation.override("en"), pytest.raises(InvalidInput) as error:
+        services.application_submit(actor=mother, application=draft, consent=True)
+    message = error.value.fields["form.marriage.certificate_number"]
+    assert "does not match the record held by" in message
+    assert DataUse.objects.filter(
+        subject=mother.id_number, use="verification", source="marriage_register"
+    ).exists()

@@ -87,3 +87,23 @@ def test_a_value_from_an_authoritative_source_is_read_only(client, mother):
     client.post(url, {"mother.name": "别人"})
     application.refresh_from_db()
     assert application.form_data["mother.name"] == "林晓燕"
+
+
+def test_the_check_page_counts_what_the_records_saved_this_applicant(client, mother):
+    from onething.applications import services
+
+    application = start(client)
+    before = services.application_reductions(application)
+    client.post(
+        f"/applications/{application.reference}/data/",
+        {"then": "prefill", "consent": "yes", "sensitive": "yes"},
+    )
+    application.refresh_from_db()
+    after = services.application_reductions(application)
+    assert after["fields"]["together"] < before["fields"]["together"]
+    assert after["fields"]["together"] == len(
+        [s for s in services.asked_fields(services.application_plan(application))]
+    ) - len(application.prefilled)
+    assert after["materials"]["together"] <= before["materials"]["together"]
+    page = client.get(f"/applications/{application.reference}/check/", **EN).content.decode()
+    assert 'data-testid="your-reductions"' in page

@@ -611,6 +611,7 @@ def check(request: HttpRequest, reference: str) -> HttpResponse:
             ),
             "materials_url": journey.materials_url(),
             "provided": _provided_rows(journey.plan, application.exemptions),
+            "saved": {"reductions": services.application_reductions(application)},
             "consent_text": services.consent_text(journey.plan),
             "consent": consent,
             "consent_error": errors.get("consent", ""),

@@ -407,7 +407,6 @@ class Submission:
     created: bool
 
 
-@transaction.atomic
 def application_submit(
     *,
     actor: User,
@@ -417,8 +416,30 @@ def application_submit(
 ) -> Application:
     """Submit a draft: check everything at once, create one case per member, dispatch.
 
-    Submitting a submitted application again with the same key returns it unchanged.
+    Submitting a submitted application again with the same key returns it unchanged. Typed
+    values are first checked against the records the applicant let the application read — in
+    their own transaction, so that the record of those reads stays even when the submission is
+    refused.
     """
+    disagreements = _typed_values_that_disagree(application, actor=actor)
+    return _application_submit(
+        actor=actor,
+        application=application,
+        consent=consent,
+        idempotency_key=idempotency_key,
+        disagreements=disagreements,
+    )
+
+
+@transaction.atomic
+def _application_submit(
+    *,
+    actor: User,
+    application: Application,
+    consent: bool,
+    idempotency_key: str | None,
+    disagreements: Mapping[str, str],
+) -> Application:
     application = _lock_application(application)
     _require_own(actor, application)
     if application.status != ApplicationStatus.DRAFT:
@@ -429,6 +450,7 @@ def application_submit(
     specs = asked_fields(plan)
     clean, problems = check_form(specs, application.form_data, _today(), plan.thing.form_rules)
     fields = _problems_as_fields(problems, plan)
+    fields.update({k: v for k, v in disagreements.items() if k not in fields})
     attached = set(application.materials.values_list("material__code", flat=True))
     for item in applicant_materials(plan, application.exemptions):
         if item.required and item.material.code not in attached:
@@ -468,6 +490,43 @@ def application_submit(
     _release_ready_cases(application, actor=actor)
     publish("application.submitted", application=application.pk, applicant=application.applicant_id)
     return application
+
+
+def _typed_values_that_disagree(application: Application, *, actor: Any) -> dict[str, str]:
+    """Values the applicant typed that a department's record contradicts (a wrong certificate
+    number), checked only when they let the application read those records."""
+    from onething.sharing.selectors import latest_consent
+    from onething.sharing.services import verify_typed
+
+    application = Application.objects.select_related("thing", "applicant", "enterprise").get(
+        pk=application.pk
+    )
+    if application.status != ApplicationStatus.DRAFT:
+        return {}
+    _require_own(actor, application)
+    consent = latest_consent(application.reference)
+    if consent is None:
+        return {}
+    plan = application_plan(application)
+    clean, problems = check_form(
+        asked_fields(plan), application.form_data, _today(), plan.thing.form_rules
+    )
+    typed = {
+        key: value
+        for key, value in clean.items()
+        if key not in application.prefilled and key not in problems and value not in (None, "")
+    }
+    request = _prefill_request(
+        application, plan, actor=actor, sensitive_ok=consent.sensitive_consented
+    )
+    labels = {f.element.key: pick(f.element.label) for f in plan.form}
+    return {
+        f"form.{key}": _(
+            "%(label)s does not match the record held by %(source)s: check it against your papers."
+        )
+        % {"label": labels.get(key, key), "source": source}
+        for key, source in verify_typed(request, typed).items()
+    }
 
 
 def _materialise(
@@ -1768,6 +1827,31 @@ def application_ask_related_consent(*, actor: User, application: Application):
         data={"relation": consent_request.relation, "elements": consent_request.elements},
     )
     return consent_request
+
+
+def application_reductions(application: Application) -> dict[str, dict[str, int]]:
+    """The four reductions for this applicant, measured: materials they actually provide and
+    fields they actually type (after what the departments' records and certificates cover),
+    against applying for each member service on its own."""
+    plan = application_plan(application)
+    provided = len(applicant_materials(plan, application.exemptions))
+    typed = sum(1 for spec in asked_fields(plan) if spec.element.key not in application.prefilled)
+    figures = {
+        "materials": (plan.reductions.materials.separately, provided),
+        "fields": (plan.reductions.fields.separately, typed),
+        "days": (plan.reductions.days.separately, plan.reductions.days.together),
+        "trips": (plan.reductions.trips.separately, plan.reductions.trips.together),
+    }
+    out = {}
+    for name, (separately, together) in figures.items():
+        saved = max(0, separately - together)
+        out[name] = {
+            "separately": separately,
+            "together": together,
+            "saved": saved,
+            "percent": round(100 * saved / separately) if separately else 0,
+        }
+    return out
 
 
 def application_data_use(application: Application, *, actor: Any):

@@ -9,7 +9,13 @@ from django.db.models import Count
 
 from onething.catalog.models import DataElement, DataSource, Grant, in_language
 from onething.sharing import prefill
-from onething.sharing.models import DataUse, Register, RegisterRecord, RelatedConsentRequest
+from onething.sharing.models import (
+    Consent,
+    DataUse,
+    Register,
+    RegisterRecord,
+    RelatedConsentRequest,
+)
 
 
 def register_records_about(subject: str, *, register: str | None = None) -> list[RegisterRecord]:
@@ -162,3 +168,8 @@ def related_requests_to(user) -> list[RelatedConsentRequest]:
         "requested_by"
     )
     return sorted(requests, key=lambda r: (r.status != "pending", -r.created_at.timestamp()))
+
+
+def latest_consent(application_reference: str) -> Consent | None:
+    """What the applicant last consented to for this application, if anything."""
+    return Consent.objects.filter(application_reference=application_reference).first()

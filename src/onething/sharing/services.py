@@ -9,6 +9,7 @@ import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from typing import Any
 
 from django.conf import settings
@@ -306,7 +307,11 @@ def related_consent_decide(
 
 
 def prefill_run(
-    request: PrefillRequest, *, budget: float | None = None, registry=connectors
+    request: PrefillRequest,
+    *,
+    budget: float | None = None,
+    registry=connectors,
+    use: str = "prefill",
 ) -> PrefillResult:
     """Read every granted element the form asks for from every source at once, under one time
     budget; record every read and every refusal. A slow or failing source leaves its fields for
@@ -331,7 +336,7 @@ def prefill_run(
                 department=departments.get(source, ""),
                 elements=[element],
                 purpose="",
-                use="prefill",
+                use=use,
                 outcome=DataUse.Outcome.DENIED,
                 service=request.thing,
                 application_reference=request.application_reference,
@@ -402,7 +407,7 @@ def prefill_run(
             department=planned.source.department,
             elements=list(planned.elements),
             purpose="; ".join(planned.purposes),
-            use="prefill",
+            use=use,
             outcome=state,
             service=request.thing,
             application_reference=request.application_reference,
@@ -459,3 +464,28 @@ def consent_record(*, request: PrefillRequest, given_by) -> Consent:
         data={"sources": described, "sensitive": request.sensitive_consented},
     )
     return consent
+
+
+def _same(typed: Any, held: Any) -> bool:
+    return str(typed).strip().upper() == str(held).strip().upper()
+
+
+def verify_typed(request: PrefillRequest, typed: Mapping[str, Any]) -> dict[str, str]:
+    """Check values the applicant typed against the authoritative sources that hold them (under
+    the same grants and consent as prefill; every read recorded as a verification). Returns the
+    mismatches: element -> the source's name. A source that cannot answer checks nothing."""
+    if not typed:
+        return {}
+    check = PrefillRequest(
+        **{
+            **{f.name: getattr(request, f.name) for f in dataclass_fields(PrefillRequest)},
+            "wanted": tuple(typed),
+        }
+    )
+    result = prefill_run(check, use="verification")
+    names = selectors.source_names()
+    return {
+        key: str(names.get(found.source, (found.source, ""))[0])
+        for key, found in result.values.items()
+        if found.authoritative and key in typed and not _same(typed[key], found.value)
+    }
