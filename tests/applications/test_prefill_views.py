@@ -107,3 +107,20 @@ def test_the_check_page_counts_what_the_records_saved_this_applicant(client, mot
     assert after["materials"]["together"] <= before["materials"]["together"]
     page = client.get(f"/applications/{application.reference}/check/", **EN).content.decode()
     assert 'data-testid="your-reductions"' in page
+
+
+def test_the_one_time_notification_shows_this_applicants_exemptions(client, mother):
+    application = start(client)
+    client.post(
+        f"/applications/{application.reference}/data/",
+        {"then": "prefill", "consent": "yes", "sensitive": "yes"},
+    )
+    application.refresh_from_db()
+    assert "hukou_book" in application.exemptions  # the household is in the register
+    page = client.get(f"/applications/{application.reference}/notice/", **EN).content.decode()
+    assert application.reference in page
+    assert 'data-testid="record-hukou_book"' in page
+    assert "Population register" in page
+    other = PersonFactory()
+    client.force_login(other)
+    assert client.get(f"/applications/{application.reference}/notice/").status_code == 404

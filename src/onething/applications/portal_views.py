@@ -339,6 +339,45 @@ def _origin(application: Application, key: str, sources: dict) -> dict:
 
 
 @login_required
+@require_GET
+def notice(request: HttpRequest, reference: str) -> HttpResponse:
+    """The one-time notification (一次性告知书) for this applicant: the materials they still
+    provide, those exempt for them and what stands in, and what applying once saved them."""
+    from onething.catalog.views import _questions
+
+    application = _participant_application(request, reference)
+    plan = services.application_plan(application)
+    data = plan_as_dict(plan)
+    exemptions = application.exemptions
+    sources = source_names()
+    provided = {m.material.code for m in services.applicant_materials(plan, exemptions)}
+    for material in data["materials"]:
+        code = material["code"]
+        if code in exemptions:
+            material["source"] = exemptions[code]["kind"]
+            material["record"] = _record_text(exemptions[code].get("record", ""), sources)
+        elif code in provided:
+            material["source"] = "applicant"
+    for field in data["form"]:
+        if field["key"] in application.prefilled:
+            field["source"] = "prefilled"
+    data["reductions"] = services.application_reductions(application)
+    answers = {key: str(value) for key, value in application.answers.items()}
+    return render(
+        request,
+        "catalog/notice.html",
+        {
+            "thing": application.thing,
+            "questions": _questions(application.thing, answers, {}),
+            "answers_query": urlencode(answers),
+            "plan": data,
+            "application": application,
+            "back_url": reverse("applications:detail", args=[application.reference]),
+        },
+    )
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def data_use(request: HttpRequest, reference: str) -> HttpResponse:
     """Before the form: what the platform would read from which department, about whom and
@@ -429,17 +468,25 @@ def _parse_date(text: str) -> date | None:
         return None
 
 
+def _record_text(record: str, names: dict) -> str:
+    """What stands in for a paper, for people: source codes become the sources' names."""
+    return "、".join(str(names.get(part, (part, ""))[0]) for part in record.split(", ") if part)
+
+
 def _provided_rows(plan: Plan, exemptions: dict | None = None) -> list[dict]:
     """The materials this applicant need not submit, and what stands in for each."""
     exemptions = exemptions or {}
     names = {m.code: pick(m.service.name) for m in plan.members}
+    names_of_sources = source_names() if exemptions else {}
     provided = {m.material.code for m in services.applicant_materials(plan, exemptions)}
     return [
         {
             "code": item.material.code,
             "name": pick(item.material.name),
             "source": exemptions.get(item.material.code, {}).get("kind") or item.source.value,
-            "record": exemptions.get(item.material.code, {}).get("record", ""),
+            "record": _record_text(
+                exemptions.get(item.material.code, {}).get("record", ""), names_of_sources
+            ),
             "produced_by": names.get(item.produced_by or "", ""),
         }
         for item in plan.materials

@@ -13,6 +13,7 @@ urlpatterns = [
     path("applications/<str:reference>/progress/", portal.progress, name="progress"),
     path("applications/<str:reference>/continue/", portal.resume, name="resume"),
     path("applications/<str:reference>/data/", portal.data_use, name="data-use"),
+    path("applications/<str:reference>/notice/", portal.notice, name="notice"),
     path("applications/<str:reference>/step/<int:number>/", portal.step, name="step"),
     path("applications/<str:reference>/materials/", portal.materials, name="materials"),
     path("applications/<str:reference>/check/", portal.check, name="check"),
