@@ -101,13 +101,14 @@ def test_the_spouse_answers_in_their_own_portal(client, resident_mother, father)
     client.force_login(father)
     page = client.get("/my-data/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'data-testid="consent-requests"' in page and draft.reference in page
-    client.post(f"/my-data/requests/{asked.pk}/", {"answer": "approve"})
-    asked.refresh_from_db()
-    assert asked.status == "approved"
-    # Nobody else can answer for him.
+    # Nobody else can answer for him: while it is pending, another person's answer is a 404.
     other = PersonFactory()
     client.force_login(other)
-    client.post(f"/my-data/requests/{asked.pk}/", {"answer": "decline"})
+    assert client.post(f"/my-data/requests/{asked.pk}/", {"answer": "approve"}).status_code == 404
+    asked.refresh_from_db()
+    assert asked.status == "pending"
+    client.force_login(father)
+    client.post(f"/my-data/requests/{asked.pk}/", {"answer": "approve"})
     asked.refresh_from_db()
     assert asked.status == "approved"
 
@@ -144,3 +145,109 @@ def test_a_typed_value_the_register_contradicts_is_named_on_its_field(resident_m
     assert DataUse.objects.filter(
         subject=mother.id_number, use="verification", source="marriage_register"
     ).exists()
+
+
+def test_when_the_father_applies_his_data_fill_the_fathers_fields_not_the_mothers(father):
+    draft = services.application_start(
+        actor=father, thing_code="newborn", answers={"mother_insured": "yes"}
+    )
+    services.application_prefill(actor=father, application=draft, consent=True, sensitive=True)
+    draft.refresh_from_db()
+    assert draft.form_data["father.id_number"] == CHEN
+    assert "mother.id_number" not in draft.form_data, "the mother's data need her consent"
+    assert "mother_id_card" not in draft.exemptions
+    assert "father_id_card" in draft.exemptions
+
+
+def test_the_fathers_certificate_and_a_reveal_of_his_number_are_recorded_for_him(
+    resident_mother, father
+):
+    from tests.applications.conftest import fill_and_attach
+    from tests.factories import reviewer
+
+    mother = resident_mother
+    draft = services.application_start(
+        actor=mother, thing_code="newborn", answers={"mother_insured": "yes"}
+    )
+    asked = services.application_ask_related_consent(actor=mother, application=draft)
+    related_consent_decide(actor=father, consent_request=asked, approve=True)
+    services.application_prefill(actor=mother, application=draft, consent=True, sensitive=True)
+    assert DataUse.objects.filter(subject=CHEN, use="exemption", source="certificates").exists()
+    draft.refresh_from_db()
+    fill_and_attach(draft, mother, overrides={k: draft.form_data[k] for k in draft.prefilled})
+    application = services.application_submit(actor=mother, application=draft, consent=True)
+    health = reviewer("fj_health")
+    birth = application.cases.get(service__code="birth_medical_certificate")
+    services.case_reveal_value(actor=health, case=birth, key="father.id_number")
+    assert DataUse.objects.filter(subject=CHEN, use="reveal").exists()
+    assert not DataUse.objects.filter(subject=mother.id_number, use="reveal").exists()
+
+
+def test_a_refused_one_call_submission_keeps_the_record_of_the_reads(resident_mother):
+    with pytest.raises(InvalidInput):
+        services.application_create_and_submit(
+            actor=resident_mother,
+            thing_code="newborn",
+            answers={"mother_insured": "yes"},
+            form={},
+            consent=True,
+            idempotency_key="refused-0001",
+            share_data=True,
+            share_sensitive=True,
+        )
+    assert DataUse.objects.filter(subject=resident_mother.id_number, use="prefill").exists()
+
+
+def test_a_supplied_value_is_no_longer_counted_as_the_records(resident_mother):
+    from tests.applications.conftest import fill_and_attach
+    from tests.factories import reviewer
+
+    mother = resident_mother
+    draft = services.application_start(
+        actor=mother, thing_code="newborn", answers={"mother_insured": "yes"}
+    )
+    services.application_prefill(actor=mother, application=draft, consent=True, sensitive=True)
+    draft.refresh_from_db()
+    fill_and_attach(draft, mother, overrides={k: draft.form_data[k] for k in draft.prefilled})
+    application = services.application_submit(actor=mother, application=draft, consent=True)
+    health = reviewer("fj_health")
+    birth = services.case_accept(
+        actor=health, case=application.cases.get(service__code="birth_medical_certificate")
+    )
+    notice = services.case_ask_supplement(
+        actor=health,
+        case=birth,
+        items=[{"kind": "field", "target": "child.birth_date", "reason": "请核对"}],
+    )
+    services.supplement_request_release(actor=health, request=notice)
+    services.supplement_answer(
+        actor=mother, request=notice, values={"child.birth_date": "2026-11-15"}
+    )
+    application.refresh_from_db()
+    assert "child.birth_date" not in application.prefilled
+
+
+def test_a_prefill_that_finds_the_draft_submitted_meanwhile_writes_nothing(
+    resident_mother, monkeypatch
+):
+    from onething.applications.models import Application
+    from onething.core.errors import Conflict
+    from onething.sharing import services as sharing_services
+
+    draft = services.application_start(
+        actor=resident_mother, thing_code="newborn", answers={"mother_insured": "yes"}
+    )
+    real_run = sharing_services.prefill_run
+
+    def run_while_submitted_elsewhere(request, **kwargs):
+        result = real_run(request, **kwargs)
+        Application.objects.filter(pk=draft.pk).update(status="submitted")
+        return result
+
+    monkeypatch.setattr(sharing_services, "prefill_run", run_while_submitted_elsewhere)
+    with pytest.raises(Conflict):
+        services.application_prefill(
+            actor=resident_mother, application=draft, consent=True, sensitive=True
+        )
+    draft.refresh_from_db()
+    assert draft.prefilled == {}

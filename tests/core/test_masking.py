@@ -23,8 +23,11 @@ RIC = "11010519491231002X"
         ("call 13912345678 now", "call 139****5678 now"),
         ("tel:+8613912345678", "tel:+86139****5678"),
         ("+86 13912345678", "+86 139****5678"),
-        # Not personal numbers: part of a longer run, or the wrong length.
-        (f"sha a{RIC}b", f"sha a{RIC}b"),
+        # After a letter or a percent-escape it is still a number: masked (a hash of letters
+        # and digits may be over-masked; a number is never under-masked).
+        (f"ID{RIC}", "ID1101************2X"),
+        (f"q=%20{RIC}", "q=%201101************2X"),
+        # Not personal numbers: part of a longer run of digits, or the wrong length.
         ("card 6222020000000000018", "card 6222020000000000018"),
         ("1101051949123100", "1101051949123100"),
         ("12912345678", "12912345678"),

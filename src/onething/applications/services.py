@@ -52,7 +52,7 @@ from onething.catalog.planning import Plan, Source
 from onething.catalog.selectors import work_calendar
 from onething.certificates.services import certificate_issue
 from onething.core.actors import SystemActor, actor_label, actor_user
-from onething.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from onething.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, OneThingError
 from onething.core.events import publish
 from onething.outbox.services import outbox_enqueue
 from onething.sharing.services import record_data_use
@@ -588,7 +588,6 @@ def consent_text(plan: Plan) -> str:
     ) % {"departments": ", ".join(departments)}
 
 
-@transaction.atomic
 def application_create_and_submit(
     *,
     actor: User,
@@ -622,6 +621,47 @@ def application_create_and_submit(
     existing = Application.objects.filter(applicant=actor, idempotency_key=idempotency_key).first()
     if existing is not None:
         return _same_request(existing, fingerprint)
+    from onething.sharing.services import data_use_journal, data_use_replay
+
+    with data_use_journal() as reads:
+        try:
+            return _create_and_submit(
+                actor=actor,
+                thing_code=thing_code,
+                answers=answers,
+                form=form,
+                consent=consent,
+                idempotency_key=idempotency_key,
+                enterprise_uscc=enterprise_uscc,
+                channel=channel,
+                share_data=share_data,
+                share_sensitive=share_sensitive,
+                fingerprint=fingerprint,
+                reads=reads,
+            )
+        except OneThingError:
+            # Refused and rolled back: the departments' records were read all the same.
+            data_use_replay(reads)
+            raise
+
+
+def _create_and_submit(
+    *,
+    actor: User,
+    thing_code: str,
+    answers: Mapping[str, Any],
+    form: Mapping[str, Any],
+    consent: bool,
+    idempotency_key: str,
+    enterprise_uscc: str | None,
+    channel: str,
+    share_data: bool,
+    share_sensitive: bool,
+    fingerprint: str,
+    reads: list,
+) -> Submission:
+    from onething.sharing.services import data_use_replay
+
     try:
         with transaction.atomic():
             application = application_start(
@@ -646,7 +686,9 @@ def application_create_and_submit(
                 idempotency_key=idempotency_key,
             )
     except IntegrityError:
-        # A concurrent request with the same key won the race: answer as it did.
+        # A concurrent request with the same key won the race: answer as it did (the reads
+        # this one made stay recorded).
+        data_use_replay(reads)
         existing = Application.objects.get(applicant=actor, idempotency_key=idempotency_key)
         return _same_request(existing, fingerprint)
     application.refresh_from_db()
@@ -1093,10 +1135,22 @@ def case_reveal_value(*, actor: Any, case: Case, key: str, purpose: str = "revie
         purpose=purpose,
         data={"field": key},
     )
-    # The applicant sees it under "who used my data" as well.
+    # The person the value is about sees it under "who used my data" (the father for his ID
+    # number, the enterprise for its data, else the applicant).
+    form = case.application.form_data
+    prefix = key.rsplit(".", 1)[0]
+    # A child's data are seen by the parent who applies.
+    adults = ("mother", "father", "retiree", "deceased", "seller", "buyer")
+    about = (
+        form.get("enterprise.uscc")
+        if prefix == "enterprise"
+        else form.get(f"{prefix}.id_number")
+        if prefix in adults
+        else None
+    )
     record_data_use(
         actor=actor,
-        subject=case.application.applicant.id_number,
+        subject=str(about or case.application.applicant.id_number)[:18],
         source="application",
         department=case.department.code,
         elements=[key],
@@ -1415,7 +1469,12 @@ def supplement_answer(
     now = timezone.now()
     if answered:
         application.form_data = {**application.form_data, **answered}
-        application.save(update_fields=["form_data", "updated_at"])
+        # A value the applicant supplied is theirs now, no longer the record's: it stops
+        # counting as authoritative (for instant approval and read-only display).
+        application.prefilled = {
+            k: v for k, v in application.prefilled.items() if k not in answered
+        }
+        application.save(update_fields=["form_data", "prefilled", "updated_at"])
     stored = {
         code: _store_upload(application, code, name, content)
         for code, (name, content) in uploads.items()
@@ -1796,18 +1855,55 @@ def _prefill_request(application: Application, plan: Plan, *, actor: Any, sensit
     )
 
 
-def _wallets(application: Application, request) -> dict[str, dict[str, str]]:
-    """The e-certificates that may stand in for materials, by whose they are: the applicant's,
-    the enterprise's, and a related person's once they consented."""
+def _wallets(application: Application, request) -> dict[str, tuple[str, dict[str, str]]]:
+    """Whose e-certificates may stand in for materials, by the role a source gives them: the
+    applicant's, the enterprise's, and a related person's (the spouse, or a child's other
+    parent) only once they consented. Role -> (whose number, {certificate type: number})."""
     from onething.certificates.selectors import wallet_numbers
-    from onething.sharing.selectors import approved_related_subjects
+    from onething.sharing.selectors import approved_related_subjects, resolve_role
 
-    wallets = {"applicant": wallet_numbers(application.applicant.id_number)}
+    subjects = {"applicant": application.applicant.id_number}
     if request.enterprise_uscc:
-        wallets["enterprise"] = wallet_numbers(request.enterprise_uscc)
-    for role, subject in approved_related_subjects(application.reference).items():
-        wallets[role] = wallet_numbers(subject)
+        subjects["enterprise"] = request.enterprise_uscc
+    subjects.update(approved_related_subjects(application.reference))
+    wallets = {}
+    for role in ("applicant", "enterprise", "spouse", "mother", "father"):
+        subject = subjects.get(resolve_role(role, application.applicant.id_number) or "")
+        if subject:
+            wallets[role] = (subject, wallet_numbers(subject))
     return wallets
+
+
+def _record_certificate_uses(application, plan, found, wallets, sources, *, actor) -> None:
+    """An e-certificate that stands in for a paper is a use of its holder's data: recorded
+    for them like any other read."""
+    from onething.sharing.prefill import MaterialNeed, holder_role
+    from onething.sharing.services import record_data_use
+
+    needs = {
+        m.material.code: MaterialNeed(
+            m.material.code, tuple(m.material.carries), m.material.certificate_type
+        )
+        for m in plan.materials
+    }
+    for code, exemption in found.items():
+        if exemption.kind != "certificate":
+            continue
+        role = holder_role(needs[code], sources)
+        subject = wallets.get(role or "", ("", {}))[0]
+        if subject:
+            record_data_use(
+                actor=actor,
+                subject=subject,
+                source="certificates",
+                department="",
+                elements=[needs[code].certificate_type or code],
+                purpose=_("stands in for the paper “%(material)s”") % {"material": code},
+                use="exemption",
+                outcome="provided",
+                service=application.thing.code,
+                application_reference=application.reference,
+            )
 
 
 def application_ask_related_consent(*, actor: User, application: Application):
@@ -1891,6 +1987,9 @@ def application_prefill(
     result = prefill_run(request)
     with transaction.atomic():
         application = _lock_application(application)
+        # The sources were read without a lock: the draft may have been submitted meanwhile.
+        if application.status != ApplicationStatus.DRAFT:
+            raise Conflict(_("This application was already submitted."))
         filled = {}
         for key, value in result.values.items():
             if application.form_data.get(key) in (None, ""):
@@ -1905,6 +2004,8 @@ def application_prefill(
                 k: {"source": v.source, "authoritative": v.authoritative} for k, v in filled.items()
             },
         }
+        wallets = _wallets(application, request)
+        sources = sharing_sources()
         found = exemptions(
             [
                 MaterialNeed(
@@ -1918,12 +2019,13 @@ def application_prefill(
                 for key, value in result.values.items()
                 if key in application.prefilled or key in filled
             },
-            _wallets(application, request),
-            sharing_sources(),
+            {role: wallet for role, (_subject, wallet) in wallets.items()},
+            sources,
         )
         application.exemptions = {
             code: {"kind": e.kind, "record": e.record} for code, e in found.items()
         }
+        _record_certificate_uses(application, plan, found, wallets, sources, actor=actor)
         application.save(update_fields=["form_data", "prefilled", "exemptions", "updated_at"])
         consent_record(request=request, given_by=actor)
         _record(

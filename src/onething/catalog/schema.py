@@ -347,6 +347,10 @@ class SubjectRole(StrEnum):
     APPLICANT = "applicant"  # the person applying
     SPOUSE = "spouse"  # the applicant's spouse (needs the spouse's own consent)
     ENTERPRISE = "enterprise"  # the enterprise the applicant acts for
+    # The mother or the father of a child: the applicant or the spouse, by the population
+    # register's sex of the applicant (the spouse's data only with the spouse's consent).
+    MOTHER = "mother"
+    FATHER = "father"
 
 
 FIELD_NAME = r"^[a-z][a-z0-9_.]*$"

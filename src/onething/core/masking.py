@@ -34,9 +34,11 @@ def mask_mapping(values: dict, sensitive: set[str] | None = None) -> dict:
 # digits (a digest, a bank card number), but found next to Chinese text, slashes or quotes.
 # ASCII digits only; one compiled pattern does the whole text in a single pass.
 _PERSONAL_NUMBER = re.compile(
-    r"(?<![0-9A-Za-z])"
+    # Not inside a longer run of digits (a bank card, a hash of digits); a letter or a
+    # percent-escape (`ID350…`, `q=%20350…` in a logged URL) may come right before it.
+    r"(?:(?<![0-9])|(?<=%[0-9A-Fa-f]{2}))"
     r"(?:(?P<ric>[0-9]{17}[0-9Xx]|[0-9]{15})|(?P<prefix>\+?86[- ]?)?(?P<mobile>1[3-9][0-9]{9}))"
-    r"(?![0-9A-Za-z])"
+    r"(?![0-9])"
 )
 
 

@@ -39,6 +39,7 @@ from onething.audit.services import audit_record
 from onething.catalog.models import Department, Service, ThingMember
 from onething.core.actors import SystemActor, actor_label
 from onething.core.errors import InvalidInput, NotAllowed, NotFound
+from onething.core.masking import mask_personal_numbers
 from onething.sharing import prefill, selectors
 from onething.sharing.connectors import Lookup, SourceUnavailable, connectors
 from onething.sharing.models import DataUse, ExchangeClient, ExchangeToken
@@ -281,7 +282,15 @@ def exchange_query(
     grants = service_grants(service, selectors.sharing_grants())
     # Plan over what the sources hold about the subject itself, so a related person's record
     # is never chosen; what they hold only about others is refused below.
-    own = [replace(s, serves=tuple(x for x in s.serves if x.of == role)) for s in sources]
+    # A child's mother or father is the subject itself when the subject is of that sex.
+    own_roles = {role}
+    if role == PERSON:
+        sex = (selectors.register_record("population", subject) or {}).get("sex")
+        own_roles |= {of for of, wanted_sex in selectors.PARENT_SEX.items() if sex == wanted_sex}
+    own = [
+        replace(s, serves=tuple(replace(x, of=role) for x in s.serves if x.of in own_roles))
+        for s in sources
+    ]
     plan = prefill.fetch_plan(wanted, own, grants)
     by_code = {s.code: s for s in sources}
     result = ExchangeResult()
@@ -406,7 +415,7 @@ def _fetch_into(outcome: prefill.Outcome, planned: prefill.PlannedLookup, call) 
     try:
         outcome.records[key] = call()
     except SourceUnavailable as exc:
-        outcome.unavailable[key] = str(exc) or "unavailable"
+        outcome.unavailable[key] = mask_personal_numbers(str(exc)) or "unavailable"
     except Exception as exc:  # a connector bug must not fail the whole query
         logger.exception("data source %s failed", planned.source.code)
         outcome.unavailable[key] = f"error: {type(exc).__name__}"

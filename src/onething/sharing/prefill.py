@@ -173,11 +173,11 @@ class Exemption:
 
 def holder_role(material: MaterialNeed, sources: Iterable[Source]) -> str | None:
     """Whose certificate stands in for a material: the subject the sources read its data
-    from (the applicant before the enterprise before the spouse, for a shared paper such as a
-    marriage certificate). None when no source knows whose data it carries."""
+    from (the applicant before the enterprise before a parent before the spouse, for a shared
+    paper such as a marriage certificate). None when no source knows whose data it carries."""
     roles = {served.element: served.of for source in sources for served in source.serves}
     found = {roles[key] for key in material.carries if key in roles}
-    for role in ("applicant", "enterprise", "spouse"):
+    for role in ("applicant", "enterprise", "mother", "father", "spouse"):
         if role in found:
             return role
     return None

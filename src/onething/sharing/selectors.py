@@ -91,7 +91,8 @@ class ConsentRow:
     source: str
     source_name: str
     department_name: str
-    of: str  # applicant | spouse | enterprise
+    of: str  # as the source declares it: applicant | spouse | enterprise | mother | father
+    whose: str  # for this applicant: applicant | spouse | enterprise ("" when unknown)
     elements: tuple[tuple[str, str], ...]  # (key, label)
     purposes: tuple[str, ...]
     legal_bases: tuple[str, ...]
@@ -133,6 +134,7 @@ def consent_overview(request) -> ConsentOverview:
                     source_name=name,
                     department_name=department,
                     of=lookup.of,
+                    whose=resolve_role(lookup.of, request.applicant_id_number) or "",
                     elements=tuple((k, labels.get(k, k)) for k in keys),
                     purposes=lookup.purposes,
                     legal_bases=tuple(dict.fromkeys(g.legal_basis for g in lookup.grants)),
@@ -173,3 +175,19 @@ def related_requests_to(user) -> list[RelatedConsentRequest]:
 def latest_consent(application_reference: str) -> Consent | None:
     """What the applicant last consented to for this application, if anything."""
     return Consent.objects.filter(application_reference=application_reference).first()
+
+
+PARENT_SEX = {"mother": "female", "father": "male"}
+
+
+def resolve_role(of: str, applicant_id_number: str) -> str | None:
+    """applicant, spouse or enterprise: whose record a source's `of` means for this applicant.
+
+    A child's mother or father is the applicant or the spouse by the applicant's sex in the
+    population register; unknown when the applicant is not in it."""
+    if of not in PARENT_SEX:
+        return of
+    resident = register_record("population", applicant_id_number) or {}
+    if resident.get("sex") not in ("female", "male"):
+        return None
+    return "applicant" if resident["sex"] == PARENT_SEX[of] else "spouse"

@@ -6,8 +6,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from typing import Any
@@ -22,6 +24,7 @@ from onething.catalog.models import Department
 from onething.core.actors import actor_label
 from onething.core.errors import Conflict, InvalidInput, NotFound
 from onething.core.events import publish
+from onething.core.masking import mask_personal_numbers
 from onething.sharing import prefill, selectors
 from onething.sharing.connectors import Lookup, SourceUnavailable, connectors
 from onething.sharing.models import (
@@ -167,6 +170,33 @@ def subject_stream(subject: str) -> str:
     return "subject:" + hashlib.sha256(subject.encode()).hexdigest()[:24]
 
 
+# While a caller's transaction may still roll back (the one-call API), the uses recorded in it
+# are also kept here, so that they can be written again after a rollback: a read that happened
+# stays recorded even when the change that needed it is refused.
+_journal: ContextVar[list[dict[str, Any]] | None] = ContextVar("data_use_journal", default=None)
+
+
+@contextmanager
+def data_use_journal() -> Iterator[list[dict[str, Any]]]:
+    entries: list[dict[str, Any]] = []
+    token = _journal.set(entries)
+    try:
+        yield entries
+    finally:
+        _journal.reset(token)
+
+
+def data_use_replay(entries: list[dict[str, Any]]) -> None:
+    """Write again the uses of a rolled-back transaction (in a transaction of their own)."""
+    token = _journal.set(None)
+    try:
+        with transaction.atomic():
+            for entry in entries:
+                record_data_use(**entry)
+    finally:
+        _journal.reset(token)
+
+
 def record_data_use(
     *,
     actor: Any,
@@ -181,6 +211,22 @@ def record_data_use(
     application_reference: str = "",
 ) -> DataUse:
     """One use of somebody's data: a DataUse row for them and an audit record, together."""
+    journal = _journal.get()
+    if journal is not None:
+        journal.append(
+            {
+                "actor": actor,
+                "subject": subject,
+                "source": source,
+                "department": department,
+                "elements": elements,
+                "purpose": purpose,
+                "use": use,
+                "outcome": outcome,
+                "service": service,
+                "application_reference": application_reference,
+            }
+        )
     at = timezone.now()
     data_use = DataUse.objects.create(
         at=at,
@@ -212,10 +258,13 @@ def record_data_use(
 
 
 def _subject_for(of: str, request: PrefillRequest) -> str | None:
+    of = selectors.resolve_role(of, request.applicant_id_number) or ""
     if of == "applicant":
         return request.applicant_id_number or None
     if of == "enterprise":
         return request.enterprise_uscc or None
+    if of != "spouse":
+        return None
     # A related person: only after they approved the request in their own portal.
     if not request.application_reference:
         return None
@@ -238,7 +287,11 @@ def related_consent_request(
             _("Only a spouse can be asked."), fields={"relation": _("Must be spouse.")}
         )
     overview = selectors.consent_overview(request)
-    rows = [row for row in overview.rows + overview.sensitive if row.of == relation]
+    rows = [
+        row
+        for row in overview.rows + overview.sensitive
+        if selectors.resolve_role(row.of, request.applicant_id_number) == relation
+    ]
     if not rows:
         raise InvalidInput(
             _("This application reads nothing about your spouse."),
@@ -327,11 +380,18 @@ def prefill_run(
     plan = prefill.fetch_plan(wanted, selectors.sharing_sources(), grants)
     result = PrefillResult(denied=dict(plan.denied))
     departments = {s.code: s.department for s in selectors.sharing_sources()}
+    served_as = {
+        (source.code, served.element): served.of
+        for source in selectors.sharing_sources()
+        for served in source.serves
+    }
     for element, sources in plan.denied.items():
         for source in sources:
+            # The person whose data was asked for, when known (nothing was read either way).
+            role = served_as.get((source, element), "applicant")
             record_data_use(
                 actor=request.actor,
-                subject=request.applicant_id_number,
+                subject=_subject_for(role, request) or request.applicant_id_number,
                 source=source,
                 department=departments.get(source, ""),
                 elements=[element],
@@ -341,61 +401,67 @@ def prefill_run(
                 service=request.thing,
                 application_reference=request.application_reference,
             )
-    lookups: list[tuple[prefill.PlannedLookup, Lookup]] = []
+    # One read per source and person: the mother's and the applicant's record are the same
+    # record when the applicant is the mother.
+    groups: dict[tuple[str, str], list[prefill.PlannedLookup]] = {}
     related: list[str] = []
     for planned in plan.lookups:
         subject = _subject_for(planned.of, request)
         if subject is None:
             related.extend(planned.elements)
             continue
-        base_url, secret = request.endpoints.get(planned.source.department, ("", ""))
+        groups.setdefault((planned.source.code, subject), []).append(planned)
+    lookups: list[tuple[list[prefill.PlannedLookup], Lookup]] = []
+    for (_code, subject), members in groups.items():
+        source = members[0].source
+        base_url, secret = request.endpoints.get(source.department, ("", ""))
+        purposes = tuple(dict.fromkeys(p for planned in members for p in planned.purposes))
         lookups.append(
             (
-                planned,
+                members,
                 Lookup(
-                    source=planned.source.code,
-                    connector=planned.source.connector,
-                    options=dict(planned.source.options),
+                    source=source.code,
+                    connector=source.connector,
+                    options=dict(source.options),
                     subject=subject,
-                    fields=planned.fields,
-                    department=planned.source.department,
-                    extra={
-                        "base_url": base_url,
-                        "secret": secret,
-                        "purpose": "; ".join(planned.purposes),
-                    },
+                    fields=tuple(dict.fromkeys(f for planned in members for f in planned.fields)),
+                    department=source.department,
+                    extra={"base_url": base_url, "secret": secret, "purpose": "; ".join(purposes)},
                 ),
             )
         )
     result.needs_related_consent = tuple(related)
     outcome = prefill.Outcome()
-    remote = [(p, lk) for p, lk in lookups if not getattr(registry[lk.connector], "local", False)]
-    local = [(p, lk) for p, lk in lookups if getattr(registry[lk.connector], "local", False)]
+    remote = [(m, lk) for m, lk in lookups if not getattr(registry[lk.connector], "local", False)]
+    local = [(m, lk) for m, lk in lookups if getattr(registry[lk.connector], "local", False)]
     pool = ThreadPoolExecutor(max_workers=max(1, len(remote)), thread_name_prefix="prefill")
     try:
         futures = {
-            pool.submit(registry[lk.connector].fetch, lk, timeout=budget): (p, lk)
-            for p, lk in remote
+            pool.submit(registry[lk.connector].fetch, lk, timeout=budget): (m, lk)
+            for m, lk in remote
         }
-        for planned, lookup in local:  # meanwhile, on this thread and its transaction
+        for members, lookup in local:  # meanwhile, on this thread and its transaction
             _fetch_into(
-                outcome, planned, lambda lk=lookup: registry[lk.connector].fetch(lk, timeout=budget)
+                outcome, members, lambda lk=lookup: registry[lk.connector].fetch(lk, timeout=budget)
             )
         remaining = max(0.0, budget - (time.monotonic() - started))
         done, not_done = wait(futures, timeout=remaining)
         for future in done:
-            planned, _lookup = futures[future]
-            _fetch_into(outcome, planned, future.result)
+            members, _lookup = futures[future]
+            _fetch_into(outcome, members, future.result)
         for future in not_done:
-            planned, _lookup = futures[future]
-            outcome.unavailable[planned.source.code, planned.of] = f"no answer within {budget:g} s"
+            members, _lookup = futures[future]
+            for planned in members:
+                outcome.unavailable[planned.source.code, planned.of] = (
+                    f"no answer within {budget:g} s"
+                )
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
-    for planned, lookup in lookups:
-        key = (planned.source.code, planned.of)
+    for members, lookup in lookups:
+        key = (lookup.source, members[0].of)
         if key in outcome.unavailable:
             state, reason = DataUse.Outcome.UNAVAILABLE, outcome.unavailable[key]
-            result.unavailable[planned.source.code] = reason
+            result.unavailable[lookup.source] = reason
         elif outcome.records.get(key):
             state = DataUse.Outcome.PROVIDED
         else:
@@ -403,10 +469,10 @@ def prefill_run(
         record_data_use(
             actor=request.actor,
             subject=lookup.subject,
-            source=planned.source.code,
-            department=planned.source.department,
-            elements=list(planned.elements),
-            purpose="; ".join(planned.purposes),
+            source=lookup.source,
+            department=lookup.department,
+            elements=sorted({e for planned in members for e in planned.elements}),
+            purpose=str(lookup.extra.get("purpose", "")),
             use=use,
             outcome=state,
             service=request.thing,
@@ -416,15 +482,20 @@ def prefill_run(
     return result
 
 
-def _fetch_into(outcome: prefill.Outcome, planned: prefill.PlannedLookup, call) -> None:
-    key = (planned.source.code, planned.of)
+def _fetch_into(outcome: prefill.Outcome, members: list[prefill.PlannedLookup], call) -> None:
+    keys = [(planned.source.code, planned.of) for planned in members]
     try:
-        outcome.records[key] = call()
+        record = call()
     except SourceUnavailable as exc:
-        outcome.unavailable[key] = str(exc) or "unavailable"
+        for key in keys:
+            outcome.unavailable[key] = mask_personal_numbers(str(exc)) or "unavailable"
     except Exception as exc:  # a connector bug must not take the form down with it
-        logger.exception("data source %s failed", planned.source.code)
-        outcome.unavailable[key] = f"error: {type(exc).__name__}"
+        logger.exception("data source %s failed", members[0].source.code)
+        for key in keys:
+            outcome.unavailable[key] = f"error: {type(exc).__name__}"
+    else:
+        for key in keys:
+            outcome.records[key] = record
 
 
 def consent_record(*, request: PrefillRequest, given_by) -> Consent:

@@ -173,7 +173,8 @@ class HttpJsonConnector:
                 break
             self._sleep(pause)
         tries = f"{made} attempt{'s' if made != 1 else ''}"
-        raise SourceUnavailable(f"{lookup.source}: no answer from {url} ({tries}; last: {reason})")
+        # The URL names the subject: it stays out of a message that may reach a caller.
+        raise SourceUnavailable(f"{lookup.source}: no answer ({tries}; last: {reason})")
 
     def _attempt(
         self, url: str, headers: Mapping[str, str], remaining: float
