@@ -251,3 +251,38 @@ def test_a_prefill_that_finds_the_draft_submitted_meanwhile_writes_nothing(
         )
     draft.refresh_from_db()
     assert draft.prefilled == {}
+
+
+HUANG = "350200197004083572"  # his father 黄福生 died on 2026-11-19 (demo registers)
+
+
+def test_after_a_death_the_records_of_the_person_who_died_fill_the_form(resident_mother):
+    son = PersonFactory(id_number=HUANG, real_name="黄志强")
+    plan_answers = {}
+    from onething.catalog.models import Thing
+
+    for question in Thing.objects.get(code="after_death").questions.all():
+        if question.type == "yes_no":
+            plan_answers[question.key] = "yes"
+        elif question.options:
+            plan_answers[question.key] = question.options[0]["value"]
+    draft = services.application_start(actor=son, thing_code="after_death", answers=plan_answers)
+    services.application_prefill(actor=son, application=draft, consent=True, sensitive=True)
+    draft.refresh_from_db()
+    form = draft.form_data
+    asked = {s.element.key for s in services.asked_fields(services.application_plan(draft))}
+    expected = {
+        "deceased.id_number": "350200194403152113",
+        "deceased.name": "黄福生",
+        "deceased.death_place": "厦门大学附属中山医院",
+        "deceased.driving_licence_file_number": "350200056632",
+        "deceased.housing_fund_account": "XM3502030001187",
+    }
+    # Everything the form asks about him that a register holds (the rest, such as the death
+    # date, comes from the medical death certificate issued by the first case).
+    assert {k: form.get(k) for k in expected if k in asked} == {
+        k: v for k, v in expected.items() if k in asked
+    }
+    assert {"deceased.id_number", "deceased.name", "deceased.driving_licence_file_number"} <= asked
+    # The father's data were used: recorded under his number.
+    assert DataUse.objects.filter(subject="350200194403152113", outcome="provided").exists()

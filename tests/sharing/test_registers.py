@@ -45,6 +45,8 @@ def test_the_demo_registers_are_valid():
         "births",
         "deaths",
         "enterprises",
+        "housing_fund",
+        "driving_licences",
     }
     assert all(registers.counts().values())
 

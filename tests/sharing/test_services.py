@@ -28,6 +28,7 @@ def test_loading_stores_every_record_and_indexes_who_it_is_about(loaded_catalog,
         ("population", LIN),
         ("marriages", "J350203-2021-004512"),
         ("births", "CS350203-2026-018342"),
+        ("housing_fund", LIN),
     }
     # A marriage is about both spouses.
     assert [r.key for r in register_records_about(CHEN, register="marriages")] == [

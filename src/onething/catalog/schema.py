@@ -351,6 +351,10 @@ class SubjectRole(StrEnum):
     # register's sex of the applicant (the spouse's data only with the spouse's consent).
     MOTHER = "mother"
     FATHER = "father"
+    # The person who died, for the after-death matters: the applicant's parent or spouse the
+    # population register records as deceased (their data are read under the grant's legal
+    # basis and the applicant's consent).
+    DECEASED = "deceased"
 
 
 FIELD_NAME = r"^[a-z][a-z0-9_.]*$"

@@ -185,9 +185,28 @@ def resolve_role(of: str, applicant_id_number: str) -> str | None:
 
     A child's mother or father is the applicant or the spouse by the applicant's sex in the
     population register; unknown when the applicant is not in it."""
+    if of == "deceased":
+        return "deceased" if deceased_relative(applicant_id_number) else None
     if of not in PARENT_SEX:
         return of
     resident = register_record("population", applicant_id_number) or {}
     if resident.get("sex") not in ("female", "male"):
         return None
     return "applicant" if resident["sex"] == PARENT_SEX[of] else "spouse"
+
+
+def deceased_relative(applicant_id_number: str) -> str | None:
+    """The ID number of the applicant's parent or spouse the population register records as
+    deceased (the most recent death), for the after-death matters; None if there is none."""
+    resident = register_record("population", applicant_id_number) or {}
+    candidates = [
+        resident.get(key) for key in ("father_id_number", "mother_id_number", "spouse_id_number")
+    ]
+    dead = [
+        (record.get("death_date", ""), number)
+        for number in candidates
+        if number
+        and (record := register_record("population", number) or {})
+        and record.get("status") == "deceased"
+    ]
+    return max(dead)[1] if dead else None

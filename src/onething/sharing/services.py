@@ -259,6 +259,8 @@ def record_data_use(
 
 def _subject_for(of: str, request: PrefillRequest) -> str | None:
     of = selectors.resolve_role(of, request.applicant_id_number) or ""
+    if of == "deceased":
+        return selectors.deceased_relative(request.applicant_id_number)
     if of == "applicant":
         return request.applicant_id_number or None
     if of == "enterprise":
