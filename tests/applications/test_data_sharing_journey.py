@@ -286,3 +286,24 @@ def test_after_a_death_the_records_of_the_person_who_died_fill_the_form(resident
     assert {"deceased.id_number", "deceased.name", "deceased.driving_licence_file_number"} <= asked
     # The father's data were used: recorded under his number.
     assert DataUse.objects.filter(subject="350200194403152113", outcome="provided").exists()
+
+
+def test_the_case_shows_the_record_that_stands_in_for_an_exempt_paper(client, resident_mother):
+    from tests.applications.conftest import fill_and_attach
+    from tests.factories import reviewer
+
+    mother = resident_mother
+    draft = services.application_start(
+        actor=mother, thing_code="newborn", answers={"mother_insured": "yes"}
+    )
+    services.application_prefill(actor=mother, application=draft, consent=True, sensitive=True)
+    draft.refresh_from_db()
+    fill_and_attach(draft, mother, overrides={k: draft.form_data[k] for k in draft.prefilled})
+    application = services.application_submit(actor=mother, application=draft, consent=True)
+    health = reviewer("fj_health")
+    birth = application.cases.get(service__code="birth_medical_certificate")
+    client.force_login(health)
+    page = client.get(f"/workbench/cases/{birth.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # The mother's ID card: her resident ID e-certificate stands in for the paper.
+    assert 'data-testid="material-record"' in page
+    assert "RESIDENT-ID-CARD" in page

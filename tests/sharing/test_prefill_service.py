@@ -189,3 +189,20 @@ def test_the_person_sees_every_use_of_their_data_and_nobody_elses(client, regist
     client.force_login(other)
     assert client.get("/api/v1/me/data-uses").json() == {"items": []}
     assert "<tr data-source=" not in client.get("/my-data/").content.decode()
+
+
+def test_the_seller_of_a_home_finds_it_in_the_real_estate_register(registers):
+    seller = PersonFactory(id_number="350121196308093173", real_name="郑国平")
+    result = prefill_run(
+        PrefillRequest(
+            actor=seller,
+            applicant_id_number=seller.id_number,
+            thing="home_transfer",
+            services=(),
+            wanted=("seller.name", "property.certificate_number", "property.address"),
+            application_reference="OT20261127-HOME01",
+        )
+    )
+    assert result.values["seller.name"].value == "郑国平"
+    assert result.values["property.certificate_number"].value.startswith("闽(2019)厦门市")
+    assert result.values["property.address"].source == "real_estate_register"

@@ -47,6 +47,7 @@ def test_the_demo_registers_are_valid():
         "enterprises",
         "housing_fund",
         "driving_licences",
+        "real_estate",
     }
     assert all(registers.counts().values())
 

@@ -144,6 +144,7 @@ def _case_context(
             {
                 "name": m.material.name,
                 "provision": m.get_provision_display(),
+                "record": m.source_record,
                 "upload": bool(m.sha256),
                 "sha256": m.sha256[:12],
                 "size": m.size,
