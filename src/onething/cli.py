@@ -424,6 +424,33 @@ def cmd_exchange_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_hotline_train(args: argparse.Namespace) -> int:
+    import time
+
+    from onething.complaints import classifier
+
+    data = Path(args.data) if args.data else classifier.DEFAULT_DATA
+    out = Path(args.out) if args.out else _prepare_data_dir() / classifier.MODEL_FILENAME
+    started = time.monotonic()
+    try:
+        dataset = classifier.read_samples(data)
+        model = classifier.train(dataset.samples, data_sha256=dataset.sha256)
+    except (OSError, ValueError) as exc:
+        print(f"onething: {exc}", file=sys.stderr)
+        return 1
+    evaluation = model.evaluation
+    print(f"data: {data} ({len(dataset.samples)} samples, sha256 {dataset.sha256[:12]}…)")
+    print(f"held-out: {evaluation.test_size} samples, trained on {evaluation.train_size}")
+    print(f"{'category':<24} {'precision':>9} {'recall':>7} {'support':>8}")
+    for category, score in evaluation.per_category.items():
+        print(f"{category:<24} {score.precision:>9.3f} {score.recall:>7.3f} {score.support:>8}")
+    print(f"majority-class rate: {evaluation.majority_rate:.3f}")
+    print(f"held-out accuracy: {evaluation.accuracy:.3f}")
+    classifier.save(model, out)
+    print(f"model: {out} ({time.monotonic() - started:.1f}s)")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import execute_from_command_line
@@ -520,6 +547,19 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--name", default="default", help="the system's name (default: default)")
     token.add_argument("--token-name", default="cli", help="what the token is for")
     token.set_defaults(func=cmd_exchange_token)
+
+    hotline = sub.add_parser("hotline", help="the 12345 hotline's complaint classifier")
+    hotline_sub = hotline.add_subparsers(dest="hotline_command", required=True)
+    hotline_train = hotline_sub.add_parser(
+        "train", help="train the category classifier, print its held-out accuracy, save it"
+    )
+    hotline_train.add_argument(
+        "--data", metavar="PATH", help="text,category CSV (default: shipped)"
+    )
+    hotline_train.add_argument(
+        "--out", metavar="PATH", help="model file (default: in the data folder)"
+    )
+    hotline_train.set_defaults(func=cmd_hotline_train)
 
     manage = sub.add_parser("manage", help="Django's management commands", add_help=False)
     manage.add_argument("rest", nargs=argparse.REMAINDER)

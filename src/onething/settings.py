@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "onething.certificates",
     "onething.applications",
     "onething.notifications",
+    "onething.complaints",
 ]
 
 AUTH_USER_MODEL = "accounts.User"
