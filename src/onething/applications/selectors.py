@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from onething.accounts.models import Role
 from onething.accounts.selectors import has_role, reviewer_scopes
+from onething.applications import supplements
 from onething.applications.lifecycle import CASE_OPEN, CaseStatus, progress_percent
 from onething.applications.models import (
     Application,
@@ -225,23 +226,27 @@ def application_notices(application: Application) -> list[Notice]:
     }
     notices = []
     for request in requests:
-        grouped: dict[tuple[str, str], list[SupplementItem]] = {}
-        for item in request.items.all():
-            grouped.setdefault((item.kind, item.target), []).append(item)
-        entries = tuple(
-            NoticeEntry(
-                kind=kind,
-                target=target,
-                label=(elements if kind == SupplementItem.Kind.FIELD else materials).get(
-                    target, target
-                ),
-                asked_by=tuple((i.case.department.name, i.reason) for i in group),
-                due_date=min((i.due_date for i in group if i.due_date), default=None),
-                resolved=all(i.resolved_at for i in group),
-            )
-            for (kind, target), group in grouped.items()
+        by_pk = {str(item.pk): item for item in request.items.all()}
+        # One entry per field or material, however many departments asked for it.
+        merged = supplements.merge_items(
+            supplements.RaisedItem(case=pk, kind=i.kind, target=i.target, reason=i.reason)
+            for pk, i in by_pk.items()
         )
-        notices.append(Notice(request=request, entries=entries))
+        entries = []
+        for entry in merged:
+            group = [by_pk[pk] for pk, _reason in entry.asked_by]
+            labels = elements if entry.kind == SupplementItem.Kind.FIELD else materials
+            entries.append(
+                NoticeEntry(
+                    kind=entry.kind,
+                    target=entry.target,
+                    label=labels.get(entry.target, entry.target),
+                    asked_by=tuple((i.case.department.name, i.reason) for i in group),
+                    due_date=min((i.due_date for i in group if i.due_date), default=None),
+                    resolved=all(i.resolved_at for i in group),
+                )
+            )
+        notices.append(Notice(request=request, entries=tuple(entries)))
     return notices
 
 

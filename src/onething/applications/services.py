@@ -882,19 +882,7 @@ def case_approve(
             },
         )
     case.outputs = clean
-    case.decided_at = timezone.now()
-    case.first_reviewed_at = case.first_reviewed_at or case.decided_at
-    case.decided_by_rule = rule
-    case.save(
-        update_fields=[
-            "status",
-            "outputs",
-            "decided_at",
-            "first_reviewed_at",
-            "decided_by_rule",
-            "updated_at",
-        ]
-    )
+    _save_decision(case, rule=rule, changed="outputs")
     _record(
         application,
         actor=actor,
@@ -916,6 +904,24 @@ def case_approve(
     return case
 
 
+def _save_decision(case: Case, *, rule: str, changed: str) -> None:
+    """Store an approval or a rejection: when, by which rule, and that the case had its first
+    review (which a stage's supplement notice waits for)."""
+    case.decided_at = timezone.now()
+    case.first_reviewed_at = case.first_reviewed_at or case.decided_at
+    case.decided_by_rule = rule
+    case.save(
+        update_fields=[
+            "status",
+            changed,
+            "decided_at",
+            "first_reviewed_at",
+            "decided_by_rule",
+            "updated_at",
+        ]
+    )
+
+
 @transaction.atomic
 def case_reject(*, actor: Any, case: Case, reason: str, rule: str = "") -> Case:
     """Reject with a reason; cases that depended on it are cancelled, the others go on."""
@@ -928,19 +934,7 @@ def case_reject(*, actor: Any, case: Case, reason: str, rule: str = "") -> Case:
     _require_reviewer(actor, case)
     before = _move(case, CaseAction.REJECT, actor=actor)
     case.reason = reason[:2000]
-    case.decided_at = timezone.now()
-    case.first_reviewed_at = case.first_reviewed_at or case.decided_at
-    case.decided_by_rule = rule
-    case.save(
-        update_fields=[
-            "status",
-            "reason",
-            "decided_at",
-            "first_reviewed_at",
-            "decided_by_rule",
-            "updated_at",
-        ]
-    )
+    _save_decision(case, rule=rule, changed="reason")
     _record(
         application,
         actor=actor,

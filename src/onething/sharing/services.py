@@ -379,16 +379,15 @@ def prefill_run(
     grants = prefill.applicable_grants(
         selectors.sharing_grants(), thing=request.thing, services=request.services
     )
-    plan = prefill.fetch_plan(wanted, selectors.sharing_sources(), grants)
+    sources = selectors.sharing_sources()  # one read of the catalog's sources per prefill
+    plan = prefill.fetch_plan(wanted, sources, grants)
     result = PrefillResult(denied=dict(plan.denied))
-    departments = {s.code: s.department for s in selectors.sharing_sources()}
+    departments = {s.code: s.department for s in sources}
     served_as = {
-        (source.code, served.element): served.of
-        for source in selectors.sharing_sources()
-        for served in source.serves
+        (source.code, served.element): served.of for source in sources for served in source.serves
     }
-    for element, sources in plan.denied.items():
-        for source in sources:
+    for element, denied_by in plan.denied.items():
+        for source in denied_by:
             # The person whose data was asked for, when known (nothing was read either way).
             role = served_as.get((source, element), "applicant")
             record_data_use(

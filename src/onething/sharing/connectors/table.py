@@ -12,6 +12,7 @@ from typing import Any
 
 from onething.sharing.connectors import Lookup, SourceUnavailable, connectors
 from onething.sharing.models import RegisterRecord
+from onething.sharing.selectors import register_records_about
 
 
 class TableConnector:
@@ -23,11 +24,7 @@ class TableConnector:
             raise SourceUnavailable(f"source {lookup.source}: no register configured")
         record = RegisterRecord.objects.filter(register__code=register, key=lookup.subject).first()
         if record is None:
-            candidates = list(
-                RegisterRecord.objects.filter(
-                    register__code=register, subjects__subject=lookup.subject
-                ).distinct()
-            )
+            candidates = register_records_about(lookup.subject, register=register)
             if not candidates:
                 return None
             order = lookup.options.get("order")
