@@ -60,8 +60,19 @@ def test_demo_prepares_the_data_folder_and_a_second_run_reuses_it(tmp_path):
     first = run_onething("demo", "--no-serve", env=env)
     assert first.returncode == 0, first.stderr
     assert "http://127.0.0.1:8000/" in first.stdout
-    assert "admin / onething-demo" in first.stdout
-    assert "linxiaoyan / onething-demo" in first.stdout
+    for login in (
+        "admin",
+        "linxiaoyan",
+        "zhangwei",
+        "wangxiuying",
+        "huangzhiqiang",
+        "lina",
+        "reviewer_fj_health",
+        "reviewer_fj_public_security",
+        "clerk",
+        "supervisor",
+    ):
+        assert f"{login} / onething-demo" in first.stdout, login
     key = (tmp_path / "secret_key").read_text()
     database = tmp_path / "onething.sqlite3"
 

@@ -232,6 +232,22 @@ def test_uploads_are_checked_by_content(newborn, applicant):
     assert attached.content_type == "image/png" and len(attached.sha256) == 64
 
 
+def test_an_upload_over_the_size_limit_is_refused_and_the_earlier_file_kept(newborn, applicant):
+    from tests.applications.conftest import PNG
+
+    too_big = PNG + b"\x00" * services.MAX_UPLOAD_BYTES
+    with pytest.raises(InvalidInput) as caught:
+        services.application_attach_material(
+            actor=applicant,
+            application=newborn,
+            material_code="bank_card",
+            name="card.png",
+            content=too_big,
+        )
+    assert "materials.bank_card" in caught.value.fields
+    assert newborn.materials.get(material__code="bank_card").size == len(PNG)
+
+
 def test_another_applicant_cannot_touch_the_application(newborn):
     from tests.factories import PersonFactory
 

@@ -97,3 +97,42 @@ def test_another_applicant_cannot_see_or_answer_a_notice(client, submitted):
     client.force_login(PersonFactory())
     url = f"/applications/{submitted.reference}/supplements/1/"
     assert client.post(url, {"child.birth_weight": "3000"}).status_code == 404
+
+
+def test_the_applicant_answers_a_notice_once_through_the_api(client, submitted, applicant):
+    import json
+
+    from onething.accounts.auth import token_issue
+
+    health, birth = accepted_case(submitted, "birth_medical_certificate", "fj_health")
+    cdc, vaccination = accepted_case(submitted, "vaccination_certificate", "fj_cdc")
+    services.case_ask_supplement(
+        actor=health,
+        case=birth,
+        items=[{"kind": "field", "target": "child.birth_weight", "reason": "与记录不符"}],
+    )
+    services.case_ask_supplement(
+        actor=cdc,
+        case=vaccination,
+        items=[{"kind": "material", "target": "delivery_record", "reason": "缺第二页"}],
+    )
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token_issue(user=applicant, name='app')}"}
+    listed = client.get(f"/api/v1/applications/{submitted.reference}/supplements", **headers)
+    [notice] = listed.json()["items"]
+    assert notice["status"] == "sent" and len(notice["items"]) == 2
+    url = f"/api/v1/applications/{submitted.reference}/supplements/{notice['number']}/answer"
+    incomplete = client.post(url, {"values": json.dumps({"child.birth_weight": "3250"})}, **headers)
+    assert incomplete.status_code == 422
+    assert "materials.delivery_record" in incomplete.json()["fields"]
+    answered = client.post(
+        url,
+        {
+            "values": json.dumps({"child.birth_weight": "3250"}),
+            "material-delivery_record": SimpleUploadedFile("record.png", PNG, "image/png"),
+        },
+        **headers,
+    )
+    assert answered.status_code == 200, answered.content
+    assert answered.json()["status"] == "answered"
+    statuses = set(submitted.cases.filter(stage=1).values_list("status", flat=True))
+    assert statuses == {CaseStatus.ACCEPTED}

@@ -268,3 +268,56 @@ def test_a_cycle_of_region_parents_is_refused(tmp_path):
     ]
     errors = errors_for(tmp_path, base, THING)
     assert any("cycle in 'parent'" in e for e in errors)
+
+
+SHARING = {
+    "sources": [
+        {
+            "code": "population",
+            "name": T,
+            "department": "police",
+            "connector": "table",
+            "options": {"register": "population"},
+            "serves": [{"element": "mother.id_number", "field": "id_number"}],
+        }
+    ],
+    "grants": [
+        {
+            "code": "birth_reads_population",
+            "service": "birth",
+            "source": "population",
+            "elements": ["mother.id_number"],
+            "purpose": T,
+            "legal_basis": T,
+        }
+    ],
+}
+
+
+def test_valid_sources_and_grants_load(tmp_path):
+    write(tmp_path, "base.yaml", BASE)
+    write(tmp_path, "things/newborn.yaml", THING)
+    write(tmp_path, "sharing.yaml", SHARING)
+    catalog = read_catalog([tmp_path])
+    assert set(catalog.sources) == {"population"}
+    assert set(catalog.grants) == {"birth_reads_population"}
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("sources", "department", "nobody"), "unknown department 'nobody'"),
+        (("sources", "serves", [{"element": "x.y", "field": "f"}]), "unknown data element 'x.y'"),
+        (("sources", "options", {}), "a table source needs options.register"),
+        (("grants", "source", "elsewhere"), "unknown data source 'elsewhere'"),
+        (("grants", "service", "nothing"), "unknown service 'nothing'"),
+        (("grants", "elements", ["child.name"]), "does not serve 'child.name'"),
+    ],
+)
+def test_every_wrong_source_or_grant_is_named(tmp_path, change, expected):
+    kind, key, value = change
+    sharing = copy.deepcopy(SHARING)
+    sharing[kind][0][key] = value
+    write(tmp_path, "sharing.yaml", sharing)
+    errors = errors_for(tmp_path, BASE, THING)
+    assert any(expected in error and "sharing.yaml" in error for error in errors), errors

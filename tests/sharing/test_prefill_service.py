@@ -206,3 +206,16 @@ def test_the_seller_of_a_home_finds_it_in_the_real_estate_register(registers):
     assert result.values["seller.name"].value == "郑国平"
     assert result.values["property.certificate_number"].value.startswith("闽(2019)厦门市")
     assert result.values["property.address"].source == "real_estate_register"
+
+
+def test_who_used_my_data_lists_the_newest_use_first(client, registers, applicant):
+    prefill_run(request_for(applicant, application_reference="OT20261127-FIRST1"))
+    prefill_run(request_for(applicant, application_reference="OT20261127-LATER2"))
+    client.force_login(applicant)
+    items = client.get("/api/v1/me/data-uses").json()["items"]
+    times = [item["at"] for item in items]
+    assert times == sorted(times, reverse=True)
+    assert items[0]["application_reference"] == "OT20261127-LATER2"
+    assert items[-1]["application_reference"] == "OT20261127-FIRST1"
+    page = client.get("/my-data/").content.decode()
+    assert page.index("OT20261127-LATER2") < page.index("OT20261127-FIRST1")
