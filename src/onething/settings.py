@@ -178,6 +178,11 @@ ONETHING_KEYS_DIR = DATA_DIR / "keys"
 if "pytest" in sys.modules:
     # Keys made by tests never land in (or sign with) the developer's data folder.
     ONETHING_KEYS_DIR = Path(tempfile.gettempdir()) / f"onething-test-keys-{os.getpid()}"
+# The hotline's category classifier (`onething hotline train`; trained on first use if absent).
+ONETHING_HOTLINE_MODEL = DATA_DIR / "complaints-classifier.joblib"
+if "pytest" in sys.modules:
+    # Trained once and shared by the test processes (written atomically, same data, same model).
+    ONETHING_HOTLINE_MODEL = Path(tempfile.gettempdir()) / "onething-test-hotline-model.joblib"
 # Serve straight from the finders when collectstatic has not run (demo and tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

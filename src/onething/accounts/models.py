@@ -74,6 +74,7 @@ class Role(models.TextChoices):
     WINDOW_CLERK = "window_clerk", _("window clerk")
     REVIEWER = "reviewer", _("department reviewer")
     SUPERVISOR = "supervisor", _("supervisor")
+    HOTLINE_AGENT = "hotline_agent", _("12345 hotline agent")
     ADMINISTRATOR = "administrator", _("administrator")
 
 

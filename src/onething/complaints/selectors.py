@@ -1,0 +1,200 @@
+"""Reading tickets: who sees which, the queues, weekly counts and the rates.
+
+Scope is enforced here, not in templates: a citizen sees their own tickets, a unit the tickets it
+holds or held, hotline agents every ticket, supervisors the tickets of their regions. A ticket
+outside the reader's scope does not exist for them (404).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from onething.complaints import rates as rates_core
+from onething.complaints.hotspots import WeekCounts
+from onething.complaints.lifecycle import TicketStatus
+from onething.complaints.models import HotSpot, Ticket
+from onething.complaints.services import (
+    _prefix,
+    is_hotline_agent,
+    supervisor_regions,
+    units_of,
+)
+from onething.core.errors import NotFound
+from onething.core.masking import mask
+
+
+def _region_filter(regions: list[str]) -> Q:
+    condition = Q()
+    for region in regions:
+        condition |= Q(region_code__startswith=_prefix(region))
+    return condition
+
+
+def tickets_visible_to(user: Any) -> QuerySet[Ticket]:
+    """Every ticket `user` may read."""
+    if not getattr(user, "is_authenticated", False):
+        return Ticket.objects.none()
+    if is_hotline_agent(user):
+        return Ticket.objects.all()
+    scope = Q(citizen=user)
+    units = units_of(user)
+    if units:
+        # A unit sees what it holds and what it returned (its own step in the timeline).
+        scope |= Q(unit__in=units)
+        for unit in units:
+            scope |= (
+                Q(returned_by__contains=[unit])
+                if _json_contains()
+                else Q(returned_by__icontains=f'"{unit}"')
+            )
+    regions = supervisor_regions(user)
+    if regions is not None:
+        scope |= _region_filter(regions) if regions else Q(pk__isnull=False)
+    return Ticket.objects.filter(scope)
+
+
+def _json_contains() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+def ticket_for(user: Any, reference: str) -> Ticket:
+    ticket = tickets_visible_to(user).filter(reference=reference).first()
+    if ticket is None:
+        raise NotFound("No such ticket.")
+    return ticket
+
+
+def may_see_contact(user: Any, ticket: Ticket) -> bool:
+    """Hotline agents, supervisors and the citizen see contact details; a unit only when the
+    ticket needs it to contact the citizen itself."""
+    if ticket.citizen_id and getattr(user, "pk", None) == ticket.citizen_id:
+        return True
+    if is_hotline_agent(user) or supervisor_regions(user) is not None:
+        return True
+    return ticket.contact_needed and ticket.unit in units_of(user)
+
+
+def contact_for(user: Any, ticket: Ticket) -> dict[str, str]:
+    """The contact details as this reader may see them (masked otherwise)."""
+    values = {
+        "name": ticket.contact_name,
+        "phone": ticket.contact_phone,
+        "email": ticket.contact_email,
+    }
+    if may_see_contact(user, ticket):
+        return values
+    return {
+        "name": (values["name"][:1] + "*" * max(len(values["name"]) - 1, 0))
+        if values["name"]
+        else "",
+        "phone": mask(values["phone"], keep_start=3, keep_end=4) if values["phone"] else "",
+        "email": ("***@" + values["email"].split("@")[-1]) if values["email"] else "",
+    }
+
+
+def dispatch_queue() -> QuerySet[Ticket]:
+    """Tickets waiting for an agent: the category to confirm, or returned with nowhere to go."""
+    return Ticket.objects.filter(
+        Q(status=TicketStatus.RECEIVED) | Q(status=TicketStatus.RETURNED)
+    ).order_by("created_at")
+
+
+def unit_queue(user: Any) -> QuerySet[Ticket]:
+    return Ticket.objects.filter(
+        unit__in=units_of(user),
+        status__in=[TicketStatus.DISPATCHED, TicketStatus.ACCEPTED],
+    ).order_by("due_date", "created_at")
+
+
+def callback_queue() -> QuerySet[Ticket]:
+    return Ticket.objects.filter(status=TicketStatus.REPLIED).order_by("callback_due", "pk")
+
+
+def escalated_for(user: Any) -> QuerySet[Ticket]:
+    regions = supervisor_regions(user)
+    if regions is None:
+        return Ticket.objects.none()
+    tickets = Ticket.objects.filter(escalated_at__isnull=False).exclude(status=TicketStatus.CLOSED)
+    return tickets.filter(_region_filter(regions)) if regions else tickets
+
+
+def weekly_counts(start: dt.date, end: dt.date) -> WeekCounts:
+    """(category, district, Monday) → tickets taken in from `start` up to `end`'s week's end."""
+    tz = timezone.get_current_timezone()
+    since = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
+    until = dt.datetime.combine(end + dt.timedelta(days=7), dt.time.min, tzinfo=tz)
+    counts: Counter = Counter()
+    rows = Ticket.objects.filter(created_at__gte=since, created_at__lt=until).values_list(
+        "category", "region_code", "created_at"
+    )
+    for category, region, created in rows:
+        day = timezone.localtime(created).date()
+        counts[(category, region, day - dt.timedelta(days=day.weekday()))] += 1
+    return dict(counts)
+
+
+def hot_spots_for(user: Any) -> QuerySet[HotSpot]:
+    units = units_of(user)
+    if is_hotline_agent(user):
+        return HotSpot.objects.all()
+    regions = supervisor_regions(user)
+    condition = Q(unit__in=units)
+    if regions is not None:
+        condition |= _region_filter(regions) if regions else Q(pk__isnull=False)
+    return HotSpot.objects.filter(condition)
+
+
+def hotline_rates(
+    *,
+    start: dt.date,
+    end: dt.date,
+    by: str = "unit",
+    regions: list[str] | None = None,
+    now: dt.datetime | None = None,
+) -> list[rates_core.Rates]:
+    """The rates of the tickets taken in from `start` to `end` (both included), per unit or
+    district, within `regions` (None or []: everywhere). Pages and API both call this."""
+    if end < start:
+        raise ValueError("end: before start")
+    tz = timezone.get_current_timezone()
+    tickets = Ticket.objects.filter(
+        created_at__gte=dt.datetime.combine(start, dt.time.min, tzinfo=tz),
+        created_at__lt=dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
+    )
+    if regions:
+        tickets = tickets.filter(_region_filter(regions))
+    facts = [
+        rates_core.TicketFacts(
+            unit=t.unit,
+            returned_by=tuple(t.returned_by),
+            region_code=t.region_code,
+            sign_due_at=t.sign_due_at,
+            accepted_at=t.accepted_at,
+            due_date=t.due_date,
+            replied_on=timezone.localtime(t.replied_at).date() if t.replied_at else None,
+            reached=t.callback_reached,
+            resolved=t.resolved,
+            satisfied=t.satisfied,
+        )
+        for t in tickets.only(
+            "unit",
+            "returned_by",
+            "region_code",
+            "sign_due_at",
+            "accepted_at",
+            "due_date",
+            "replied_at",
+            "callback_reached",
+            "resolved",
+            "satisfied",
+        )
+    ]
+    result = rates_core.compute_rates(facts, by=by, now=timezone.localtime(now or timezone.now()))
+    return list(result.values())

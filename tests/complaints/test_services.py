@@ -1,0 +1,252 @@
+"""The ticket's life through the services: intake, dispatch, returns, replies, callbacks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from onething.audit.models import AuditRecord
+from onething.complaints import services
+from onething.complaints.models import CategoryCorrection, Channel, ExtensionRequest, Ticket
+from onething.complaints.services import Intake
+from onething.core.actors import WORKER
+from onething.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from onething.notifications.models import Notification
+from tests.factories import PersonFactory
+from tests.notifications.conftest import run_email_worker
+
+pytestmark = pytest.mark.django_db
+
+NOISE = "楼下酒吧每天晚上音乐声太大，吵到凌晨两点，孩子无法入睡"
+ZHONGHUA = "厦门市思明区中华街道中山路128号"
+
+
+def call(hotline, text=NOISE, address=ZHONGHUA, category="noise", **extra) -> Ticket:
+    return services.ticket_receive(
+        actor=hotline["agent"],
+        channel=Channel.PHONE,
+        intake=Intake(
+            description=text,
+            address=address,
+            category=category,
+            contact_name="王先生",
+            contact_phone="13959211234",
+            **extra,
+        ),
+    )
+
+
+def test_a_call_is_classified_placed_and_dispatched_to_the_street(hotline):
+    ticket = call(hotline)
+    assert ticket.suggested_category == "noise"
+    assert ticket.region_code == "350203" and ticket.street_code == "350203001"
+    assert ticket.status == "dispatched"
+    assert ticket.unit == "sm_zhonghua_police"
+    assert ticket.assisting == ["sm_zhonghua_office"]
+    assert ticket.sign_due_at - ticket.dispatched_at == dt.timedelta(hours=2)
+    assert ticket.due_date > timezone.localdate()
+    unit_member = hotline["units"]["sm_zhonghua_police"]
+    assert Notification.objects.filter(recipient=unit_member, kind="ticket-dispatched").exists()
+    actions = list(ticket.events.values_list("action", flat=True))
+    assert actions == ["received", "dispatched"]
+    assert AuditRecord.objects.filter(stream__name=f"ticket:{ticket.public_id}").count() == 2
+
+
+def test_every_wrong_field_is_named_at_once_and_nothing_is_saved(hotline):
+    with pytest.raises(InvalidInput) as caught:
+        services.ticket_receive(
+            actor=hotline["agent"],
+            channel=Channel.PHONE,
+            intake=Intake(
+                description="  ",
+                address="北京市朝阳区",
+                category="unknown",
+                contact_phone="12345",
+                contact_email="not-an-address",
+                urgency="tomorrow",
+            ),
+        )
+    assert set(caught.value.fields) == {
+        "description",
+        "category",
+        "address",
+        "phone",
+        "email",
+        "urgency",
+    }
+    assert Ticket.objects.count() == 0
+
+
+def test_only_hotline_agents_take_calls(hotline):
+    with pytest.raises(NotAllowed):
+        services.ticket_receive(
+            actor=PersonFactory(),
+            channel=Channel.PHONE,
+            intake=Intake(description=NOISE, address=ZHONGHUA, category="noise"),
+        )
+
+
+def test_a_corrected_category_is_kept_for_retraining_and_reroutes(hotline):
+    ticket = call(hotline)
+    services.ticket_correct_category(actor=hotline["agent"], ticket=ticket, category="garbage")
+    ticket.refresh_from_db()
+    assert ticket.unit == "sm_zhonghua_office"  # garbage goes to the street office
+    correction = CategoryCorrection.objects.get(ticket=ticket)
+    assert (correction.suggested, correction.chosen) == ("noise", "garbage")
+    assert correction.text == NOISE
+
+
+def test_an_agents_choice_at_intake_that_differs_from_the_suggestion_is_a_correction(hotline):
+    ticket = call(hotline, category="neighbour_disputes")
+    assert ticket.unit == "sm_zhonghua_office"
+    assert CategoryCorrection.objects.filter(ticket=ticket, chosen="neighbour_disputes").exists()
+
+
+def test_returns_reroute_and_the_third_escalates_to_a_supervisor(hotline):
+    ticket = call(hotline)
+    chain = []
+    for _ in range(2):
+        holder = hotline["units"][ticket.unit]
+        ticket = services.ticket_return(actor=holder, ticket=ticket, reason="不属于本单位职责")
+        chain.append(ticket.unit)
+        assert ticket.status == "dispatched" and ticket.escalated_at is None
+    assert chain == ["sm_police", "sm_12345"]  # district rule, then the district desk
+    holder = hotline["units"][ticket.unit]
+    ticket = services.ticket_return(actor=holder, ticket=ticket, reason="不属于本单位职责")
+    assert ticket.status == "returned" and ticket.escalated_at is not None
+    assert ticket.handoffs == 3
+    assert Notification.objects.filter(
+        recipient=hotline["supervisor"], kind="ticket-escalated"
+    ).exists()
+    assert not Notification.objects.filter(
+        recipient=hotline["fuzhou_supervisor"], kind="ticket-escalated"
+    ).exists()
+    # The supervisor over Xiamen decides who handles it; one over Fuzhou may not.
+    with pytest.raises(NotAllowed):
+        services.ticket_dispatch(
+            actor=hotline["fuzhou_supervisor"], ticket=ticket, unit="sm_housing"
+        )
+    ticket = services.ticket_dispatch(actor=hotline["supervisor"], ticket=ticket, unit="sm_housing")
+    assert (ticket.status, ticket.unit) == ("dispatched", "sm_housing")
+
+
+def test_a_return_needs_a_reason_and_the_window(hotline, monkeypatch):
+    ticket = call(hotline)
+    holder = hotline["units"]["sm_zhonghua_police"]
+    with pytest.raises(InvalidInput) as caught:
+        services.ticket_return(actor=holder, ticket=ticket, reason=" ")
+    assert "reason" in caught.value.fields
+    later = timezone.now() + dt.timedelta(hours=25)
+    monkeypatch.setattr(services, "_now", lambda: later)
+    with pytest.raises(Conflict):
+        services.ticket_return(actor=holder, ticket=ticket, reason="不归我们管")
+
+
+def test_another_unit_cannot_touch_the_ticket(hotline):
+    ticket = call(hotline)
+    with pytest.raises(NotFound):
+        services.ticket_accept(actor=hotline["units"]["sm_housing"], ticket=ticket)
+
+
+def test_reply_callback_and_close(hotline):
+    ticket = call(hotline)
+    holder = hotline["units"]["sm_zhonghua_police"]
+    services.ticket_accept(actor=holder, ticket=ticket)
+    ticket = services.ticket_reply(
+        actor=holder, ticket=ticket, reply="已上门约谈酒吧经营者，限期整改"
+    )
+    assert ticket.status == "replied"
+    assert ticket.callback_due > timezone.localdate()
+    ticket = services.ticket_callback(
+        actor=hotline["agent"], ticket=ticket, reached=True, resolved=True, satisfied=True
+    )
+    assert ticket.status == "closed" and ticket.closed_at is not None
+
+
+def test_an_unresolved_ticket_goes_back_for_rehandling(hotline):
+    ticket = call(hotline)
+    holder = hotline["units"]["sm_zhonghua_police"]
+    services.ticket_accept(actor=holder, ticket=ticket)
+    services.ticket_reply(actor=holder, ticket=ticket, reply="已处理")
+    ticket = services.ticket_callback(
+        actor=hotline["agent"],
+        ticket=ticket,
+        reached=True,
+        resolved=False,
+        satisfied=False,
+        note="仍然很吵",
+        rehandle=True,
+    )
+    assert ticket.status == "dispatched" and ticket.unit == "sm_zhonghua_police"
+    assert ticket.rehandled == 1 and ticket.reply == ""
+    with pytest.raises(InvalidInput) as caught:
+        services.ticket_callback(
+            actor=hotline["agent"], ticket=ticket, reached=True, resolved=None, satisfied=None
+        )
+    assert set(caught.value.fields) == {"resolved", "satisfied"}
+
+
+def test_similar_tickets_link_to_a_lead_and_one_reply_answers_all(hotline):
+    first = call(hotline, latitude="24.457000", longitude="118.082000")
+    second = call(
+        hotline,
+        text="中山路酒吧夜里放音乐太吵了",
+        latitude="24.457800",
+        longitude="118.082500",
+    )
+    elsewhere = call(hotline, address="厦门市湖里区殿前街道", latitude=None, longitude=None)
+    assert second.lead == first and second.unit == first.unit
+    assert elsewhere.lead is None
+    holder = hotline["units"]["sm_zhonghua_police"]
+    services.ticket_accept(actor=holder, ticket=first)
+    services.ticket_reply(actor=holder, ticket=first, reply="已责令酒吧降低音量")
+    second.refresh_from_db()
+    assert second.status == "replied" and second.reply == "已责令酒吧降低音量"
+
+
+def test_an_extension_moves_the_due_date_once_approved(hotline):
+    ticket = call(hotline)
+    holder = hotline["units"]["sm_zhonghua_police"]
+    due = ticket.due_date
+    extension = services.extension_request(
+        actor=holder, ticket=ticket, days=5, reason="需协调多个部门联合执法"
+    )
+    with pytest.raises(Conflict):
+        services.extension_request(actor=holder, ticket=ticket, days=2, reason="again")
+    with pytest.raises(NotAllowed):
+        services.extension_decide(actor=holder, extension=extension, approve=True)
+    services.extension_decide(actor=hotline["supervisor"], extension=extension, approve=True)
+    ticket.refresh_from_db()
+    assert ticket.due_date > due
+    assert ticket.extension_days == 5
+    assert ExtensionRequest.objects.get().status == "approved"
+
+
+def test_the_sweep_marks_late_signing_and_escalates_overdue_replies_by_email(hotline, email_topics):
+    ticket = call(hotline)
+    later = ticket.sign_due_at + dt.timedelta(minutes=1)
+    counts = services.ticket_sweep(actor=WORKER, now=later)
+    assert counts["sign_overdue"] == 1
+    ticket.refresh_from_db()
+    assert ticket.sign_overdue
+    much_later = timezone.make_aware(
+        dt.datetime.combine(ticket.due_date + dt.timedelta(days=1), dt.time(10))
+    )
+    counts = services.ticket_sweep(actor=WORKER, now=much_later)
+    assert counts["overdue"] == 1
+    ticket.refresh_from_db()
+    assert ticket.deadline_state == "overdue" and ticket.escalated_at is not None
+    mail.outbox.clear()
+    run_email_worker(email_topics)
+    by_recipient = {(m.to[0], m.subject) for m in mail.outbox}
+    unit = "sm_zhonghua_police@example.test"
+    assert (unit, f"回复已逾期：{ticket.reference}") in by_recipient or (
+        unit,
+        f"Reply overdue: {ticket.reference}",
+    ) in by_recipient
+    supervisor_mail = [m for m in mail.outbox if m.to == ["supervisor@example.test"]]
+    assert supervisor_mail, by_recipient
+    assert all("13959211234" not in m.body for m in mail.outbox)
