@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from onething.applications import services
 from onething.applications.models import Case
+from onething.catalog.models import ThingMember
 from onething.catalog.selectors import work_calendar
+from onething.core.workdays import WorkCalendar
 from tests.applications.conftest import fill_and_attach
 from tests.factories import reviewer
 
@@ -137,3 +142,91 @@ def test_the_queue_shows_the_most_urgent_first_with_its_mark(client, submitted):
     page = client.get("/workbench/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f'data-testid="due-{case.pk}"' in page
     assert 'data-deadline="overdue"' in page
+
+
+def longest_chain_of_promised_days(thing_code: str, included: set[str]) -> int:
+    """The plan's promised time worked out here from the catalog rows: the longest chain of
+    promised working days along the members' `after` dependencies (a member starts when the
+    last member it waits for has finished)."""
+    members = ThingMember.objects.filter(thing__code=thing_code).select_related("service")
+    days = {m.service.code: m.service.promised_days for m in members}
+    after = {m.service.code: [a for a in m.after if a in included] for m in members}
+
+    @cache
+    def finished_on(code: str) -> int:
+        return max((finished_on(a) for a in after[code]), default=0) + days[code]
+
+    return max(finished_on(code) for code in included)
+
+
+NEWBORN_DUE_DATES = [
+    # submitted on, answers, the services that apply, their longest chain, due on
+    pytest.param(
+        date(2025, 9, 30),
+        {"mother_insured": "no", "apply_social_security_card": "no"},
+        {
+            "birth_medical_certificate",  # 1 day
+            "vaccination_certificate",  # 1 day
+            "birth_hukou_registration",  # 1 day, after the birth certificate
+            "newborn_medical_insurance",  # 0 days, after the household registration
+        },
+        2,
+        date(2025, 10, 10),  # 1–8 October off: the 9th and 10th count
+        id="national-day",
+    ),
+    pytest.param(
+        date(2025, 11, 14),  # a Friday
+        {"mother_insured": "yes", "apply_social_security_card": "no"},
+        {
+            "birth_medical_certificate",
+            "vaccination_certificate",
+            "birth_hukou_registration",
+            "newborn_medical_insurance",
+            "maternity_benefit",  # 4 days, after the birth certificate: 1 + 4
+        },
+        5,
+        date(2025, 11, 21),  # the weekend does not count
+        id="over-a-weekend",
+    ),
+    pytest.param(
+        date(2026, 2, 13),  # the Friday before the Spring Festival
+        {"mother_insured": "no", "apply_social_security_card": "yes"},
+        {
+            "birth_medical_certificate",
+            "vaccination_certificate",
+            "birth_hukou_registration",
+            "newborn_medical_insurance",
+            "newborn_social_security_card",  # 3 days, after the registration: 1 + 1 + 3
+        },
+        5,
+        date(2026, 2, 27),  # Saturday the 14th is worked, the 15th to the 23rd are off
+        id="spring-festival",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("submitted_on", "answers", "applying", "longest_chain", "due_on"), NEWBORN_DUE_DATES
+)
+def test_the_application_is_due_the_plans_longest_chain_of_working_days_after_submission(
+    loaded_catalog, applicant, submitted_on, answers, applying, longest_chain, due_on
+):
+    # Worked out here, not by the planner: the longest chain, then the working days after it.
+    assert longest_chain_of_promised_days("newborn", applying) == longest_chain
+    assert WorkCalendar().add_working_days(submitted_on, longest_chain) == due_on
+
+    morning = datetime.combine(submitted_on, time(9, 30), tzinfo=ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(morning, tick=False):
+        draft = services.application_start(
+            actor=applicant,
+            thing_code="newborn",
+            answers={**answers, "vaccination_certificate_issued": "no"},
+        )
+        fill_and_attach(draft, applicant)
+        application = services.application_submit(actor=applicant, application=draft, consent=True)
+
+    assert set(application.cases.values_list("service__code", flat=True)) == applying
+    assert timezone.localdate(application.submitted_at) == submitted_on
+    application.refresh_from_db()
+    assert application.promised_days == longest_chain
+    assert application.due_date == due_on

@@ -3,14 +3,18 @@ without touching anything else; a rolled-back change leaves nothing behind."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
+from onething.applications import services
 from onething.applications.lifecycle import ApplicationStatus
+from onething.catalog.selectors import work_calendar
 from onething.core.events import publish
 from onething.notifications.models import Notification
 from onething.notifications.services import EMAIL_TOPIC, notify
@@ -115,3 +119,47 @@ def test_notify_refuses_a_link_to_another_site(db):
         with pytest.raises(ValueError, match="path on this site"):
             notify(recipient=person, kind="test", subject="s", body="b", link=link)
     assert not Notification.objects.exists()
+
+
+RESIDENT_ID = re.compile(r"\d{17}[\dXx]")
+
+
+def test_the_deadline_sweep_emails_the_reviewers_then_the_supervisor_without_personal_data(
+    newborn, people, email_topics
+):
+    birth = newborn.cases.select_related("service").get(service__code="birth_medical_certificate")
+    supervisor = people["supervisor"]
+    supervisor.email = "supervisor@example.cn"
+    supervisor.save(update_fields=["email"])
+    calendar = work_calendar()
+
+    # The day after the due date the case is overdue: its department's reviewers are written to.
+    services.deadline_sweep(actor="test", today=calendar.add_working_days(birth.due_date, 1))
+    assert mail.outbox == [], "sent by the outbox worker after commit, not by the sweep"
+    run_email_worker(email_topics)
+    assert [m.to for m in mail.outbox] == [["health@example.cn"]]
+    overdue = mail.outbox[0]
+    assert overdue.subject == f"已超期：{newborn.reference}，“{birth.service.name_zh}”"
+    assert f"/workbench/cases/{birth.pk}/" in overdue.body
+
+    # Past the escalation limit the supervisor (over every department) is written to, once
+    # for each of the two stage-1 cases, the hospital's and the CDC's; a second sweep adds none.
+    mail.outbox.clear()
+    escalation_day = calendar.add_working_days(birth.due_date, settings.DEADLINE_ESCALATE_DAYS)
+    services.deadline_sweep(actor="test", today=escalation_day)
+    services.deadline_sweep(actor="test", today=escalation_day)
+    run_email_worker(email_topics)
+    assert [m.to for m in mail.outbox] == [["supervisor@example.cn"]] * 2
+    escalated = list(mail.outbox)
+    stage_one = newborn.cases.filter(stage=1).select_related("service")
+    assert sorted(m.subject for m in escalated) == sorted(
+        f"升级督办：{newborn.reference}，“{case.service.name_zh}”" for case in stage_one
+    )
+
+    applicant = people["applicant"]
+    for sent in [overdue, *escalated]:
+        text = sent.subject + sent.body
+        assert applicant.id_number not in text
+        assert newborn.form_data["mother.id_number"] not in text
+        assert RESIDENT_ID.search(text) is None, text
+        assert applicant.phone not in text
