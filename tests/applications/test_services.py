@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from onething.applications import services
 from onething.applications.lifecycle import ApplicationStatus, CaseStatus
@@ -230,6 +230,29 @@ def test_uploads_are_checked_by_content(newborn, applicant):
     assert "materials.bank_card" in caught.value.fields
     attached = newborn.materials.get(material__code="bank_card")
     assert attached.content_type == "image/png" and len(attached.sha256) == 64
+
+
+def test_a_material_the_plan_does_not_ask_for_is_neither_uploaded_nor_promised(newborn, applicant):
+    from tests.applications.conftest import PNG
+
+    not_asked = "food_safety_rules"  # a restaurant's, not a newborn's
+    with pytest.raises(InvalidInput) as upload:
+        services.application_attach_material(
+            actor=applicant,
+            application=newborn,
+            material_code=not_asked,
+            name="rules.png",
+            content=PNG,
+        )
+    with pytest.raises(InvalidInput) as promise:
+        services.application_promise_material(
+            actor=applicant,
+            application=newborn,
+            material_code=not_asked,
+            promised_by=timezone.localdate() + timedelta(days=3),
+        )
+    assert set(upload.value.fields) == set(promise.value.fields) == {"material"}
+    assert not newborn.materials.filter(material__code=not_asked).exists()
 
 
 def test_an_upload_over_the_size_limit_is_refused_and_the_earlier_file_kept(newborn, applicant):

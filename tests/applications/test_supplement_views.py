@@ -68,7 +68,7 @@ def test_two_departments_ask_and_the_applicant_answers_once(client, submitted, a
     assert wrong.status_code == 422
     body = wrong.content.decode()
     assert 'value="-5"' in body, "what the applicant typed is shown again"
-    assert "must be uploaded" in body
+    assert "Hospital delivery record must be uploaded." in body, "the material in English"
     answered = client.post(
         answer_url,
         {

@@ -374,3 +374,48 @@ def test_a_promise_is_not_chased_once_its_case_is_decided(restaurant_draft):
     services.case_reject(actor=market, case=food, reason="经营场所不符合要求")
     assert services.deadline_sweep(actor="test", today=today)["promises_chased"] == 0
     assert not Notification.objects.filter(recipient=applicant, kind="promise-due").exists()
+
+
+def test_fields_asked_for_that_the_catalog_since_dropped_are_still_checked_and_answered(
+    loaded_catalog, applicant
+):
+    from onething.catalog.models import ServiceField
+
+    newborn = services.application_start(
+        actor=applicant, thing_code="newborn", answers={"mother_insured": "yes"}
+    )
+    fill_and_attach(newborn, applicant)
+    services.application_submit(actor=applicant, application=newborn, consent=True)
+    health, birth = accepted(newborn, "birth_medical_certificate", "fj_health")
+    ask(
+        health,
+        birth,
+        ("field", "child.birth_weight", "体重有误"),
+        ("field", "child.birth_place", "地点不全"),
+    )
+    request = newborn.supplement_requests.get()
+    services.supplement_request_release(actor=health, request=request)
+    # The catalog administrator drops both fields from every service while the notice is open.
+    ServiceField.objects.filter(
+        element__key__in=["child.birth_weight", "child.birth_place"]
+    ).delete()
+
+    with translation.override("en"), pytest.raises(InvalidInput) as error:
+        services.supplement_answer(
+            actor=applicant,
+            request=request,
+            values={"child.birth_weight": "-5", "child.birth_place": ""},
+        )
+    problems = error.value.fields
+    assert set(problems) == {"form.child.birth_place", "form.child.birth_weight"}
+    assert problems["form.child.birth_place"] == "Place of birth is required."
+    assert problems["form.child.birth_weight"].startswith("Birth weight (grams) must be at least")
+    services.supplement_answer(
+        actor=applicant,
+        request=request,
+        values={"child.birth_weight": "3250", "child.birth_place": "福州市妇幼保健院"},
+    )
+    newborn.refresh_from_db()
+    assert newborn.form_data["child.birth_weight"] == 3250
+    assert newborn.form_data["child.birth_place"] == "福州市妇幼保健院"
+    assert case(newborn, "birth_medical_certificate").status == CaseStatus.ACCEPTED

@@ -286,6 +286,14 @@ def test_only_the_clerk_who_took_it_may_record_a_material_as_seen(client, window
             seen_as="photo",
         )
     assert f"materials.{code}" in wrong.value.fields
+    with pytest.raises(InvalidInput) as not_asked:
+        window.application_material_seen(
+            actor=window_draft.taken_by,
+            application=window_draft,
+            material_code="food_safety_rules",  # a restaurant's, not a newborn's
+            seen_as="original",
+        )
+    assert set(not_asked.value.fields) == {"material"}
 
 
 def test_applicants_reviewers_and_strangers_cannot_open_the_window(client, loaded_catalog):

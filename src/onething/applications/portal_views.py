@@ -348,16 +348,10 @@ def notice(request: HttpRequest, reference: str) -> HttpResponse:
     application = _participant_application(request, reference)
     plan = services.application_plan(application)
     data = plan_as_dict(plan)
-    exemptions = application.exemptions
-    sources = source_names()
-    provided = {m.material.code for m in services.applicant_materials(plan, exemptions)}
+    origins = services.material_origins(plan, application.exemptions)
     for material in data["materials"]:
-        code = material["code"]
-        if code in exemptions:
-            material["source"] = exemptions[code]["kind"]
-            material["record"] = _record_text(exemptions[code].get("record", ""), sources)
-        elif code in provided:
-            material["source"] = "applicant"
+        origin = origins[material["code"]]
+        material["source"], material["record"] = origin.source, origin.record
     for field in data["form"]:
         if field["key"] in application.prefilled:
             field["source"] = "prefilled"
@@ -468,29 +462,20 @@ def _parse_date(text: str) -> date | None:
         return None
 
 
-def _record_text(record: str, names: dict) -> str:
-    """What stands in for a paper, for people: source codes become the sources' names."""
-    return "、".join(str(names.get(part, (part, ""))[0]) for part in record.split(", ") if part)
-
-
 def _provided_rows(plan: Plan, exemptions: dict | None = None) -> list[dict]:
     """The materials this applicant need not submit, and what stands in for each."""
-    exemptions = exemptions or {}
     names = {m.code: pick(m.service.name) for m in plan.members}
-    names_of_sources = source_names() if exemptions else {}
-    provided = {m.material.code for m in services.applicant_materials(plan, exemptions)}
+    origins = services.material_origins(plan, exemptions)
     return [
         {
             "code": item.material.code,
             "name": pick(item.material.name),
-            "source": exemptions.get(item.material.code, {}).get("kind") or item.source.value,
-            "record": _record_text(
-                exemptions.get(item.material.code, {}).get("record", ""), names_of_sources
-            ),
+            "source": origins[item.material.code].source,
+            "record": origins[item.material.code].record,
             "produced_by": names.get(item.produced_by or "", ""),
         }
         for item in plan.materials
-        if item.material.code not in provided
+        if origins[item.material.code].source != "applicant"
     ]
 
 

@@ -48,7 +48,7 @@ from onething.catalog import models as catalog_models
 from onething.catalog import selectors as catalog_selectors
 from onething.catalog.fields import FieldProblem, FieldSpec, check_form
 from onething.catalog.plan_output import pick, plan_as_dict
-from onething.catalog.planning import Plan, Source
+from onething.catalog.planning import Plan, PlannedMaterial, Source
 from onething.catalog.selectors import work_calendar
 from onething.certificates.services import certificate_issue
 from onething.core.actors import SystemActor, actor_label, actor_user
@@ -202,6 +202,46 @@ def applicant_materials(plan: Plan, exemptions: Mapping[str, Any] | None = None)
     ]
 
 
+@dataclass(frozen=True)
+class MaterialOrigin:
+    """Where one material of a plan comes from for this applicant."""
+
+    # "applicant" (they submit it), an exemption's kind ("sharing", "certificate"), or the
+    # plan's own source for what nobody submits (an earlier case's result, a department's file).
+    source: str
+    # For an exempt material, what stands in for the paper, for people: the names of the
+    # sources read, or the e-certificate's number; else empty.
+    record: str = ""
+
+
+def material_origins(
+    plan: Plan, exemptions: Mapping[str, Any] | None = None
+) -> dict[str, MaterialOrigin]:
+    """Material code -> its `MaterialOrigin` for this applicant, in the plan's order.
+
+    One answer for the one-time notification and the form's list of what need not be submitted,
+    so that the two never disagree.
+    """
+    from onething.sharing.selectors import source_names
+
+    exemptions = exemptions or {}
+    names = source_names() if exemptions else {}
+    provided = {m.material.code for m in applicant_materials(plan, exemptions)}
+    origins = {}
+    for item in plan.materials:
+        code = item.material.code
+        if code in exemptions:
+            # The record holds source codes (or a certificate number): codes become names.
+            parts = exemptions[code].get("record", "").split(", ")
+            record = "、".join(str(names.get(part, (part, ""))[0]) for part in parts if part)
+            origins[code] = MaterialOrigin(exemptions[code]["kind"], record)
+        elif code in provided:
+            origins[code] = MaterialOrigin("applicant")
+        else:
+            origins[code] = MaterialOrigin(item.source.value)
+    return origins
+
+
 def field_problem_message(problem: FieldProblem, label: str) -> str:
     """One wrong field, in the user's language, naming the rule."""
     params = {"label": label, **{k: str(v) for k, v in problem.params.items()}}
@@ -346,13 +386,7 @@ def application_attach_material(
     _require_own(actor, application)
     if application.status != ApplicationStatus.DRAFT:
         raise Conflict(_("This application was already submitted."))
-    plan = application_plan(application)
-    wanted = {m.material.code: m for m in applicant_materials(plan, application.exemptions)}
-    if material_code not in wanted:
-        raise InvalidInput(
-            _("This material is not asked for."),
-            fields={"material": _("This application does not ask for this material.")},
-        )
+    asked_material(application, material_code)
     field = f"materials.{material_code}"
     problem = upload_problem(content)
     if problem:
@@ -382,20 +416,45 @@ def _store_upload(
     application: Application, material_code: str, name: str, content: bytes
 ) -> ApplicationMaterial:
     """Replace the application's copy of a material with a checked upload (SHA-256 kept)."""
-    material = catalog_models.Material.objects.get(code=material_code)
-    ApplicationMaterial.objects.filter(application=application, material=material).delete()
-    attached = ApplicationMaterial(
-        application=application,
-        material=material,
+    return _replace_material(
+        application,
+        material_code,
         provision=ApplicationMaterial.Provision.UPLOAD,
         original_name=name[:200],
         content_type=sniff_content_type(content),
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
+        file=ContentFile(content, name="upload"),
     )
-    attached.file.save("upload", ContentFile(content), save=False)
-    attached.save()
-    return attached
+
+
+def asked_material(application: Application, material_code: str) -> PlannedMaterial:
+    """The material of the application's plan that the applicant still provides.
+
+    Raises InvalidInput for one the plan does not ask for, or one exempt for this applicant.
+    """
+    wanted = {
+        m.material.code: m
+        for m in applicant_materials(application_plan(application), application.exemptions)
+    }
+    if material_code not in wanted:
+        raise InvalidInput(
+            _("This material is not asked for."),
+            fields={"material": _("This application does not ask for this material.")},
+        )
+    return wanted[material_code]
+
+
+def _replace_material(
+    application: Application, material_code: str, **provision: Any
+) -> ApplicationMaterial:
+    """The application's one record of how a material is provided (uploaded, promised, seen at
+    the window), replacing the one before."""
+    material = catalog_models.Material.objects.get(code=material_code)
+    ApplicationMaterial.objects.filter(application=application, material=material).delete()
+    return ApplicationMaterial.objects.create(
+        application=application, material=material, **provision
+    )
 
 
 # --- submission ----------------------------------------------------------------------------------
@@ -1395,12 +1454,14 @@ def _resolved_answer(
     # rules (a child born after the mother) hold for a corrected value too; only problems of
     # the answered fields are reported (the rest was accepted at submission).
     specs = asked_fields(plan)
-    for key in given_fields:
-        if key not in elements:
-            element = catalog_selectors.element_definition(
-                catalog_models.DataElement.objects.get(key=key)
-            )
-            specs.append(FieldSpec(element, required=True))
+    # A field asked for that the plan's form no longer holds (the catalog changed since) is
+    # checked on its catalog definition; all such fields in one query.
+    specs += [
+        FieldSpec(catalog_selectors.element_definition(element), required=True)
+        for element in catalog_models.DataElement.objects.filter(
+            key__in=[key for key in given_fields if key not in elements]
+        ).order_by("key")
+    ]
     given_specs = {spec.element.key: spec for spec in specs if spec.element.key in given_fields}
     specs = [
         FieldSpec(spec.element, required=True) if spec.element.key in given_specs else spec
@@ -1413,11 +1474,12 @@ def _resolved_answer(
         if key in given_fields:
             problems[f"form.{key}"] = field_problem_message(problem, labels.get(key, key))
     given_files: dict[str, tuple[str, bytes]] = {}
-    names = dict(
-        catalog_models.Material.objects.filter(code__in=material_codes).values_list(
-            "code", "name_zh"
+    names = {
+        m.code: m.name
+        for m in catalog_models.Material.objects.filter(code__in=material_codes).only(
+            "code", "name_zh", "name_en"
         )
-    )
+    }
     for code in material_codes:
         upload = files.get(code)
         if upload is None:
@@ -1573,15 +1635,8 @@ def application_promise_material(
     _require_own(actor, application)
     if application.status != ApplicationStatus.DRAFT:
         raise Conflict(_("This application was already submitted."))
-    plan = application_plan(application)
-    wanted = {m.material.code: m for m in applicant_materials(plan, application.exemptions)}
+    item = asked_material(application, material_code)
     field = f"materials.{material_code}"
-    item = wanted.get(material_code)
-    if item is None:
-        raise InvalidInput(
-            _("This material is not asked for."),
-            fields={"material": _("This application does not ask for this material.")},
-        )
     if not item.deferrable:
         raise InvalidInput(
             _("This material cannot be supplied later."),
@@ -1601,11 +1656,9 @@ def application_promise_material(
             % {"days": settings.PROMISE_MAX_DAYS, "latest": latest.isoformat()},
         }
         raise InvalidInput(messages[problem], fields={f"{field}.promised_by": messages[problem]})
-    material = catalog_models.Material.objects.get(code=material_code)
-    ApplicationMaterial.objects.filter(application=application, material=material).delete()
-    promised = ApplicationMaterial.objects.create(
-        application=application,
-        material=material,
+    promised = _replace_material(
+        application,
+        material_code,
         provision=ApplicationMaterial.Provision.PROMISED,
         promised_by=promised_by,
     )
@@ -1868,18 +1921,11 @@ def _wallets(application: Application, request) -> dict[str, tuple[str, dict[str
     return wallets
 
 
-def _record_certificate_uses(application, plan, found, wallets, sources, *, actor) -> None:
+def _record_certificate_uses(application, needs, found, wallets, sources, *, actor) -> None:
     """An e-certificate that stands in for a paper is a use of its holder's data: recorded
     for them like any other read."""
-    from onething.sharing.prefill import MaterialNeed, holder_role
-    from onething.sharing.services import record_data_use
+    from onething.sharing.prefill import holder_role
 
-    needs = {
-        m.material.code: MaterialNeed(
-            m.material.code, tuple(m.material.carries), m.material.certificate_type
-        )
-        for m in plan.materials
-    }
     for code, exemption in found.items():
         if exemption.kind != "certificate":
             continue
@@ -2000,14 +2046,16 @@ def application_prefill(
         }
         wallets = _wallets(application, request)
         sources = sharing_sources()
+        # What an earlier case produces is never the applicant's to provide, nor to be exempt from.
+        needs = {
+            m.material.code: MaterialNeed(
+                m.material.code, tuple(m.material.carries), m.material.certificate_type
+            )
+            for m in plan.materials
+            if m.source != Source.RESULT
+        }
         found = exemptions(
-            [
-                MaterialNeed(
-                    m.material.code, tuple(m.material.carries), m.material.certificate_type
-                )
-                for m in plan.materials
-                if m.source != Source.RESULT
-            ],
+            needs.values(),
             {
                 key: value
                 for key, value in result.values.items()
@@ -2019,7 +2067,7 @@ def application_prefill(
         application.exemptions = {
             code: {"kind": e.kind, "record": e.record} for code, e in found.items()
         }
-        _record_certificate_uses(application, plan, found, wallets, sources, actor=actor)
+        _record_certificate_uses(application, needs, found, wallets, sources, actor=actor)
         application.save(update_fields=["form_data", "prefilled", "exemptions", "updated_at"])
         consent_record(request=request, given_by=actor)
         _record(

@@ -25,7 +25,7 @@ from onething.accounts.selectors import has_role
 from onething.applications import services
 from onething.applications.lifecycle import ApplicationStatus
 from onething.applications.models import Application, ApplicationMaterial, Channel
-from onething.applications.services import _lock_application, _record
+from onething.applications.services import _lock_application, _record, _replace_material
 from onething.audit.services import audit_record
 from onething.catalog import models as catalog_models
 from onething.catalog.fields import FieldProblem
@@ -265,25 +265,15 @@ def application_material_seen(
         raise NotFound(_("This application does not exist."))
     if application.status != ApplicationStatus.DRAFT:
         raise Conflict(_("This application was already submitted."))
-    plan = services.application_plan(application)
-    wanted = {
-        m.material.code: m for m in services.applicant_materials(plan, application.exemptions)
-    }
-    if material_code not in wanted:
-        raise InvalidInput(
-            _("This material is not asked for."),
-            fields={"material": _("This application does not ask for this material.")},
-        )
+    item = services.asked_material(application, material_code)
     if seen_as not in ApplicationMaterial.SeenAs.values:
         message = _("%(name)s: say whether you saw the original or a copy.") % {
-            "name": pick(wanted[material_code].material.name)
+            "name": pick(item.material.name)
         }
         raise InvalidInput(message, fields={f"materials.{material_code}": message})
-    material = catalog_models.Material.objects.get(code=material_code)
-    ApplicationMaterial.objects.filter(application=application, material=material).delete()
-    seen = ApplicationMaterial.objects.create(
-        application=application,
-        material=material,
+    seen = _replace_material(
+        application,
+        material_code,
         provision=ApplicationMaterial.Provision.SEEN_AT_WINDOW,
         seen_as=seen_as,
     )

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from onething.accounts.models import Role, RoleAssignment, User
 from onething.applications.lifecycle import ApplicationStatus, CaseStatus
@@ -157,8 +157,9 @@ def _case(event: Event) -> Case:
     ).get(pk=event.data["case"])
 
 
-@subscribe("case.approved")
-def tell_the_applicant_a_case_was_approved(event: Event) -> None:
+def _tell_the_applicant_of_a_decision(event: Event, *, kind: str, subject, body) -> None:
+    """One case of the application was decided: `subject` and `body` are lazy texts, read in
+    the applicant's language, with the reference, the thing and the service."""
     case = _case(event)
     application = case.application
     applicant = application.applicant
@@ -170,39 +171,36 @@ def tell_the_applicant_a_case_was_approved(event: Event) -> None:
         }
         notify(
             recipient=applicant,
-            kind=CASE_APPROVED,
-            subject=_("Application %(reference)s: “%(service)s” approved") % values,
-            body=_("“%(service)s”, part of your application for “%(thing)s”, was approved.")
-            % values,
+            kind=kind,
+            subject=str(subject) % values,
+            body=str(body) % values,
             link=_detail_link(application),
             application_reference=application.reference,
         )
+
+
+@subscribe("case.approved")
+def tell_the_applicant_a_case_was_approved(event: Event) -> None:
+    _tell_the_applicant_of_a_decision(
+        event,
+        kind=CASE_APPROVED,
+        subject=gettext_lazy("Application %(reference)s: “%(service)s” approved"),
+        body=gettext_lazy("“%(service)s”, part of your application for “%(thing)s”, was approved."),
+    )
 
 
 @subscribe("case.rejected")
 def tell_the_applicant_a_case_was_rejected(event: Event) -> None:
-    case = _case(event)
-    application = case.application
-    applicant = application.applicant
-    with translation.override(recipient_language(applicant)):
-        values = {
-            "reference": application.reference,
-            "thing": application.thing.name,
-            "service": case.service.name,
-        }
-        notify(
-            recipient=applicant,
-            kind=CASE_REJECTED,
-            subject=_("Application %(reference)s: “%(service)s” not approved") % values,
-            # The reason stays on the application page, behind sign-in, not in an e-mail.
-            body=_(
-                "“%(service)s”, part of your application for “%(thing)s”, was not approved. "
-                "The department's reason is on the application page."
-            )
-            % values,
-            link=_detail_link(application),
-            application_reference=application.reference,
-        )
+    _tell_the_applicant_of_a_decision(
+        event,
+        kind=CASE_REJECTED,
+        subject=gettext_lazy("Application %(reference)s: “%(service)s” not approved"),
+        # The reason stays on the application page, behind sign-in, not in an e-mail.
+        body=gettext_lazy(
+            "“%(service)s”, part of your application for “%(thing)s”, was not approved. "
+            "The department's reason is on the application page."
+        ),
+    )
 
 
 def _finished_intro(status: str) -> str:
