@@ -409,7 +409,7 @@ def test_fields_asked_for_that_the_catalog_since_dropped_are_still_checked_and_a
     problems = error.value.fields
     assert set(problems) == {"form.child.birth_place", "form.child.birth_weight"}
     assert problems["form.child.birth_place"] == "Place of birth is required."
-    assert problems["form.child.birth_weight"].startswith("Birth weight (grams) must be at least")
+    assert problems["form.child.birth_weight"] == "Birth weight (grams) must be at least 300."
     services.supplement_answer(
         actor=applicant,
         request=request,

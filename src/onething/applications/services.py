@@ -47,7 +47,7 @@ from onething.audit.services import audit_record, mask_sensitive
 from onething.catalog import models as catalog_models
 from onething.catalog import selectors as catalog_selectors
 from onething.catalog.fields import FieldProblem, FieldSpec, check_form
-from onething.catalog.plan_output import pick, plan_as_dict
+from onething.catalog.plan_output import json_number, pick, plan_as_dict
 from onething.catalog.planning import Plan, PlannedMaterial, Source
 from onething.catalog.selectors import work_calendar
 from onething.certificates.services import certificate_issue
@@ -244,7 +244,8 @@ def material_origins(
 
 def field_problem_message(problem: FieldProblem, label: str) -> str:
     """One wrong field, in the user's language, naming the rule."""
-    params = {"label": label, **{k: str(v) for k, v in problem.params.items()}}
+    # A limit kept as a Decimal reads as written: 300, not 300.00.
+    params = {"label": label, **{k: str(json_number(v)) for k, v in problem.params.items()}}
     messages = {
         "required": _("%(label)s is required."),
         "not_text": _("%(label)s must be text."),
