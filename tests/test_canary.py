@@ -1,5 +1,6 @@
 """Canary: a resident ID number seeded into the journeys reaches no log line, no page or JSON
-shown to somebody not entitled to it, no error page and no audit record.
+shown to somebody not entitled to it, no error page, no audit record and no export (it is
+masked in the exports of those entitled to them; nobody gets an unmasked export).
 
 The log lines are written by the project's own configured handlers (their stream redirected
 for the test), so the test checks the filters settings.LOGGING installs, not a copy of them.
@@ -34,7 +35,15 @@ pytestmark = pytest.mark.django_db
 # The mother (the applicant) and the father, whose number she types into the form.
 CANARY = make_ric(region="110105", birth=date(1985, 4, 23), serial=917)
 FATHER_CANARY = make_ric(region="350211", birth=date(1983, 11, 2), serial=555)
-CANARIES = (CANARY, FATHER_CANARY)
+# The data-sharing journey's couple: the demo's 林晓燕 and 陈建国 under canary numbers (same
+# birth dates, so their register records stay consistent).
+SHARING_CANARY = make_ric(region="350203", birth=date(1994, 6, 12), serial=917)
+SHARING_FATHER_CANARY = make_ric(region="350203", birth=date(1992, 2, 3), serial=555)
+DEMO_NUMBERS = {
+    "350203199406121242": SHARING_CANARY,  # 林晓燕
+    "35020319920203135X": SHARING_FATHER_CANARY,  # 陈建国
+}
+CANARIES = (CANARY, FATHER_CANARY, SHARING_CANARY, SHARING_FATHER_CANARY)
 # The father's number typed with a wrong check digit.
 MISTYPED = FATHER_CANARY[:-1] + ("1" if FATHER_CANARY[-1] != "1" else "2")
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
@@ -68,7 +77,18 @@ def log_lines():
     streams = [h.stream for h in configured]
     for handler in configured:
         handler.stream = buffer
-    loggers = [root, logging.getLogger("django")]
+    # Every logger at DEBUG, the project's and the libraries' alike; none writes anywhere
+    # but through the configured (masking) handlers.
+    loggers = [root] + [
+        logger
+        for logger in logging.root.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    for logger in loggers[1:]:
+        for handler in logger.handlers:
+            if isinstance(handler, logging.NullHandler):
+                continue
+            assert any(isinstance(f, MaskPersonalNumbers) for f in handler.filters), logger.name
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.DEBUG)
@@ -248,3 +268,211 @@ def test_error_pages_and_their_log_lines_never_show_the_canary(mother, log_lines
     assert_no_canary("the log", logged)
     assert_no_canary("the output", printed.out + printed.err)
     assert MISTYPED not in logged + printed.out + printed.err
+
+
+# --- the data-sharing journey --------------------------------------------------------------------
+
+
+@pytest.fixture
+def canary_couple(loaded_catalog, demo_registers, tmp_path):
+    """林晓燕 and 陈建国 of the demo registers under canary numbers, each with their resident ID
+    e-certificate: everything the departments hold about them is read under the canaries."""
+    from django.conf import settings
+
+    from onething.catalog.models import CertificateType
+    from onething.certificates.services import certificate_issue
+    from onething.sharing.registers import read_registers
+    from onething.sharing.services import register_load
+
+    for source in settings.DEMO_REGISTERS_DIR.glob("*.yaml"):
+        text = source.read_text(encoding="utf-8")
+        for demo, canary in DEMO_NUMBERS.items():
+            text = text.replace(demo, canary)
+        (tmp_path / source.name).write_text(text, encoding="utf-8")
+    register_load(actor="test", registers=read_registers([tmp_path]))
+    id_card = CertificateType.objects.get(code="resident_id_card")
+    couple = {}
+    for role, number, name in (
+        ("mother", SHARING_CANARY, "林晓燕"),
+        ("father", SHARING_FATHER_CANARY, "陈建国"),
+    ):
+        person = PersonFactory(id_number=number, real_name=name)
+        certificate_issue(
+            actor="test",
+            certificate_type=id_card,
+            holder=person,
+            issuer=id_card.issuer,
+            data={"name": name, "id_number": number},
+        )
+        couple[role] = person
+    return couple
+
+
+def test_the_data_sharing_journey_leaves_the_canary_in_no_log_staff_view_export_or_audit(
+    canary_couple, log_lines, capfd
+):
+    from onething.accounts.models import Role, RoleAssignment
+    from onething.audit.models import AuditStream
+    from onething.sharing.exchange import exchange_client_ensure, exchange_client_issue_token
+    from onething.sharing.models import DataUse, RelatedConsentRequest
+    from tests.factories import StaffFactory
+
+    mother, father = canary_couple["mother"], canary_couple["father"]
+    owner, husband = signed_in(mother), signed_in(father)
+    application = services.application_start(
+        actor=mother, thing_code="newborn", answers={"mother_insured": "yes"}
+    )
+    data_page = f"/applications/{application.reference}/data/"
+    # She asks her husband; he approves in his own portal.
+    assert owner.post(data_page, {"then": "ask-spouse"}, **EN).status_code == 302
+    asked = RelatedConsentRequest.objects.get(application_reference=application.reference)
+    assert asked.subject == SHARING_FATHER_CANARY
+    his_page = husband.get("/my-data/", **EN)
+    assert application.reference in his_page.content.decode()
+    husband.post(f"/my-data/requests/{asked.pk}/", {"answer": "approve"}, **EN)
+    # She consents (sensitive data too) and the form fills from the registers.
+    prefilled = owner.post(data_page, {"consent": "yes", "sensitive": "yes"}, **EN)
+    assert prefilled.status_code == 302, prefilled.content.decode()[:300]
+    application.refresh_from_db()
+    assert application.form_data["mother.id_number"] == SHARING_CANARY
+    assert application.form_data["father.id_number"] == SHARING_FATHER_CANARY
+    fill_and_attach(
+        application,
+        mother,
+        overrides={key: application.form_data[key] for key in application.prefilled},
+    )
+    application = services.application_submit(actor=mother, application=application, consent=True)
+    autodiscover()
+    outbox_run_once(worker_id="canary", batch=50)
+
+    # The health commission's system asks the exchange about her; then with a mistyped number.
+    system = exchange_client_ensure(actor="test", department_code="fj_health", name="HIS")
+    token = exchange_client_issue_token(actor="test", client=system, name="canary")
+    query = {
+        "service": "birth_medical_certificate",
+        "subject": SHARING_CANARY,
+        "elements": ["mother.name", "household.address"],
+        "purpose": "checking the mother for the birth certificate",
+    }
+    system_headers = {"HTTP_AUTHORIZATION": f"Bearer {token}", **EN}
+    exchanged = Client().post(
+        "/api/v1/exchange/query", query, content_type="application/json", **system_headers
+    )
+    assert exchanged.status_code == 200, exchanged.content
+    assert exchanged.json()["values"]["mother.name"]["value"] == "林晓燕"
+    mistyped = SHARING_CANARY[:-1] + ("1" if SHARING_CANARY[-1] != "1" else "2")
+    refused = Client().post(
+        "/api/v1/exchange/query",
+        {**query, "subject": mistyped},
+        content_type="application/json",
+        **system_headers,
+    )
+    assert refused.status_code == 422
+    assert refused.json()["fields"] == {"subject": "check digit does not match"}
+    error_pages = {
+        "the exchange's 422 naming the subject": refused,
+        "a 404 page for her number as a reference": owner.get(
+            f"/applications/{SHARING_CANARY}/", **EN
+        ),
+        "a 404 for another person's consent request": signed_in(PersonFactory()).post(
+            f"/my-data/requests/{asked.pk}/", {"answer": "decline"}, **EN
+        ),
+    }
+    for where, response in error_pages.items():
+        assert response.status_code in (404, 422), (where, response.status_code)
+        assert_no_canary(where, response.content.decode())
+        assert mistyped not in response.content.decode(), where
+
+    # She sees every use of her data, on the page and through the API.
+    her_page = owner.get("/my-data/", **EN)
+    assert her_page.status_code == 200
+    assert 'data-source="population_register" data-outcome="provided"' in her_page.text
+    her_uses = Client().get("/api/v1/me/data-uses", **bearer(mother)).json()["items"]
+    assert {"prefill", "exchange"} <= {use["use"] for use in her_uses}
+
+    # A reviewer works the case and reveals the father's number (his recorded right).
+    health = reviewer("fj_health")
+    case = application.cases.get(service__code="birth_medical_certificate")
+    services.case_accept(actor=health, case=case)
+    staff = signed_in(health)
+    revealed = staff.post(
+        f"/workbench/cases/{case.pk}/reveal/",
+        {"field": "father.id_number"},
+        HTTP_HX_REQUEST="true",
+        **EN,
+    )
+    assert SHARING_FATHER_CANARY in revealed.content.decode()
+    assert DataUse.objects.filter(subject=SHARING_FATHER_CANARY, use="reveal").exists()
+
+    supervisor, clerk = StaffFactory(), StaffFactory()
+    RoleAssignment.objects.create(user=supervisor, role=Role.SUPERVISOR)
+    RoleAssignment.objects.create(user=clerk, role=Role.WINDOW_CLERK)
+    overseer = signed_in(supervisor)
+    shown_to_staff = {
+        "the reviewer's queue": staff.get("/workbench/", **EN),
+        "the reviewer's case page": staff.get(f"/workbench/cases/{case.pk}/", **EN),
+        "the workbench API case": staff.get(f"/api/v1/workbench/cases/{case.pk}", **bearer(health)),
+        "the exports page": overseer.get("/supervision/exports/", **EN),
+        # A number typed into a staff page's address is shown masked.
+        "the exports page with a number in its address": overseer.get(
+            "/supervision/exports/", {"since": SHARING_CANARY}, **EN
+        ),
+    }
+    for where, response in shown_to_staff.items():
+        assert response.status_code == 200, where
+        assert_no_canary(where, response.content.decode())
+    assert mask(SHARING_CANARY) in shown_to_staff["the reviewer's case page"].content.decode()
+
+    # Exports: refused to those not entitled, masked for those who are.
+    refused_exports = {
+        "the applicant's data-use export": owner.get("/supervision/exports/data-uses.csv", **EN),
+        "the applicant's case export": owner.get("/supervision/exports/cases.csv", **EN),
+        "the husband's data-use export through the API": Client().get(
+            "/api/v1/exports/data-uses", **bearer(father), **EN
+        ),
+        "the reviewer's data-use export": staff.get("/supervision/exports/data-uses.csv", **EN),
+        "the clerk's case export": signed_in(clerk).get("/supervision/exports/cases.csv", **EN),
+        "an anonymous export through the API": Client().get("/api/v1/exports/cases", **EN),
+    }
+    for where, response in refused_exports.items():
+        assert response.status_code in (401, 403), (where, response.status_code)
+        assert not response["Content-Type"].startswith("text/csv"), where
+        assert_no_canary(where, response.content.decode())
+    entitled_exports = {
+        "the supervisor's data-use export": overseer.get(
+            "/supervision/exports/data-uses.csv", **EN
+        ),
+        "the supervisor's case export": overseer.get("/supervision/exports/cases.csv", **EN),
+        "the reviewer's case export": staff.get("/supervision/exports/cases.csv", **EN),
+        "the supervisor's data-use export through the API": Client().get(
+            "/api/v1/exports/data-uses", **bearer(supervisor)
+        ),
+    }
+    for where, response in entitled_exports.items():
+        assert response.status_code == 200, where
+        text = response.content.decode("utf-8-sig")
+        assert_no_canary(where, text)
+        assert mask(SHARING_CANARY) in text, where
+    uses_export = entitled_exports["the supervisor's data-use export"].content.decode("utf-8-sig")
+    assert mask(SHARING_FATHER_CANARY) in uses_export  # the reveal and his consented reads
+
+    # The audit trail names nobody by number: not in its records, not in its stream names.
+    assert AuditRecord.objects.filter(action="export.data_uses").count() == 2
+    for record in AuditRecord.objects.all():
+        assert_no_canary(
+            f"audit record {record.action}",
+            json.dumps([record.actor, record.subject, record.purpose, record.data]),
+        )
+    for stream in AuditStream.objects.all():
+        assert_no_canary("an audit stream's name", stream.name)
+    for event in CaseEvent.objects.filter(application=application):
+        assert_no_canary(f"case event {event.action}", json.dumps([event.note, event.data]))
+
+    printed = capfd.readouterr()
+    logged = log_lines.getvalue()
+    assert_no_canary("the log", logged)
+    assert_no_canary("the output", printed.out + printed.err)
+    assert mistyped not in logged + printed.out + printed.err
+    # The journey did log, at DEBUG too, and the canary went through the logs masked.
+    assert " DEBUG " in logged
+    assert f"Not Found: /applications/{mask(SHARING_CANARY)}/" in logged

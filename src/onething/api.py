@@ -21,6 +21,7 @@ from onething.core.errors import OneThingError
 from onething.notifications.api import router as notifications_router
 from onething.sharing.api import router as sharing_router
 from onething.sharing.exchange_api import router as exchange_router
+from onething.supervision.api import router as exports_router
 
 logger = logging.getLogger("onething.api")
 
@@ -140,3 +141,4 @@ api.add_router("/v1/certificates", certificates_router)
 api.add_router("/v1/notifications", notifications_router)
 api.add_router("/v1/me", sharing_router)
 api.add_router("/v1/exchange", exchange_router)
+api.add_router("/v1/exports", exports_router)

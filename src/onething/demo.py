@@ -243,7 +243,7 @@ def demo_prepare(
             "reviewer, public security", "reviewer_fj_public_security", DEMO_PASSWORD, "/workbench/"
         ),
         DemoLogin("window clerk", "clerk", DEMO_PASSWORD, "/window/"),
-        DemoLogin("supervisor", "supervisor", DEMO_PASSWORD, "/"),
+        DemoLogin("supervisor", "supervisor", DEMO_PASSWORD, "/supervision/exports/"),
     )
     return report, logins
 

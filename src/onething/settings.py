@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "onething.applications",
     "onething.notifications",
     "onething.complaints",
+    "onething.supervision",
 ]
 
 AUTH_USER_MODEL = "accounts.User"

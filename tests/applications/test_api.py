@@ -141,6 +141,10 @@ ACCESS = {
     ("post", "/api/v1/certificates/{certificate}/revoke"): [401, 403, 403, 200, 403, 403, 403],
     ("get", "/api/v1/notifications"): [401, 200, 200, 200, 200, 200, 200],
     ("get", "/api/v1/me/data-uses"): [401, 200, 200, 200, 200, 200, 200],
+    # Staff exports (CSV, masked): a reviewer exports their own queue (the police's is empty),
+    # only a supervisor (or an administrator) the record of data use.
+    ("get", "/api/v1/exports/cases"): [401, 403, 403, 200, 200, 403, 200],
+    ("get", "/api/v1/exports/data-uses"): [401, 403, 403, 403, 403, 403, 200],
     ("post", "/api/v1/notifications/{notification}/read"): [401, 200, 404, 404, 404, 404, 404],
 }
 BODIES = {

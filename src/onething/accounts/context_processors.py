@@ -21,4 +21,6 @@ def roles(request) -> dict:
         "user_roles": lazy,
         "ROLE_WINDOW_CLERK": Role.WINDOW_CLERK.value,
         "ROLE_REVIEWER": Role.REVIEWER.value,
+        "ROLE_SUPERVISOR": Role.SUPERVISOR.value,
+        "ROLE_ADMINISTRATOR": Role.ADMINISTRATOR.value,
     }

@@ -1,0 +1,73 @@
+"""Staff exports through the API: the same CSV files as the exports page, for the same people.
+
+Signed-in staff only (token or session); who may export what is up to the selectors: an
+applicant or a window clerk gets 403, a reviewer only their department's queue.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema
+
+from onething.accounts.auth import API_AUTH
+from onething.supervision import selectors, services
+
+router = Router(tags=["exports"], auth=API_AUTH)
+
+CaseStatusFilter = Literal[selectors.CASE_STATUS_FILTERS]  # type: ignore[valid-type]
+
+CSV_RESPONSE = {
+    "responses": {
+        200: {
+            "description": "CSV, UTF-8 with a byte order mark; personal numbers masked",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    }
+}
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    fields: dict[str, str] | None = None
+
+
+class DataUseFilters(Schema):
+    since: date | None = Field(None, description="first day (Beijing time), YYYY-MM-DD")
+    until: date | None = Field(None, description="last day (Beijing time), YYYY-MM-DD")
+
+
+class CaseFilters(DataUseFilters):
+    status: CaseStatusFilter = Field("all", description="open, all, or one case status")
+
+
+def _csv(export: services.Export) -> HttpResponse:
+    response = HttpResponse(export.content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get(
+    "/data-uses",
+    response={403: ErrorOut, 422: ErrorOut},
+    openapi_extra=CSV_RESPONSE,
+    summary="The record of data uses as CSV (supervisors and administrators; recorded)",
+)
+def export_data_uses(request: HttpRequest, filters: Query[DataUseFilters]):
+    chosen = services.ExportFilters(since=filters.since, until=filters.until)
+    return _csv(services.export_data_uses(actor=request.auth, filters=chosen))
+
+
+@router.get(
+    "/cases",
+    response={403: ErrorOut, 422: ErrorOut},
+    openapi_extra=CSV_RESPONSE,
+    summary="The case list as CSV (a reviewer's queue, a supervisor's departments; recorded)",
+)
+def export_cases(request: HttpRequest, filters: Query[CaseFilters]):
+    chosen = services.ExportFilters(since=filters.since, until=filters.until, status=filters.status)
+    return _csv(services.export_cases(actor=request.auth, filters=chosen))

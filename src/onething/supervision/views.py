@@ -1,0 +1,96 @@
+"""The staff exports page and its CSV downloads. Thin: parse the filters, call one service.
+
+Who may export what is decided by the selectors (NotAllowed becomes the 403 page); the link on
+the page is only an offer.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from onething.applications.presentation import REVIEWER_CASE_LABELS
+from onething.applications.workbench_views import staff_required
+from onething.core.errors import InvalidInput, NotAllowed
+from onething.core.masking import mask_personal_numbers
+from onething.supervision import selectors, services
+
+
+def _status_choices() -> list[tuple[str, str]]:
+    return [
+        ("open", _("Open")),
+        ("all", _("All")),
+        *[(status.value, str(label)) for status, label in REVIEWER_CASE_LABELS.items()],
+    ]
+
+
+def _echoed(params) -> dict[str, str]:
+    """The filters as typed, to show again: only well-formed ones (anything else could carry a
+    personal number onto the page)."""
+    echoed = {}
+    for name in ("since", "until"):
+        try:
+            echoed[name] = date.fromisoformat(params.get(name, "")).isoformat()
+        except ValueError:
+            echoed[name] = ""
+    status = params.get("status", "")
+    echoed["status"] = status if status in selectors.CASE_STATUS_FILTERS else "open"
+    return echoed
+
+
+def _page(request: HttpRequest, *, errors: dict[str, str] | None = None, status: int = 200):
+    may_cases = selectors.may_export_cases(request.user)
+    may_data_uses = selectors.may_export_data_uses(request.user)
+    if not (may_cases or may_data_uses):
+        raise NotAllowed(_("Only reviewers, supervisors and administrators may export."))
+    context = {
+        "may_cases": may_cases,
+        "may_data_uses": may_data_uses,
+        "statuses": _status_choices(),
+        "typed": _echoed(request.GET),
+        "errors": errors or {},
+    }
+    response = render(request, "supervision/exports.html", context, status=status)
+    # Nothing here needs a whole personal number, but the layout echoes the address (the
+    # language switch's "next"): a number typed into the query string is shown masked.
+    response.content = mask_personal_numbers(response.content.decode()).encode()
+    return response
+
+
+def _download(export: services.Export) -> HttpResponse:
+    response = HttpResponse(export.content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@staff_required
+@require_GET
+def exports_page(request: HttpRequest) -> HttpResponse:
+    return _page(request)
+
+
+@staff_required
+@require_GET
+def export_cases(request: HttpRequest) -> HttpResponse:
+    try:
+        filters = services.export_filters_parse(request.GET)
+        export = services.export_cases(actor=request.user, filters=filters)
+    except InvalidInput as exc:
+        return _page(request, errors=exc.fields or {"since": exc.message}, status=422)
+    return _download(export)
+
+
+@staff_required
+@require_GET
+def export_data_uses(request: HttpRequest) -> HttpResponse:
+    try:
+        filters = services.export_filters_parse(request.GET)
+        export = services.export_data_uses(actor=request.user, filters=filters)
+    except InvalidInput as exc:
+        return _page(request, errors=exc.fields or {"since": exc.message}, status=422)
+    return _download(export)
