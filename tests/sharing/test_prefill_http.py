@@ -3,6 +3,8 @@ the department simulator, read under the retirement grants."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from onething.applications.models import DepartmentEndpoint
@@ -41,7 +43,7 @@ def retirement_request(actor, endpoints=None):
             "retiree.contribution_years",
             "retiree.medical_contribution_years",
         ),
-        endpoints=endpoints or {},
+        endpoints=endpoints,
         application_reference="OT20261127-RETIRE",
     )
 
@@ -69,3 +71,64 @@ def test_an_unreachable_system_leaves_the_years_to_fill_in(hrss_system):
     assert "retiree.contribution_years" not in result.values
     assert "retiree.name" in result.values
     assert "social_insurance" in result.unavailable
+
+
+def test_the_retirees_employer_comes_from_the_social_insurance_record(hrss_system):
+    applicant = PersonFactory(id_number=WANG)
+    request = replace(
+        retirement_request(applicant),
+        wanted=("retiree.name", "employer.name", "employer.uscc"),
+    )
+    result = prefill_run(request, budget=5)
+    assert result.values["employer.name"].value == "福州东街百货有限公司"
+    assert result.values["employer.uscc"].value == "913501021543812697"
+    assert result.values["employer.uscc"].source == "social_insurance"
+
+
+HUANG = "350200197004083572"  # his father died on 2026-11-19 (demo registers)
+HUANG_FATHER = "350200194403152113"
+PENSION = (
+    "deceased.pension_status",
+    "deceased.pension_start_date",
+    "deceased.monthly_pension",
+    "deceased.pension_stopped_on",
+)
+
+
+def after_death_request(son, *, sensitive_consented):
+    return PrefillRequest(
+        actor=son,
+        applicant_id_number=HUANG,
+        thing="after_death",
+        services=("pension_survivor_benefits",),
+        wanted=("deceased.name", *PENSION),
+        sensitive=frozenset({"deceased.monthly_pension"}),
+        sensitive_consented=sensitive_consented,
+        application_reference="OT20261127-DEATH1",
+    )
+
+
+def test_after_a_death_the_pension_record_of_the_person_who_died_is_read(hrss_system):
+    son = PersonFactory(id_number=HUANG)
+    result = prefill_run(after_death_request(son, sensitive_consented=True), budget=5)
+    assert {key: result.values[key].value for key in PENSION} == {
+        "deceased.pension_status": "stopped",
+        "deceased.pension_start_date": "2004-04-01",
+        "deceased.monthly_pension": 3920,
+        "deceased.pension_stopped_on": "2026-11-19",
+    }
+    assert {result.values[key].source for key in PENSION} == {"social_insurance"}
+    # Recorded as a use of the father's data, not of his son's.
+    read = DataUse.objects.get(source="social_insurance", use="prefill")
+    assert read.subject == HUANG_FATHER and read.outcome == "provided"
+    assert set(read.elements) == set(PENSION)
+    assert not DataUse.objects.filter(subject=HUANG, source="social_insurance").exists()
+
+
+def test_the_pension_amount_is_read_only_with_the_sensitive_tick(hrss_system):
+    son = PersonFactory(id_number=HUANG)
+    result = prefill_run(after_death_request(son, sensitive_consented=False), budget=5)
+    assert result.values["deceased.pension_status"].value == "stopped"
+    assert "deceased.monthly_pension" not in result.values
+    read = DataUse.objects.get(source="social_insurance", use="prefill")
+    assert "deceased.monthly_pension" not in read.elements
