@@ -27,7 +27,7 @@ def father(resident_mother):
         certificate_type=id_card,
         holder=father,
         issuer=id_card.issuer,
-        data={"name": "陈建国", "id_number": CHEN},
+        data={"applicant.name": "陈建国", "applicant.id_number": CHEN},
     )
     return father
 
@@ -61,7 +61,7 @@ def test_the_mother_types_and_uploads_only_what_no_department_holds(resident_mot
         "applicant.postcode",
     }, to_type
     assert draft.form_data["father.id_number"] == CHEN
-    assert draft.prefilled["father.name"]["source"] == "population_register"
+    assert draft.prefilled["father.name"]["source"] == "resident_id_certificates"
 
     to_upload = {m.material.code for m in services.applicant_materials(plan, draft.exemptions)}
     # Only papers no register or certificate holds: the bank card, the baby's photo, and the
@@ -75,7 +75,7 @@ def test_the_mother_types_and_uploads_only_what_no_department_holds(resident_mot
 
     # The father sees that his data were read, for what.
     uses = DataUse.objects.filter(subject=CHEN, use="prefill", outcome="provided")
-    assert uses.filter(source="population_register").exists()
+    assert uses.filter(source="resident_id_certificates").exists()
 
 
 def test_without_the_spouses_yes_nothing_of_theirs_is_read(resident_mother, father):

@@ -145,7 +145,7 @@ def test_a_granted_query_returns_the_register_values_and_the_person_sees_it(clie
     assert set(exchanged) == {
         ("population_register", "provided"),
         ("hospital_births", "provided"),
-        ("population_register", "denied"),
+        ("resident_id_certificates", "denied"),
     }
     provided = exchanged["population_register", "provided"]
     assert provided["actor"] == "system:exchange:fj_health/birth records system"
@@ -154,7 +154,7 @@ def test_a_granted_query_returns_the_register_values_and_the_person_sees_it(clie
     # The caller's purpose and the grant's, both.
     assert provided["purpose"].startswith("issuing birth certificate 2026-0042 — ")
     assert "household registration" in provided["purpose"]
-    assert exchanged["population_register", "denied"]["elements"] == ["father.name"]
+    assert exchanged["resident_id_certificates", "denied"]["elements"] == ["father.name"]
 
 
 def test_an_enterprise_is_queried_by_its_credit_code(client, registers):

@@ -124,21 +124,6 @@ def registry_with(remote) -> Registry:
     return registry
 
 
-def test_sources_are_asked_at_once_so_the_slowest_sets_the_time(registers, applicant):
-    remote = Remote({"hospital_births": 1.0})
-    started = time.monotonic()
-    result = prefill_run(
-        request_for(applicant, sensitive_consented=True), budget=3, registry=registry_with(remote)
-    )
-    elapsed = time.monotonic() - started
-    assert 1.0 <= elapsed < 1.6, elapsed  # about the slowest, not the sum
-    assert {v.source for v in result.values.values()} == {
-        "population_register",
-        "hospital_births",
-        "marriage_register",
-    }
-
-
 def test_a_failing_or_slow_source_leaves_its_fields_to_fill_in(registers, applicant):
     remote = Remote({"marriage_register": 5.0}, failing={"hospital_births"})
     started = time.monotonic()

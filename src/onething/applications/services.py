@@ -1882,7 +1882,6 @@ def deadline_schedule_sweep(*, now=None) -> None:
 
 
 def _prefill_request(application: Application, plan: Plan, *, actor: Any, sensitive_ok: bool):
-    from onething.applications.models import DepartmentEndpoint
     from onething.sharing.services import PrefillRequest
 
     asked = [f.element for f in plan.form if f.asked]
@@ -1896,10 +1895,6 @@ def _prefill_request(application: Application, plan: Plan, *, actor: Any, sensit
         sensitive_consented=sensitive_ok,
         enterprise_uscc=application.enterprise.uscc if application.enterprise_id else None,
         application_reference=application.reference,
-        endpoints={
-            e.department.code: (e.base_url, e.secret)
-            for e in DepartmentEndpoint.objects.select_related("department")
-        },
     )
 
 
@@ -1908,7 +1903,7 @@ def _wallets(application: Application, request) -> dict[str, tuple[str, dict[str
     applicant's, the enterprise's, and a related person's (the spouse, or a child's other
     parent) only once they consented. Role -> (whose number, {certificate type: number})."""
     from onething.certificates.selectors import wallet_numbers
-    from onething.sharing.selectors import approved_related_subjects, resolve_role
+    from onething.sharing.selectors import approved_related_subjects
 
     subjects = {"applicant": application.applicant.id_number}
     if request.enterprise_uscc:
@@ -1916,7 +1911,7 @@ def _wallets(application: Application, request) -> dict[str, tuple[str, dict[str
     subjects.update(approved_related_subjects(application.reference))
     wallets = {}
     for role in ("applicant", "enterprise", "spouse", "mother", "father"):
-        subject = subjects.get(resolve_role(role, application.applicant.id_number) or "")
+        subject = subjects.get(request.relatives.role(role) or "")
         if subject:
             wallets[role] = (subject, wallet_numbers(subject))
     return wallets

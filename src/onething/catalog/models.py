@@ -73,6 +73,8 @@ class Department(Bilingual):
     code = models.CharField(_("code"), max_length=64, unique=True)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="departments")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    # Touched by every load and admin edit: the sharing context's cached catalog notices it.
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["code"]
@@ -387,6 +389,7 @@ class DataSource(Bilingual):
     authoritative = models.BooleanField(_("authoritative"), default=True)
     options = models.JSONField(_("connector options"), default=dict, blank=True)
     serves = models.JSONField(_("elements served"), default=list)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["code"]
@@ -411,6 +414,7 @@ class Grant(models.Model):
     purpose_en = models.CharField(_("purpose (English)"), max_length=300)
     legal_basis_zh = models.CharField(_("legal basis (Chinese)"), max_length=500)
     legal_basis_en = models.CharField(_("legal basis (English)"), max_length=500)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["code"]

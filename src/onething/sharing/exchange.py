@@ -19,11 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 import secrets
-import time
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -39,13 +36,11 @@ from onething.audit.services import audit_record
 from onething.catalog.models import Department, Service, ThingMember
 from onething.core.actors import SystemActor, actor_label
 from onething.core.errors import InvalidInput, NotAllowed, NotFound
-from onething.core.masking import mask_personal_numbers
 from onething.sharing import prefill, selectors
-from onething.sharing.connectors import Lookup, SourceUnavailable, connectors
+from onething.sharing.connectors import Lookup, connectors
+from onething.sharing.fetching import fetch_lookups, is_local
 from onething.sharing.models import DataUse, ExchangeClient, ExchangeToken
 from onething.sharing.services import record_data_use
-
-logger = logging.getLogger("onething.sharing.exchange")
 
 TOKEN_PREFIX = "ox_"  # noqa: S105 - a public marker, not a secret
 USE = "exchange"
@@ -220,16 +215,6 @@ def _role_refusal(of: str, role: str) -> str:
     return _("about a person; the subject is an enterprise")
 
 
-def _department_endpoints() -> dict[str, tuple[str, str]]:
-    # The endpoints live with the applications (they also receive cases); read them here only.
-    from onething.applications.models import DepartmentEndpoint
-
-    return {
-        e.department.code: (e.base_url, e.secret)
-        for e in DepartmentEndpoint.objects.select_related("department")
-    }
-
-
 def exchange_query(
     *,
     client: ExchangeClient,
@@ -320,9 +305,9 @@ def exchange_query(
             refuse(element, source, _role_refusal(served.of, role))
 
     if endpoints is None and any(
-        not getattr(registry[lk.source.connector], "local", False) for lk in plan.lookups
+        not is_local(registry, planned.source.connector) for planned in plan.lookups
     ):
-        endpoints = _department_endpoints()
+        endpoints = selectors.department_endpoints()
     lookups = []
     for planned in plan.lookups:
         base_url, secret = (endpoints or {}).get(planned.source.department, ("", ""))
@@ -345,16 +330,22 @@ def exchange_query(
             )
         )
     budget = settings.SHARING_PREFILL_BUDGET_SECONDS if budget is None else budget
-    outcome = _fetch_all(lookups, registry=registry, budget=budget)
-    for planned, _lookup in lookups:
+    answers = fetch_lookups(
+        [lookup for _planned, lookup in lookups],
+        registry=registry,
+        budget=budget,
+        thread_name="exchange",
+    )
+    outcome = prefill.Outcome()
+    for (planned, _lookup), answer in zip(lookups, answers, strict=True):
         key = (planned.source.code, planned.of)
-        if key in outcome.unavailable:
+        if answer.unavailable:
+            outcome.unavailable[key] = answer.unavailable
             state = DataUse.Outcome.UNAVAILABLE
-            result.unavailable[planned.source.code] = outcome.unavailable[key]
-        elif outcome.records.get(key):
-            state = DataUse.Outcome.PROVIDED
+            result.unavailable[planned.source.code] = answer.unavailable
         else:
-            state = DataUse.Outcome.NO_RECORD
+            outcome.records[key] = answer.record
+            state = DataUse.Outcome.PROVIDED if answer.record else DataUse.Outcome.NO_RECORD
         record_data_use(
             actor=actor,
             subject=subject,
@@ -372,50 +363,3 @@ def exchange_query(
 
 def _lookup_purpose(purpose: str, planned: prefill.PlannedLookup) -> str:
     return f"{purpose} — {'; '.join(planned.purposes)}"
-
-
-def _fetch_all(
-    lookups: list[tuple[prefill.PlannedLookup, Lookup]], *, registry, budget: float
-) -> prefill.Outcome:
-    """Ask every source at once under one budget: remote ones on worker threads, the platform's
-    own registers meanwhile on this thread (they need its database connection)."""
-    started = time.monotonic()
-    outcome = prefill.Outcome()
-
-    def is_local(lookup: Lookup) -> bool:
-        return bool(getattr(registry[lookup.connector], "local", False))
-
-    remote = [(p, lk) for p, lk in lookups if not is_local(lk)]
-    pool = ThreadPoolExecutor(max_workers=max(1, len(remote)), thread_name_prefix="exchange")
-    try:
-        futures = {
-            pool.submit(registry[lk.connector].fetch, lk, timeout=budget): p for p, lk in remote
-        }
-        for planned, lookup in lookups:
-            if is_local(lookup):
-                _fetch_into(
-                    outcome,
-                    planned,
-                    lambda lk=lookup: registry[lk.connector].fetch(lk, timeout=budget),
-                )
-        remaining = max(0.0, budget - (time.monotonic() - started))
-        done, not_done = wait(futures, timeout=remaining)
-        for future in done:
-            _fetch_into(outcome, futures[future], future.result)
-        for future in not_done:
-            planned = futures[future]
-            outcome.unavailable[planned.source.code, planned.of] = f"no answer within {budget:g} s"
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-    return outcome
-
-
-def _fetch_into(outcome: prefill.Outcome, planned: prefill.PlannedLookup, call) -> None:
-    key = (planned.source.code, planned.of)
-    try:
-        outcome.records[key] = call()
-    except SourceUnavailable as exc:
-        outcome.unavailable[key] = mask_personal_numbers(str(exc)) or "unavailable"
-    except Exception as exc:  # a connector bug must not fail the whole query
-        logger.exception("data source %s failed", planned.source.code)
-        outcome.unavailable[key] = f"error: {type(exc).__name__}"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Max
 
 from onething.catalog.models import DataElement, DataSource, Grant, in_language
 from onething.sharing import prefill
@@ -42,40 +42,107 @@ def register_sizes() -> dict[str, int]:
     )
 
 
+@dataclass(frozen=True)
+class _SharingCatalog:
+    """The catalog's sources and grants as the prefill reads them, in both languages."""
+
+    sources: tuple[prefill.Source, ...]
+    # Each grant with its purpose and legal basis as (zh, en), put in the caller's language.
+    grants: tuple[tuple[prefill.Grant, tuple[str, str], tuple[str, str]], ...]
+    # Source code -> its name and its department's name, each as (zh, en).
+    names: dict[str, tuple[tuple[str, str], tuple[str, str]]]
+
+
+# (fingerprint of the sources, grants and their departments) -> what was built from them.
+_catalog_cache: tuple[tuple[Any, ...], _SharingCatalog] | None = None
+
+
+def _sharing_catalog() -> _SharingCatalog:
+    """The catalog's sources and grants, rebuilt only when they change.
+
+    Every prefill, consent page and exchange query needs them; one aggregate query per call
+    tells whether a load or an admin edit (in any process) touched them since they were built,
+    the way `catalog.selectors.work_calendar` does."""
+    global _catalog_cache
+    stamp = DataSource.objects.aggregate(
+        source_count=Count("pk", distinct=True),
+        sources_changed=Max("updated_at"),
+        grant_count=Count("grants", distinct=True),
+        grants_changed=Max("grants__updated_at"),
+        departments_changed=Max("department__updated_at"),
+    )
+    fingerprint = tuple(sorted(stamp.items()))
+    cached = _catalog_cache
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1]
+    rows = list(DataSource.objects.select_related("department"))
+    built = _SharingCatalog(
+        sources=tuple(
+            prefill.Source(
+                code=source.code,
+                connector=source.connector,
+                department=source.department.code,
+                authoritative=source.authoritative,
+                options=dict(source.options),
+                serves=tuple(prefill.Served(**served) for served in source.serves),
+            )
+            for source in rows
+        ),
+        grants=tuple(
+            (
+                prefill.Grant(
+                    code=grant.code,
+                    source=grant.source.code,
+                    elements=frozenset(grant.elements),
+                    purpose="",
+                    legal_basis="",
+                    service=grant.service.code if grant.service else None,
+                    thing=grant.thing.code if grant.thing else None,
+                ),
+                (grant.purpose_zh, grant.purpose_en),
+                (grant.legal_basis_zh, grant.legal_basis_en),
+            )
+            for grant in Grant.objects.select_related("source", "service", "thing")
+        ),
+        names={
+            s.code: ((s.name_zh, s.name_en), (s.department.name_zh, s.department.name_en))
+            for s in rows
+        },
+    )
+    _catalog_cache = (fingerprint, built)
+    return built
+
+
 def sharing_sources() -> list[prefill.Source]:
     """Every data source of the catalog, as the prefill planner reads them."""
-    return [
-        prefill.Source(
-            code=source.code,
-            connector=source.connector,
-            department=source.department.code,
-            authoritative=source.authoritative,
-            options=dict(source.options),
-            serves=tuple(prefill.Served(**served) for served in source.serves),
-        )
-        for source in DataSource.objects.select_related("department")
-    ]
+    return list(_sharing_catalog().sources)
 
 
 def sharing_grants() -> list[prefill.Grant]:
+    """Every grant of the catalog, its purpose and legal basis in the active language."""
     return [
-        prefill.Grant(
-            code=grant.code,
-            source=grant.source.code,
-            elements=frozenset(grant.elements),
-            purpose=grant.purpose,
-            legal_basis=in_language(grant.legal_basis_zh, grant.legal_basis_en),
-            service=grant.service.code if grant.service else None,
-            thing=grant.thing.code if grant.thing else None,
-        )
-        for grant in Grant.objects.select_related("source", "service", "thing")
+        replace(grant, purpose=in_language(*purpose), legal_basis=in_language(*legal_basis))
+        for grant, purpose, legal_basis in _sharing_catalog().grants
     ]
 
 
 def source_names() -> dict[str, tuple[str, str]]:
     """Source code -> (its name, its department's name), in the active language."""
     return {
-        s.code: (s.name, s.department.name) for s in DataSource.objects.select_related("department")
+        code: (in_language(*name), in_language(*department))
+        for code, (name, department) in _sharing_catalog().names.items()
+    }
+
+
+def department_endpoints() -> dict[str, tuple[str, str]]:
+    """Department code -> (base URL, shared secret) of its own system, for `http-json` sources.
+    Callers ask only when a remote source is to be read."""
+    # The endpoints live with the applications (they also receive cases); read them here only.
+    from onething.applications.models import DepartmentEndpoint
+
+    return {
+        e.department.code: (e.base_url, e.secret)
+        for e in DepartmentEndpoint.objects.select_related("department")
     }
 
 
@@ -134,7 +201,7 @@ def consent_overview(request) -> ConsentOverview:
                     source_name=name,
                     department_name=department,
                     of=lookup.of,
-                    whose=resolve_role(lookup.of, request.applicant_id_number) or "",
+                    whose=request.relatives.role(lookup.of) or "",
                     elements=tuple((k, labels.get(k, k)) for k in keys),
                     purposes=lookup.purposes,
                     legal_bases=tuple(dict.fromkeys(g.legal_basis for g in lookup.grants)),
@@ -180,33 +247,58 @@ def latest_consent(application_reference: str) -> Consent | None:
 PARENT_SEX = {"mother": "female", "father": "male"}
 
 
-def resolve_role(of: str, applicant_id_number: str) -> str | None:
-    """applicant, spouse or enterprise: whose record a source's `of` means for this applicant.
+class Relatives:
+    """Who is who around one applicant, as the population register records it: what a
+    source's `of` means for them, their spouse, the relative who died.
 
-    A child's mother or father is the applicant or the spouse by the applicant's sex in the
-    population register; unknown when the applicant is not in it."""
-    if of == "deceased":
-        return "deceased" if deceased_relative(applicant_id_number) else None
-    if of not in PARENT_SEX:
-        return of
-    resident = register_record("population", applicant_id_number) or {}
-    if resident.get("sex") not in ("female", "male"):
-        return None
-    return "applicant" if resident["sex"] == PARENT_SEX[of] else "spouse"
+    Made once per request (a prefill resolves a role for every source and lookup): each
+    person's record is read at most once, and only when first needed."""
 
+    def __init__(self, applicant_id_number: str) -> None:
+        self.applicant_id_number = applicant_id_number
+        self._residents: dict[str, dict[str, Any]] = {}
+        self._deceased: tuple[str | None] | None = None
 
-def deceased_relative(applicant_id_number: str) -> str | None:
-    """The ID number of the applicant's parent or spouse the population register records as
-    deceased (the most recent death), for the after-death matters; None if there is none."""
-    resident = register_record("population", applicant_id_number) or {}
-    candidates = [
-        resident.get(key) for key in ("father_id_number", "mother_id_number", "spouse_id_number")
-    ]
-    dead = [
-        (record.get("death_date", ""), number)
-        for number in candidates
-        if number
-        and (record := register_record("population", number) or {})
-        and record.get("status") == "deceased"
-    ]
-    return max(dead)[1] if dead else None
+    def resident(self, id_number: str) -> dict[str, Any]:
+        """The person's population record ({} when they are not in it)."""
+        if id_number not in self._residents:
+            self._residents[id_number] = register_record("population", id_number) or {}
+        return self._residents[id_number]
+
+    def role(self, of: str) -> str | None:
+        """applicant, spouse, enterprise or deceased: whose record `of` means for the applicant.
+
+        A child's mother or father is the applicant or the spouse by the applicant's sex in the
+        population register; unknown when the applicant is not in it."""
+        if of == "deceased":
+            return "deceased" if self.deceased() else None
+        if of not in PARENT_SEX:
+            return of
+        sex = self.resident(self.applicant_id_number).get("sex")
+        if sex not in ("female", "male"):
+            return None
+        return "applicant" if sex == PARENT_SEX[of] else "spouse"
+
+    def spouse(self) -> str | None:
+        """The ID number of the applicant's spouse, or None."""
+        return self.resident(self.applicant_id_number).get("spouse_id_number") or None
+
+    def deceased(self) -> str | None:
+        """The ID number of the applicant's parent or spouse the population register records
+        as deceased (the most recent death), for the after-death matters; None if there is
+        none."""
+        if self._deceased is None:
+            resident = self.resident(self.applicant_id_number)
+            candidates = [
+                resident.get(key)
+                for key in ("father_id_number", "mother_id_number", "spouse_id_number")
+            ]
+            dead = [
+                (record.get("death_date", ""), number)
+                for number in candidates
+                if number
+                and (record := self.resident(number))
+                and record.get("status") == "deceased"
+            ]
+            self._deceased = (max(dead)[1] if dead else None,)
+        return self._deceased[0]

@@ -4,10 +4,8 @@ record of every use of somebody's data."""
 from __future__ import annotations
 
 import hashlib
-import logging
 import time
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -24,9 +22,9 @@ from onething.catalog.models import Department
 from onething.core.actors import actor_label
 from onething.core.errors import Conflict, InvalidInput, NotFound
 from onething.core.events import publish
-from onething.core.masking import mask_personal_numbers
 from onething.sharing import prefill, selectors
-from onething.sharing.connectors import Lookup, SourceUnavailable, connectors
+from onething.sharing.connectors import Lookup, connectors
+from onething.sharing.fetching import fetch_lookups, is_local
 from onething.sharing.models import (
     Consent,
     DataUse,
@@ -36,8 +34,6 @@ from onething.sharing.models import (
     RelatedConsentRequest,
 )
 from onething.sharing.registers import RegisterSet
-
-logger = logging.getLogger("onething.sharing")
 
 
 @dataclass
@@ -153,8 +149,15 @@ class PrefillRequest:
     sensitive_consented: bool = False
     enterprise_uscc: str | None = None
     application_reference: str = ""
-    # department code -> (base URL, shared secret) of its system, for `http-json` sources
-    endpoints: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # department code -> (base URL, shared secret) of its system, for `http-json` sources;
+    # None: read from the catalog's endpoints when a remote source is asked
+    endpoints: Mapping[str, tuple[str, str]] | None = None
+    # who is who around the applicant, resolved once for the whole request
+    relatives: selectors.Relatives | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.relatives is None:
+            object.__setattr__(self, "relatives", selectors.Relatives(self.applicant_id_number))
 
 
 @dataclass
@@ -258,9 +261,9 @@ def record_data_use(
 
 
 def _subject_for(of: str, request: PrefillRequest) -> str | None:
-    of = selectors.resolve_role(of, request.applicant_id_number) or ""
+    of = request.relatives.role(of) or ""
     if of == "deceased":
-        return selectors.deceased_relative(request.applicant_id_number)
+        return request.relatives.deceased()
     if of == "applicant":
         return request.applicant_id_number or None
     if of == "enterprise":
@@ -271,11 +274,6 @@ def _subject_for(of: str, request: PrefillRequest) -> str | None:
     if not request.application_reference:
         return None
     return selectors.approved_related_subjects(request.application_reference).get(of)
-
-
-def _spouse_of(id_number: str) -> str | None:
-    resident = selectors.register_record("population", id_number) or {}
-    return resident.get("spouse_id_number") or None
 
 
 @transaction.atomic
@@ -292,14 +290,14 @@ def related_consent_request(
     rows = [
         row
         for row in overview.rows + overview.sensitive
-        if selectors.resolve_role(row.of, request.applicant_id_number) == relation
+        if request.relatives.role(row.of) == relation
     ]
     if not rows:
         raise InvalidInput(
             _("This application reads nothing about your spouse."),
             fields={"relation": _("Nothing to ask for.")},
         )
-    subject = _spouse_of(request.applicant_id_number)
+    subject = request.relatives.spouse()
     if subject is None:
         raise Conflict(_("The population register holds no spouse for you."))
     existing = RelatedConsentRequest.objects.filter(
@@ -379,7 +377,7 @@ def prefill_run(
     grants = prefill.applicable_grants(
         selectors.sharing_grants(), thing=request.thing, services=request.services
     )
-    sources = selectors.sharing_sources()  # one read of the catalog's sources per prefill
+    sources = selectors.sharing_sources()
     plan = prefill.fetch_plan(wanted, sources, grants)
     result = PrefillResult(denied=dict(plan.denied))
     departments = {s.code: s.department for s in sources}
@@ -412,10 +410,16 @@ def prefill_run(
             related.extend(planned.elements)
             continue
         groups.setdefault((planned.source.code, subject), []).append(planned)
+    result.needs_related_consent = tuple(related)
+    endpoints = request.endpoints
+    if endpoints is None and any(
+        not is_local(registry, members[0].source.connector) for members in groups.values()
+    ):
+        endpoints = selectors.department_endpoints()
     lookups: list[tuple[list[prefill.PlannedLookup], Lookup]] = []
     for (_code, subject), members in groups.items():
         source = members[0].source
-        base_url, secret = request.endpoints.get(source.department, ("", ""))
+        base_url, secret = (endpoints or {}).get(source.department, ("", ""))
         purposes = tuple(dict.fromkeys(p for planned in members for p in planned.purposes))
         lookups.append(
             (
@@ -431,39 +435,24 @@ def prefill_run(
                 ),
             )
         )
-    result.needs_related_consent = tuple(related)
+    answers = fetch_lookups(
+        [lookup for _members, lookup in lookups],
+        registry=registry,
+        budget=budget,
+        started=started,
+        thread_name="prefill",
+    )
     outcome = prefill.Outcome()
-    remote = [(m, lk) for m, lk in lookups if not getattr(registry[lk.connector], "local", False)]
-    local = [(m, lk) for m, lk in lookups if getattr(registry[lk.connector], "local", False)]
-    pool = ThreadPoolExecutor(max_workers=max(1, len(remote)), thread_name_prefix="prefill")
-    try:
-        futures = {
-            pool.submit(registry[lk.connector].fetch, lk, timeout=budget): (m, lk)
-            for m, lk in remote
-        }
-        for members, lookup in local:  # meanwhile, on this thread and its transaction
-            _fetch_into(
-                outcome, members, lambda lk=lookup: registry[lk.connector].fetch(lk, timeout=budget)
-            )
-        remaining = max(0.0, budget - (time.monotonic() - started))
-        done, not_done = wait(futures, timeout=remaining)
-        for future in done:
-            members, _lookup = futures[future]
-            _fetch_into(outcome, members, future.result)
-        for future in not_done:
-            members, _lookup = futures[future]
-            for planned in members:
-                outcome.unavailable[planned.source.code, planned.of] = (
-                    f"no answer within {budget:g} s"
-                )
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-    for members, lookup in lookups:
-        key = (lookup.source, members[0].of)
-        if key in outcome.unavailable:
-            state, reason = DataUse.Outcome.UNAVAILABLE, outcome.unavailable[key]
-            result.unavailable[lookup.source] = reason
-        elif outcome.records.get(key):
+    for (members, lookup), answer in zip(lookups, answers, strict=True):
+        for planned in members:
+            if answer.unavailable:
+                outcome.unavailable[planned.source.code, planned.of] = answer.unavailable
+            else:
+                outcome.records[planned.source.code, planned.of] = answer.record
+        if answer.unavailable:
+            state = DataUse.Outcome.UNAVAILABLE
+            result.unavailable[lookup.source] = answer.unavailable
+        elif answer.record:
             state = DataUse.Outcome.PROVIDED
         else:
             state = DataUse.Outcome.NO_RECORD
@@ -481,22 +470,6 @@ def prefill_run(
         )
     result.values = prefill.assign(plan, outcome)
     return result
-
-
-def _fetch_into(outcome: prefill.Outcome, members: list[prefill.PlannedLookup], call) -> None:
-    keys = [(planned.source.code, planned.of) for planned in members]
-    try:
-        record = call()
-    except SourceUnavailable as exc:
-        for key in keys:
-            outcome.unavailable[key] = mask_personal_numbers(str(exc)) or "unavailable"
-    except Exception as exc:  # a connector bug must not take the form down with it
-        logger.exception("data source %s failed", members[0].source.code)
-        for key in keys:
-            outcome.unavailable[key] = f"error: {type(exc).__name__}"
-    else:
-        for key in keys:
-            outcome.records[key] = record
 
 
 def consent_record(*, request: PrefillRequest, given_by) -> Consent:
