@@ -302,7 +302,8 @@ def canary_couple(loaded_catalog, demo_registers, tmp_path):
             certificate_type=id_card,
             holder=person,
             issuer=id_card.issuer,
-            data={"name": name, "id_number": number},
+            # As the demo issues them: the card names its holder as the applicant it was for.
+            data={"applicant.name": name, "applicant.id_number": number},
         )
         couple[role] = person
     return couple

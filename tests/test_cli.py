@@ -68,6 +68,7 @@ def test_demo_prepares_the_data_folder_and_a_second_run_reuses_it(tmp_path):
         "huangzhiqiang",
         "lina",
         "reviewer_fj_health",
+        "reviewer_fj_health_xiamen",
         "reviewer_fj_public_security",
         "clerk",
         "supervisor",

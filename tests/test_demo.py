@@ -26,12 +26,17 @@ def test_demo_prepare_seeds_every_role_once(loaded_catalog):
     assert (User.objects.count(), register_sizes()) == counts
     assert register_sizes()["population"] == 12
     reviewers = RoleAssignment.objects.filter(role=Role.REVIEWER)
-    assert reviewers.count() == Department.objects.count()
+    assert reviewers.filter(region__isnull=True).count() == Department.objects.count()
+    # One reviewer is limited to a region: the health commission's, for Xiamen.
+    assert list(
+        reviewers.filter(region__isnull=False).values_list("department__code", "region__code")
+    ) == [("fj_health", "350200")]
     people = User.objects.filter(kind=User.Kind.PERSON)
     assert people.count() == len(DEMO_ACCOUNTS)
     assert all(p.id_verified_at for p in people)
     lin = people.get(username="linxiaoyan")
     assert lin.real_name == register_record("population", lin.id_number)["name"] == "林晓燕"
+    assert lin.region.code == register_record("population", lin.id_number)["region"] == "350203"
     # The companies of the enterprise register, each with its legal representative as agent.
     assert Enterprise.objects.count() == 2
     agents = EnterpriseAgent.objects.filter(is_legal_representative=True)

@@ -65,6 +65,8 @@ DEMO_ACCOUNTS = (
     DemoAccount("zhoumin", "350206199007226839", "13459009900", "buying a second-hand flat"),
 )
 
+XIAMEN_HEALTH_REVIEWER = "reviewer_fj_health_xiamen"
+
 STAFF = (
     ("clerk", "窗口 郑丽", Role.WINDOW_CLERK, None),
     ("supervisor", "督查 吴刚", Role.SUPERVISOR, None),
@@ -89,6 +91,8 @@ def _person(user_model, account: DemoAccount):
             "id_number": account.id_number,
             "id_verified_at": timezone.now(),
             "phone": account.phone,
+            # What the real-name platform vouches for with the name: the household's region.
+            "region": Region.objects.filter(code=resident["region"]).first(),
         },
     )
     if created:
@@ -98,7 +102,7 @@ def _person(user_model, account: DemoAccount):
     return user
 
 
-def _staff(user_model, username: str, real_name: str, role: str, department=None):
+def _staff(user_model, username: str, real_name: str, role: str, department=None, region=None):
     user, created = user_model.objects.get_or_create(
         username=username,
         defaults={"kind": user_model.Kind.STAFF, "real_name": real_name, "is_staff": False},
@@ -106,7 +110,7 @@ def _staff(user_model, username: str, real_name: str, role: str, department=None
     if created:
         user.password = _demo_password_hash()
         user.save(update_fields=["password"])
-    RoleAssignment.objects.get_or_create(user=user, role=role, department=department)
+    RoleAssignment.objects.get_or_create(user=user, role=role, department=department, region=region)
     return user
 
 
@@ -218,6 +222,16 @@ def demo_prepare(
             Role.REVIEWER,
             department,
         )
+    # A reviewer limited to a region: the health commission's cases of applicants from Xiamen
+    # (350200 and the districts inside it) only; the newborn family of 思明区 is one of them.
+    _staff(
+        users,
+        XIAMEN_HEALTH_REVIEWER,
+        "卫健委 厦门审核员",
+        Role.REVIEWER,
+        Department.objects.get(code="fj_health"),
+        Region.objects.get(code="350200"),
+    )
     if simulator_url:
         # Departments whose own systems the simulator plays: those with connector services,
         # and those whose registers are read over HTTP (`http-json` data sources).
@@ -240,10 +254,15 @@ def demo_prepare(
             "reviewer, health commission", "reviewer_fj_health", DEMO_PASSWORD, "/workbench/"
         ),
         DemoLogin(
+            "reviewer, health, Xiamen only", XIAMEN_HEALTH_REVIEWER, DEMO_PASSWORD, "/workbench/"
+        ),
+        DemoLogin(
             "reviewer, public security", "reviewer_fj_public_security", DEMO_PASSWORD, "/workbench/"
         ),
         DemoLogin("window clerk", "clerk", DEMO_PASSWORD, "/window/"),
-        DemoLogin("supervisor", "supervisor", DEMO_PASSWORD, "/supervision/exports/"),
+        DemoLogin(
+            "supervisor (reads every case; exports)", "supervisor", DEMO_PASSWORD, "/workbench/"
+        ),
     )
     return report, logins
 

@@ -8,14 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from onething.core.regions import region_contains, region_prefix
 from onething.core.workdays import (
     DayKind,
     DeadlineStatus,
     Override,
     WorkCalendar,
     covered,
-    region_contains,
-    region_prefix,
 )
 
 CAL = WorkCalendar()

@@ -178,6 +178,33 @@ def test_a_deadline_tells_the_departments_reviewers_or_its_supervisors(
         assert_no_personal_data(notification, applicant)
 
 
+@pytest.mark.parametrize("state", ["overdue", "escalated"])
+def test_a_deadline_tells_only_the_staff_whose_region_holds_the_application(newborn, state):
+    from onething.accounts.models import Role, RoleAssignment
+    from onething.applications.models import Application
+    from onething.catalog.models import Region
+    from tests.factories import StaffFactory
+
+    Application.objects.filter(pk=newborn.pk).update(region=Region.objects.get(code="350203"))
+    birth = case(newborn, "birth_medical_certificate")
+    role = Role.SUPERVISOR if state == "escalated" else Role.REVIEWER
+    staff = {}
+    for region in ("350200", "350203", "350206", "350100"):
+        staff[region] = StaffFactory()
+        RoleAssignment.objects.create(
+            user=staff[region],
+            role=role,
+            department=birth.department,
+            region=Region.objects.get(code=region),
+        )
+    with transaction.atomic():
+        publish("case.deadline", case=birth.pk, department=birth.department_id, state=state)
+
+    # Xiamen and 思明区 hold the 思明区 family's application; 湖里区 and Fuzhou do not.
+    told = set(Notification.objects.values_list("recipient", flat=True))
+    assert told == {staff["350200"].pk, staff["350203"].pk}
+
+
 def test_a_case_on_time_tells_nobody(newborn, people):
     birth = case(newborn, "birth_medical_certificate")
     with transaction.atomic():

@@ -16,7 +16,7 @@ from django.utils import translation
 from onething.applications import services
 from onething.applications.lifecycle import CaseStatus
 from onething.applications.models import DepartmentEndpoint
-from onething.applications.selectors import cases_for_reviewer
+from onething.applications.selectors import cases_for_staff
 from onething.catalog.models import Department
 from onething.outbox.registry import autodiscover
 from onething.outbox.worker import outbox_run_once
@@ -115,7 +115,7 @@ def test_with_enough_years_from_the_register_it_is_approved_at_once(retiree, hrs
         "retiree.id_number": "population_register",
         "retiree.medical_contribution_years": "social_insurance",
     }
-    assert insurance not in cases_for_reviewer(reviewer("fj_medical_security"), status="open")
+    assert insurance not in cases_for_staff(reviewer("fj_medical_security"), status="open")
 
 
 def assert_waits_for_a_reviewer(insurance, reason: str) -> None:
@@ -125,7 +125,7 @@ def assert_waits_for_a_reviewer(insurance, reason: str) -> None:
     referred = insurance.events.get(action="referred")
     assert referred.actor_label == "system:rule:authoritative_inputs"
     assert reason in referred.note
-    assert insurance in cases_for_reviewer(reviewer("fj_medical_security"), status="open")
+    assert insurance in cases_for_staff(reviewer("fj_medical_security"), status="open")
 
 
 def test_with_too_few_years_it_waits_for_a_reviewer(retiree, hrss_system, with_fewer_years):

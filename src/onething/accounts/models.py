@@ -21,6 +21,16 @@ class User(AbstractUser):
     id_number = models.CharField(_("resident ID number"), max_length=18, blank=True)
     id_verified_at = models.DateTimeField(_("real name verified at"), null=True, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # 户籍所在地: the region of the person's registered household, as the real-name platform
+    # vouches for it; an application is handled in this region (a reviewer's region scope).
+    region = models.ForeignKey(
+        "catalog.Region",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("registered household region"),
+    )
 
     class Meta:
         verbose_name = _("user")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from onething.accounts.models import Enterprise, Role, RoleAssignment, User
+from onething.core.regions import region_contains
 
 
 def has_role(user, role: Role | str) -> bool:
@@ -11,15 +14,50 @@ def has_role(user, role: Role | str) -> bool:
     return RoleAssignment.objects.filter(user=user, role=role).exists()
 
 
-def reviewer_scopes(user) -> list[tuple[int, int | None]]:
-    """(department id, region id or None) for every reviewer role of the user."""
+@dataclass(frozen=True)
+class CaseScope:
+    """The cases one role of a member of staff reaches, and whether it works them or only reads.
+
+    A reviewer works the cases of their department, limited to a region if the role names one;
+    a supervisor reads those of their department (every one if none) and region (every one if
+    none); an administrator reads them all. A region covers itself and every region inside it.
+    """
+
+    department_id: int | None
+    region_code: str | None
+    works: bool
+
+    def covers(self, department_id: int, application_region_code: str | None) -> bool:
+        if self.department_id is not None and self.department_id != department_id:
+            return False
+        if self.region_code is None:
+            return True
+        # An application whose region is not known lies in no particular region.
+        return application_region_code is not None and region_contains(
+            self.region_code, application_region_code
+        )
+
+
+def case_scopes(user) -> list[CaseScope]:
+    """Every scope over cases the user's roles give (none for applicants and window clerks)."""
     if not getattr(user, "pk", None):
         return []
-    return list(
-        RoleAssignment.objects.filter(user=user, role=Role.REVIEWER).values_list(
-            "department_id", "region_id"
-        )
-    )
+    roles = RoleAssignment.objects.filter(
+        user=user, role__in=[Role.REVIEWER, Role.SUPERVISOR, Role.ADMINISTRATOR]
+    ).values_list("role", "department_id", "region__code")
+    scopes = []
+    for role, department_id, region_code in roles:
+        if role == Role.ADMINISTRATOR:
+            scopes.append(CaseScope(department_id=None, region_code=None, works=False))
+        else:
+            scopes.append(
+                CaseScope(
+                    department_id=department_id,
+                    region_code=region_code,
+                    works=role == Role.REVIEWER,
+                )
+            )
+    return scopes
 
 
 def is_applicant(user) -> bool:

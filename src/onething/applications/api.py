@@ -1,7 +1,8 @@
 """Applications API: the applicant's journey and the reviewer's work, for apps and systems.
 
 Every operation needs a signed-in user (token or session); what each may see is decided by the
-selectors and services, never here.
+selectors and services, never here. Supervisors and administrators read the workbench's cases
+within their scope; its actions answer them 403.
 """
 
 from __future__ import annotations
@@ -519,29 +520,36 @@ QueueFilter = Literal[
 ]
 
 
-@workbench.get("/cases", response=Queue, summary="My department's queue")
+@workbench.get(
+    "/cases",
+    response=Queue,
+    summary="My department's queue (for a supervisor or an administrator: the cases they read)",
+)
 def queue(request: HttpRequest, status: QueueFilter | None = None):
-    items = [_queue_item(c) for c in selectors.cases_for_reviewer(request.auth, status=status)]
+    items = [_queue_item(c) for c in selectors.cases_for_staff(request.auth, status=status)]
     return {"items": items, "count": len(items)}
 
 
 @workbench.get("/cases/{case_id}", response={200: CaseDetail, 404: ErrorOut}, summary="One case")
 def get_case(request: HttpRequest, case_id: int):
-    return _case_detail(selectors.case_for_reviewer(request.auth, case_id))
+    return _case_detail(selectors.case_for_staff(request.auth, case_id))
 
 
-@workbench.post("/cases/{case_id}/accept", response={200: CaseDetail, 404: ErrorOut, 409: ErrorOut})
+@workbench.post(
+    "/cases/{case_id}/accept",
+    response={200: CaseDetail, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+)
 def accept_case(request: HttpRequest, case_id: int):
-    case = selectors.case_for_reviewer(request.auth, case_id)
+    case = selectors.case_for_staff(request.auth, case_id)
     return _case_detail(services.case_accept(actor=request.auth, case=case))
 
 
 @workbench.post(
     "/cases/{case_id}/approve",
-    response={200: CaseDetail, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={200: CaseDetail, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
 )
 def approve_case(request: HttpRequest, case_id: int, payload: ApproveIn):
-    case = selectors.case_for_reviewer(request.auth, case_id)
+    case = selectors.case_for_staff(request.auth, case_id)
     return _case_detail(
         services.case_approve(actor=request.auth, case=case, outputs=payload.outputs)
     )
@@ -559,33 +567,33 @@ class SupplementAskIn(Schema):
 
 @workbench.post(
     "/cases/{case_id}/supplement",
-    response={200: CaseDetail, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={200: CaseDetail, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
     summary="Ask the applicant for fields or materials (held in the stage's one notice)",
 )
 def ask_supplement(request: HttpRequest, case_id: int, payload: SupplementAskIn):
-    case = selectors.case_for_reviewer(request.auth, case_id)
+    case = selectors.case_for_staff(request.auth, case_id)
     services.case_ask_supplement(
         actor=request.auth, case=case, items=[item.dict() for item in payload.items]
     )
-    return _case_detail(selectors.case_for_reviewer(request.auth, case_id))
+    return _case_detail(selectors.case_for_staff(request.auth, case_id))
 
 
 @workbench.post(
     "/cases/{case_id}/reject",
-    response={200: CaseDetail, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={200: CaseDetail, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
 )
 def reject_case(request: HttpRequest, case_id: int, payload: RejectIn):
-    case = selectors.case_for_reviewer(request.auth, case_id)
+    case = selectors.case_for_staff(request.auth, case_id)
     return _case_detail(services.case_reject(actor=request.auth, case=case, reason=payload.reason))
 
 
 @workbench.post(
     "/cases/{case_id}/reveal",
-    response={200: RevealOut, 404: ErrorOut},
+    response={200: RevealOut, 403: ErrorOut, 404: ErrorOut},
     summary="Show one masked value (recorded in the audit trail)",
 )
 def reveal_value(request: HttpRequest, case_id: int, payload: RevealIn):
-    case = selectors.case_for_reviewer(request.auth, case_id)
+    case = selectors.case_for_staff(request.auth, case_id)
     value = services.case_reveal_value(actor=request.auth, case=case, key=payload.field)
     return {"field": payload.field, "value": value}
 

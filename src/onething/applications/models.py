@@ -57,6 +57,17 @@ class Application(models.Model):
         on_delete=models.PROTECT,
         related_name="applications",
     )
+    # Where the application is handled: the enterprise's registered region, or the applicant's
+    # household region, when it was started. Reviewers and supervisors limited to a region see
+    # the applications of that region and those inside it; NULL (not known) is in none of them.
+    region = models.ForeignKey(
+        "catalog.Region",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("region"),
+    )
     channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
     taken_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -111,6 +122,10 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def region_code(self) -> str | None:
+        return self.region.code if self.region_id else None
 
 
 class Case(models.Model):

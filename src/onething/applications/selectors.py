@@ -1,13 +1,16 @@
 """Reads of applications and cases, always within the caller's scope.
 
 An applicant sees their own applications; a reviewer sees the cases of their departments (and
-regions); a window clerk sees the applications they took at the window. A row outside the scope
+regions); a supervisor reads the cases of their region (all without one), an administrator all;
+a window clerk sees the applications they took at the window. A row outside the scope
 does not exist for the caller (404, never 403), so nobody can probe for other people's reference
 numbers.
 """
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,7 +18,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from onething.accounts.models import Role
-from onething.accounts.selectors import has_role, reviewer_scopes
+from onething.accounts.selectors import case_scopes, has_role
 from onething.applications import supplements
 from onething.applications.lifecycle import CASE_OPEN, CaseStatus, progress_percent
 from onething.applications.models import (
@@ -29,6 +32,7 @@ from onething.applications.models import (
 )
 from onething.catalog.models import DataElement, Material
 from onething.core.errors import NotFound
+from onething.core.regions import region_prefix
 
 
 def applications_for_applicant(user) -> QuerySet[Application]:
@@ -89,22 +93,32 @@ def application_for_participant(user, reference: str) -> Application:
         raise NotFound(_("This application does not exist.")) from None
 
 
-def _reviewer_filter(user) -> Q | None:
-    scopes = reviewer_scopes(user)
-    if not scopes:
-        return None
-    condition = Q(pk__in=[])
-    for department_id, region_id in scopes:
-        scope = Q(department_id=department_id)
-        if region_id is not None:
-            scope &= Q(department__region_id=region_id)
-        condition |= scope
-    return condition
+def _case_scope_filter(user) -> Q | None:
+    """The cases the user's roles reach, as a filter; None when they reach none."""
+    parts = []
+    for scope in case_scopes(user):
+        part = Q()
+        if scope.department_id is not None:
+            part &= Q(department_id=scope.department_id)
+        if scope.region_code is not None:
+            # GB/T 2260 codes nest: 3502 (Xiamen) holds 350203 and 350206, never 350102.
+            part &= Q(application__region__code__startswith=region_prefix(scope.region_code))
+        if not part:
+            return Q()  # one unlimited scope reaches every case (and `Q(...) | Q()` drops it)
+        parts.append(part)
+    return functools.reduce(operator.or_, parts) if parts else None
 
 
-def cases_for_reviewer(user, *, status: str | None = None) -> QuerySet[Case]:
-    """The department's queue: the most urgent due date first, then the oldest ready."""
-    condition = _reviewer_filter(user)
+def cases_in_scope(user) -> QuerySet[Case]:
+    """Every case the user's roles reach, waiting ones included (exports, dashboards)."""
+    condition = _case_scope_filter(user)
+    return Case.objects.none() if condition is None else Case.objects.filter(condition)
+
+
+def cases_for_staff(user, *, status: str | None = None) -> QuerySet[Case]:
+    """The cases the user's roles reach (a reviewer's department queue; what a supervisor or an
+    administrator may read): the most urgent due date first, then the oldest ready."""
+    condition = _case_scope_filter(user)
     if condition is None:
         return Case.objects.none()
     cases = Case.objects.filter(condition).exclude(status=CaseStatus.WAITING)
@@ -117,18 +131,34 @@ def cases_for_reviewer(user, *, status: str | None = None) -> QuerySet[Case]:
     ).order_by("needs_attention", F("due_date").asc(nulls_last=True), "ready_at")
 
 
-def case_for_reviewer(user, case_id: int) -> Case:
-    condition = _reviewer_filter(user)
+def case_for_staff(user, case_id: int) -> Case:
+    """One case the user's roles reach; NotFound for any other. Whether they may work it, not
+    only read it, is `may_work_case` (and the services check it again)."""
+    condition = _case_scope_filter(user)
     if condition is None:
         raise NotFound(_("This case does not exist."))
     try:
         return (
             Case.objects.filter(condition)
-            .select_related("application__thing", "application__applicant", "service", "department")
+            .select_related(
+                "application__thing",
+                "application__applicant",
+                "application__region",
+                "service",
+                "department",
+            )
             .get(pk=case_id)
         )
     except Case.DoesNotExist:
         raise NotFound(_("This case does not exist.")) from None
+
+
+def may_work_case(user, case: Case) -> bool:
+    """Whether a reviewer's role covers the case (supervisors and administrators only read)."""
+    region_code = case.application.region_code
+    return any(
+        scope.works and scope.covers(case.department_id, region_code) for scope in case_scopes(user)
+    )
 
 
 def application_cases(application: Application) -> QuerySet[Case]:

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onething.accounts.models import Role, User
-from onething.accounts.selectors import enterprise_for, has_role, is_applicant, reviewer_scopes
+from onething.accounts.selectors import case_scopes, enterprise_for, has_role, is_applicant
 from onething.applications import lifecycle, supplements
 from onething.applications.lifecycle import (
     ApplicationAction,
@@ -324,6 +324,8 @@ def application_start(
         thing=catalog_models.Thing.objects.get(code=thing_code),
         applicant=applicant,
         enterprise=enterprise,
+        # Handled where the enterprise is registered, or where the applicant's household is.
+        region_id=enterprise.region_id if enterprise else applicant.region_id,
         channel=channel,
         taken_by=taken_by,
         status=ApplicationStatus.DRAFT,
@@ -856,14 +858,22 @@ def _start_if_submitted(application: Application, *, actor: Any) -> None:
 
 
 def _require_reviewer(actor: Any, case: Case) -> None:
-    """Staff may act on cases of their department (and region, if their role names one)."""
+    """Only a reviewer whose department (and region, if their role names one) covers the case
+    works it. Supervisors and administrators who may read the case are refused; to anybody else
+    it does not exist."""
     if isinstance(actor, SystemActor):
         return
-    for department_id, region_id in reviewer_scopes(actor):
-        if department_id == case.department_id and (
-            region_id is None or region_id == case.department.region_id
-        ):
-            return
+    region_code = case.application.region_code
+    reaching = [s for s in case_scopes(actor) if s.covers(case.department_id, region_code)]
+    if any(scope.works for scope in reaching):
+        return
+    if reaching:
+        raise NotAllowed(
+            _(
+                "You may read this case; only its department's reviewers work it or reveal "
+                "personal details."
+            )
+        )
     raise NotFound(_("This case does not exist."))
 
 
@@ -985,13 +995,13 @@ def _save_decision(case: Case, *, rule: str, changed: str) -> None:
 @transaction.atomic
 def case_reject(*, actor: Any, case: Case, reason: str, rule: str = "") -> Case:
     """Reject with a reason; cases that depended on it are cancelled, the others go on."""
+    case, application = _lock_case(case)
+    _require_reviewer(actor, case)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(
             _("Give the reason for the rejection."), fields={"reason": _("A reason is required.")}
         )
-    case, application = _lock_case(case)
-    _require_reviewer(actor, case)
     before = _move(case, CaseAction.REJECT, actor=actor)
     case.reason = reason[:2000]
     _save_decision(case, rule=rule, changed="reason")

@@ -1,5 +1,6 @@
 """The reviewers' workbench: the department's queue, one case, and what a reviewer does with it
-(accept, approve, reject, retry the dispatch, reveal a masked value).
+(accept, approve, reject, retry the dispatch, reveal a masked value). Supervisors and
+administrators read the cases of their scope here too, without the actions.
 
 Thin: parse the request, call a service or a selector, render. Another department's case does not
 exist for the caller (404): the selectors decide.
@@ -63,7 +64,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
     chosen = request.GET.get("status", "open")
     if chosen not in dict(filters):
         chosen = "open"
-    cases = selectors.cases_for_reviewer(request.user, status=None if chosen == "all" else chosen)
+    cases = selectors.cases_for_staff(request.user, status=None if chosen == "all" else chosen)
     rows = [
         {
             "id": case.pk,
@@ -89,6 +90,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
 
 
 def _case_context(
+    viewer: User,
     case: Case,
     *,
     errors: dict[str, str] | None = None,
@@ -135,9 +137,12 @@ def _case_context(
     application = case.application
     choices = _supplement_choices(case, errors, typed)
     labels = {c["value"]: c["label"] for c in choices}
+    # Supervisors and administrators read the case; only its reviewers see the actions.
+    may_work = selectors.may_work_case(viewer, case)
     return {
         "case": case,
         "application": application,
+        "may_work": may_work,
         "status_label": REVIEWER_CASE_LABELS[CaseStatus(case.status)],
         "rows": rows,
         "materials": [
@@ -166,8 +171,8 @@ def _case_context(
             for item in selectors.case_supplement_items(case)
         ],
         "outputs": outputs,
-        "can_accept": case.status == CaseStatus.READY,
-        "can_decide": case.status == CaseStatus.ACCEPTED,
+        "can_accept": may_work and case.status == CaseStatus.READY,
+        "can_decide": may_work and case.status == CaseStatus.ACCEPTED,
         "reason": typed.get("reason", ""),
         "reason_error": errors.get("reason", ""),
         "problem": problem,
@@ -220,7 +225,7 @@ def _supplement_choices(case: Case, errors: dict[str, str], typed: dict[str, str
 @require_POST
 def case_ask_supplement(request: HttpRequest, case_id: int) -> HttpResponse:
     """Ask the applicant for the ticked fields and materials, each with its reason."""
-    case = selectors.case_for_reviewer(request.user, case_id)
+    case = selectors.case_for_staff(request.user, case_id)
     chosen = request.POST.getlist("item")
     items = [
         {
@@ -239,14 +244,17 @@ def case_ask_supplement(request: HttpRequest, case_id: int) -> HttpResponse:
             for path, message in exc.fields.items()
         }
         typed = {**request.POST.dict(), "items_chosen": chosen}
-        context = _case_context(case, errors=errors, typed=typed)
+        context = _case_context(request.user, case, errors=errors, typed=typed)
         if "items" in errors:
             context["problem"] = errors["items"]
         return render(request, "applications/case.html", context, status=422)
     except Conflict as exc:
-        case = selectors.case_for_reviewer(request.user, case_id)
+        case = selectors.case_for_staff(request.user, case_id)
         return render(
-            request, "applications/case.html", _case_context(case, problem=exc.message), status=409
+            request,
+            "applications/case.html",
+            _case_context(request.user, case, problem=exc.message),
+            status=409,
         )
     return redirect("applications:case", case.pk)
 
@@ -254,21 +262,21 @@ def case_ask_supplement(request: HttpRequest, case_id: int) -> HttpResponse:
 @staff_required
 @require_GET
 def case_page(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = selectors.case_for_reviewer(request.user, case_id)
-    return render(request, "applications/case.html", _case_context(case))
+    case = selectors.case_for_staff(request.user, case_id)
+    return render(request, "applications/case.html", _case_context(request.user, case))
 
 
 def _case_action(request: HttpRequest, case_id: int, act) -> HttpResponse:
     """Run one action on a case; show what was wrong on the case page, or go back to it."""
-    case = selectors.case_for_reviewer(request.user, case_id)
+    case = selectors.case_for_staff(request.user, case_id)
     try:
         act(case)
     except InvalidInput as exc:
-        context = _case_context(case, errors=exc.fields, typed=request.POST.dict())
+        context = _case_context(request.user, case, errors=exc.fields, typed=request.POST.dict())
         return render(request, "applications/case.html", context, status=422)
     except Conflict as exc:
-        case = selectors.case_for_reviewer(request.user, case_id)
-        context = _case_context(case, problem=exc.message)
+        case = selectors.case_for_staff(request.user, case_id)
+        context = _case_context(request.user, case, problem=exc.message)
         return render(request, "applications/case.html", context, status=409)
     return redirect("applications:case", case.pk)
 
@@ -317,7 +325,7 @@ def case_retry(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_POST
 def case_reveal(request: HttpRequest, case_id: int) -> HttpResponse:
     """Show one masked value in full; the service records who saw it and why."""
-    case = selectors.case_for_reviewer(request.user, case_id)
+    case = selectors.case_for_staff(request.user, case_id)
     key = request.POST.get("field", "")
     # Only what this department may see: the service would reveal any value of the form.
     if key not in case_data_for_department(case):
@@ -328,5 +336,5 @@ def case_reveal(request: HttpRequest, case_id: int) -> HttpResponse:
         element = catalog_selectors.element_definition(field.element)
         row = {"key": key, "id": field_id(key), "value": display_value(element, value)}
         return render(request, "applications/_revealed.html", {"row": row})
-    context = _case_context(case, revealed=frozenset({key}))
+    context = _case_context(request.user, case, revealed=frozenset({key}))
     return render(request, "applications/case.html", context)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from onething.accounts.models import Role, RoleAssignment, User
+from onething.accounts.selectors import CaseScope
 from onething.applications.lifecycle import ApplicationStatus, CaseStatus
 from onething.applications.models import (
     CASE_STATUS_LABELS,
@@ -24,7 +25,6 @@ from onething.applications.models import (
     Case,
     SupplementRequest,
 )
-from onething.catalog.models import Department
 from onething.core.events import Event, subscribe
 from onething.notifications.models import Notification
 from onething.notifications.services import notify, recipient_language
@@ -251,21 +251,26 @@ def tell_the_applicant_every_result(event: Event) -> None:
 # --- staff ---------------------------------------------------------------------------------------
 
 
-def _deadline_recipients(state: str, department: Department) -> Iterable[User]:
-    """Due soon or overdue: the department's reviewers; escalated: the supervisors over it.
+def _deadline_recipients(state: str, case: Case) -> Iterable[User]:
+    """Due soon or overdue: the reviewers who work the case; escalated: the supervisors over it.
 
-    A role limited to a region counts only for that region's department, as in the workbench.
+    Scopes as in the workbench: a supervisor without a department oversees them all, and a role
+    limited to a region counts for the applications of that region and the regions inside it.
     """
     role = Role.SUPERVISOR if state == "escalated" else Role.REVIEWER
-    roles = RoleAssignment.objects.filter(role=role).filter(
-        Q(region__isnull=True) | Q(region_id=department.region_id)
+    region_code = case.application.region_code
+    roles = (
+        RoleAssignment.objects.filter(role=role)
+        .filter(Q(department__isnull=True) | Q(department_id=case.department_id))
+        .values_list("user_id", "department_id", "region__code")
     )
-    if role == Role.SUPERVISOR:
-        # A supervisor without a department oversees them all.
-        roles = roles.filter(Q(department__isnull=True) | Q(department=department))
-    else:
-        roles = roles.filter(department=department)
-    user_ids = roles.values_list("user_id", flat=True)
+    user_ids = {
+        user_id
+        for user_id, department_id, role_region in roles
+        if CaseScope(department_id, role_region, works=role == Role.REVIEWER).covers(
+            case.department_id, region_code
+        )
+    }
     return User.objects.filter(pk__in=user_ids, is_active=True).order_by("pk")
 
 
@@ -310,9 +315,8 @@ def tell_staff_about_a_deadline(event: Event) -> None:
     state = str(event.data["state"])
     if state not in DEADLINE_KINDS:
         return  # on time: nobody needs telling
-    case = Case.objects.select_related("application", "service").get(pk=event.data["case"])
-    department = Department.objects.get(pk=event.data["department"])
-    for user in _deadline_recipients(state, department):
+    case = Case.objects.select_related("application__region", "service").get(pk=event.data["case"])
+    for user in _deadline_recipients(state, case):
         with translation.override(recipient_language(user)):
             subject, body = _deadline_texts(state, case)
             notify(

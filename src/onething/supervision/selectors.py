@@ -16,10 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onething.accounts.models import Role, RoleAssignment
-from onething.accounts.selectors import reviewer_scopes
+from onething.accounts.selectors import case_scopes
 from onething.applications.lifecycle import CASE_OPEN, CaseStatus
 from onething.applications.models import Case
-from onething.applications.selectors import cases_for_reviewer
+from onething.applications.selectors import cases_in_scope
 from onething.catalog.models import Department, Region, Service, Thing
 from onething.core.errors import NotAllowed
 from onething.sharing.models import DataUse
@@ -83,7 +83,7 @@ def may_export_data_uses(user) -> bool:
 
 
 def may_export_cases(user) -> bool:
-    return bool(reviewer_scopes(user)) or supervisor_oversight(user).granted
+    return bool(case_scopes(user))
 
 
 def _within_days(field: str, since: date | None, until: date | None) -> Q:
@@ -148,17 +148,18 @@ def cases_for_export(
     """The cases the user works or oversees, by status ("open", "all" or one status) and the day
     their application was submitted, the earliest due first.
 
-    A reviewer gets their queue (their departments' cases, as the workbench shows them); a
-    supervisor the cases of every department they oversee.
+    Exactly the cases the workbench shows the user: a reviewer's queue, what a supervisor or an
+    administrator may read (accounts.selectors.case_scopes).
     """
-    oversight = supervisor_oversight(user)
-    if not oversight.granted and not reviewer_scopes(user):
+    scopes = case_scopes(user)
+    if not scopes:
         raise NotAllowed(_("Only reviewers and supervisors may export cases."))
-    if oversight.everything:
-        scope = Q()
-    else:
-        queue = cases_for_reviewer(user).order_by().values("pk")
-        scope = Q(pk__in=queue) | Q(department_id__in=oversight.departments)
+    # The workbench's scope (one answer to "which cases may this person see"); those who read
+    # rather than work also get the cases still waiting for an earlier one, which no queue shows.
+    reachable = cases_in_scope(user)
+    if all(scope.works for scope in scopes):
+        reachable = reachable.exclude(status=CaseStatus.WAITING)
+    scope = Q(pk__in=reachable.order_by().values("pk"))
     cases = Case.objects.filter(scope)
     if status == "open":
         cases = cases.filter(status__in=[s.value for s in CASE_OPEN])
