@@ -237,7 +237,8 @@ ACCESS = {
         404,
     ],
     ("get", "/api/v1/certificates"): [401] + [200] * 10,
-    # Only the issuing department (any of its reviewers) or an administrator revokes.
+    # Only the issuing department (its reviewers within their region) or an administrator
+    # revokes: the Fuzhou health reviewer may not revoke a Xiamen family's certificate.
     ("post", "/api/v1/certificates/{certificate}/revoke"): [
         401,
         403,
@@ -248,7 +249,7 @@ ACCESS = {
         403,
         200,
         200,
-        200,
+        403,
         403,
     ],
     ("get", "/api/v1/notifications"): [401] + [200] * 10,

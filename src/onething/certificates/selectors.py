@@ -3,8 +3,11 @@ department's list, and the public verdict (which shows nothing a stranger should
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -14,6 +17,7 @@ from onething.certificates.models import Certificate
 from onething.certificates.signing import payload_of, platform_keys
 from onething.certificates.verification import Registered, Verdict, judge, signed_code
 from onething.core.errors import InvalidInput, NotFound
+from onething.core.regions import region_prefix
 
 
 def _certificates() -> QuerySet[Certificate]:
@@ -77,10 +81,20 @@ def _staff_scope(user) -> Q | None:
     roles = RoleAssignment.objects.filter(user=user)
     if roles.filter(role=Role.ADMINISTRATOR).exists():
         return Q()
-    departments = list(
-        roles.filter(role=Role.REVIEWER).values_list("department_id", flat=True).distinct()
-    )
-    return Q(issuer_id__in=departments) if departments else None
+    parts = []
+    for department_id, region_code in roles.filter(role=Role.REVIEWER).values_list(
+        "department_id", "region__code"
+    ):
+        part = Q(issuer_id=department_id)
+        if region_code:
+            # A reviewer limited to a region manages the certificates of that region's
+            # applications only, as on the workbench.
+            applications = apps.get_model("applications", "Application").objects.filter(
+                region__code__startswith=region_prefix(region_code)
+            )
+            part &= Q(application_reference__in=applications.values("reference"))
+        parts.append(part)
+    return functools.reduce(operator.or_, parts) if parts else None
 
 
 def certificates_for_staff(user, *, search: str = "") -> QuerySet[Certificate]:

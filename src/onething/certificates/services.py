@@ -13,11 +13,10 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from onething.accounts.models import Enterprise, Role, RoleAssignment, User
+from onething.accounts.models import Enterprise, User
 from onething.audit.services import audit_record
 from onething.catalog.models import CertificateType, Department
 from onething.certificates import codes, jws
@@ -149,13 +148,14 @@ def certificate_issue(
 
 
 def may_revoke(user: Any, certificate: Certificate) -> bool:
-    """A reviewer of the issuing department, or an administrator."""
+    """A reviewer of the issuing department (within their region, if limited), or an
+    administrator."""
     if not getattr(user, "pk", None) or not getattr(user, "is_active", False):
         return False
-    return RoleAssignment.objects.filter(
-        Q(role=Role.ADMINISTRATOR) | Q(role=Role.REVIEWER, department_id=certificate.issuer_id),
-        user=user,
-    ).exists()
+    from onething.certificates.selectors import certificates_for_staff
+
+    # The same scope as the staff list: the issuing department, within the reviewer's region.
+    return certificates_for_staff(user).filter(pk=certificate.pk).exists()
 
 
 @transaction.atomic
