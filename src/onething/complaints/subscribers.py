@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 
 from onething.complaints.models import ExtensionRequest, HotSpot, Ticket
 from onething.complaints.runtime import categories
@@ -49,9 +50,11 @@ def tell_the_unit(event: Event) -> None:
     _tell(
         unit_members_notify_scope(ticket.unit),
         "ticket-dispatched",
-        "New ticket %(reference)s: %(category)s",
-        "Ticket %(reference)s (%(category)s) was dispatched to your unit. Sign for it by "
-        "%(sign_due)s and reply by %(due)s.",
+        N_("New ticket %(reference)s: %(category)s"),
+        N_(
+            "Ticket %(reference)s (%(category)s) was dispatched to your unit. Sign for it by "
+            "%(sign_due)s and reply by %(due)s."
+        ),
         _staff_link(ticket),
         {
             "reference": ticket.reference,
@@ -69,14 +72,14 @@ def warn_the_unit(event: Event) -> None:
     ticket = _ticket(event)
     state = event.data["state"]
     subjects = {
-        "sign_overdue": "Not signed for in time: %(reference)s",
-        "due_soon": "Reply due soon: %(reference)s",
-        "overdue": "Reply overdue: %(reference)s",
+        "sign_overdue": N_("Not signed for in time: %(reference)s"),
+        "due_soon": N_("Reply due soon: %(reference)s"),
+        "overdue": N_("Reply overdue: %(reference)s"),
     }
     bodies = {
-        "sign_overdue": "Ticket %(reference)s was not signed for by its deadline.",
-        "due_soon": "Ticket %(reference)s must be answered by %(due)s.",
-        "overdue": "Ticket %(reference)s was due on %(due)s and has no reply.",
+        "sign_overdue": N_("Ticket %(reference)s was not signed for by its deadline."),
+        "due_soon": N_("Ticket %(reference)s must be answered by %(due)s."),
+        "overdue": N_("Ticket %(reference)s was due on %(due)s and has no reply."),
     }
     _tell(
         unit_members_notify_scope(ticket.unit),
@@ -95,14 +98,14 @@ def warn_the_unit(event: Event) -> None:
 def tell_the_supervisors(event: Event) -> None:
     ticket = _ticket(event)
     reasons = {
-        "handoffs": "it was returned or transferred %(handoffs)d times",
-        "overdue": "its reply is overdue",
+        "handoffs": N_("it was returned or transferred %(handoffs)d times"),
+        "overdue": N_("its reply is overdue"),
     }
     _tell(
         supervisors_over(ticket.region_code),
         "ticket-escalated",
-        "Escalated: %(reference)s",
-        "Ticket %(reference)s is escalated to you (提级督办) because %(reason)s.",
+        N_("Escalated: %(reference)s"),
+        N_("Ticket %(reference)s is escalated to you (提级督办) because %(reason)s."),
         _staff_link(ticket),
         {
             "reference": ticket.reference,
@@ -120,8 +123,8 @@ def ask_the_supervisors(event: Event) -> None:
     _tell(
         supervisors_over(ticket.region_code),
         "ticket-extension",
-        "Extension asked: %(reference)s",
-        "The unit asks %(days)d more working days for ticket %(reference)s.",
+        N_("Extension asked: %(reference)s"),
+        N_("The unit asks %(days)d more working days for ticket %(reference)s."),
         _staff_link(ticket),
         {"reference": ticket.reference, "days": extension.days},
     )
@@ -135,9 +138,11 @@ def tell_the_citizen(event: Event) -> None:
     _tell(
         [ticket.citizen],
         "ticket-replied",
-        "Reply to your complaint %(reference)s",
-        "The department answered your complaint %(reference)s. The hotline will call you back "
-        "to ask whether it is solved.",
+        N_("Reply to your complaint %(reference)s"),
+        N_(
+            "The department answered your complaint %(reference)s. The hotline will call you "
+            "back to ask whether it is solved."
+        ),
         f"/hotline/my/{ticket.reference}/",
         {"reference": ticket.reference},
     )
@@ -149,9 +154,12 @@ def tell_the_unit_of_a_hot_spot(event: Event) -> None:
     _tell(
         unit_members_notify_scope(spot.unit),
         "ticket-hot-spot",
-        "Hot spot: %(category)s in %(region)s",
-        "%(count)d tickets about %(category)s in %(region)s in the week of %(week)s, against "
-        "about %(baseline)s a week before: act before more people have to call (未诉先办).",
+        N_("Hot spot: %(category)s in %(region)s"),
+        N_(
+            "%(count)d tickets about %(category)s in %(region)s in the week of %(week)s, "
+            "against about %(baseline)s a week before: act before more people have to call "
+            "(未诉先办)."
+        ),
         "/hotline/hot-spots/",
         {
             "category": lambda lang: _category(spot.category, lang),
