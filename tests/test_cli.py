@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.conf import settings
 
 from onething.cli import main
 
@@ -19,6 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run_onething(*args: str, env: dict | None = None, timeout: int = 180):
     environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL"}}
+    # The demo takes its complaints in through the classifier: the one the tests train once,
+    # not one per fresh data folder (training takes seconds).
+    environment["ONETHING_HOTLINE_MODEL"] = str(settings.ONETHING_HOTLINE_MODEL)
     environment.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "onething.cli", *args],
@@ -72,8 +77,17 @@ def test_demo_prepares_the_data_folder_and_a_second_run_reuses_it(tmp_path):
         "reviewer_fj_public_security",
         "clerk",
         "supervisor",
+        "agent12345",
+        "supervisor_xiamen",
+        "unit_sm_zhonghua_police",
+        "unit_sm_housing",
+        "unit_sm_zhonghua_office",
+        "unit_sm_12345",
     ):
         assert f"{login} / onething-demo" in first.stdout, login
+    open311 = re.search(r"demo api_key: (o311_\S+)", first.stdout)
+    assert open311, first.stdout
+    key_open311 = open311.group(1)
     key = (tmp_path / "secret_key").read_text()
     database = tmp_path / "onething.sqlite3"
 
@@ -90,6 +104,7 @@ def test_demo_prepares_the_data_folder_and_a_second_run_reuses_it(tmp_path):
     assert second.returncode == 0, second.stderr
     assert counts() == before
     assert (tmp_path / "secret_key").read_text() == key
+    assert f"demo api_key: {key_open311}" in second.stdout, "the Open311 key stays the same"
 
 
 def test_serve_refuses_to_start_without_a_secret_key(tmp_path):
@@ -98,9 +113,10 @@ def test_serve_refuses_to_start_without_a_secret_key(tmp_path):
     assert "SECRET_KEY is not set" in result.stderr
 
 
-@pytest.fixture
-def demo_data(tmp_path):
-    env = {"ONETHING_DATA_DIR": str(tmp_path)}
+@pytest.fixture(scope="module")
+def demo_data(tmp_path_factory):
+    # One demo folder for the module: a demo run takes many seconds, and these tests only read.
+    env = {"ONETHING_DATA_DIR": str(tmp_path_factory.mktemp("demo"))}
     assert run_onething("demo", "--no-serve", env=env).returncode == 0
     return env
 

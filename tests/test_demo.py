@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from stdnum.cn import ric
 
@@ -55,3 +57,71 @@ def test_the_demo_wallets_hold_what_a_province_would_have_issued(loaded_catalog)
     lin = wallet_numbers("350203199406121242")
     assert {"resident_id_card", "marriage_certificate"} <= set(lin)
     assert "business_licence" in wallet_numbers("91350206MA8RW2Q3XY")
+
+
+@pytest.mark.django_db
+def test_every_printed_demo_login_signs_in_with_its_role(loaded_catalog, client):
+    from onething.complaints.models import UnitMember
+
+    _report, logins = demo_prepare()
+    for login in logins:
+        credentials = {"username": login.username, "password": login.password}
+        response = client.post("/accounts/login/", credentials)
+        assert response.status_code == 302, login.username  # signed in and sent on
+        client.post("/accounts/logout/")
+    agent = User.objects.get(username="agent12345")
+    assert RoleAssignment.objects.filter(user=agent, role=Role.HOTLINE_AGENT).exists()
+    xiamen = RoleAssignment.objects.get(user__username="supervisor_xiamen")
+    assert (xiamen.role, xiamen.region.code) == (Role.SUPERVISOR, "350200")
+    printed_units = {
+        login.username.removeprefix("unit_")
+        for login in logins
+        if login.username.startswith("unit_")
+    }
+    assert printed_units == {"sm_zhonghua_police", "sm_housing", "sm_zhonghua_office", "sm_12345"}
+    for unit in printed_units:
+        assert UnitMember.objects.filter(user__username=f"unit_{unit}", unit=unit).exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_hotline_has_tickets_in_every_state_rates_and_a_hot_spot(loaded_catalog):
+    from django.utils import timezone
+
+    from onething.complaints.models import ExtensionRequest, HotSpot, Ticket
+    from onething.complaints.selectors import hotline_rates
+    from onething.demo import demo_tickets
+
+    demo_prepare()
+    assert Ticket.objects.count() == len(demo_tickets())
+    statuses = set(Ticket.objects.values_list("status", flat=True))
+    assert {"dispatched", "accepted", "replied", "closed"} <= statuses
+    assert Ticket.objects.filter(rehandled=1).exists()
+    assert Ticket.objects.exclude(returned_by=[]).count() == 2
+    assert ExtensionRequest.objects.filter(status="pending").count() == 1
+    assert Ticket.objects.filter(citizen__username="linxiaoyan").exists()
+    today = timezone.localdate()
+    spot = HotSpot.objects.get()
+    assert (spot.category, spot.region_code, spot.unit) == ("road_damage", "350203", "sm_housing")
+    assert spot.week == today - dt.timedelta(days=today.weekday())
+    rates = {r.key: r for r in hotline_rates(start=today, end=today, by="unit")}
+    housing = rates["sm_housing"]
+    assert housing.tickets == 7 and housing.satisfaction_rate is not None
+    assert rates["sm_zhonghua_police"].return_rate is not None
+    demo_prepare()
+    assert Ticket.objects.count() == len(demo_tickets()), "seeded once"
+
+
+@pytest.mark.django_db
+def test_the_demo_open311_key_stays_the_same_and_is_made_again_when_lost(tmp_path):
+    from onething.complaints.services import open311_client_for_key
+    from onething.demo import demo_open311_key
+
+    key_file = tmp_path / "open311-demo-key"
+    key = demo_open311_key(key_file)
+    assert open311_client_for_key(key) is not None
+    assert demo_open311_key(key_file) == key
+    key_file.unlink()
+    fresh = demo_open311_key(key_file)
+    assert fresh != key
+    assert open311_client_for_key(key) is None, "the lost key's client is revoked"
+    assert open311_client_for_key(fresh) is not None

@@ -17,6 +17,7 @@ from onething.applications.api import router as applications_router
 from onething.applications.api import workbench as workbench_router
 from onething.catalog.api import router as catalog_router
 from onething.certificates.api import router as certificates_router
+from onething.complaints.api import router as hotline_router
 from onething.core.errors import OneThingError
 from onething.notifications.api import router as notifications_router
 from onething.sharing.api import router as sharing_router
@@ -142,3 +143,4 @@ api.add_router("/v1/notifications", notifications_router)
 api.add_router("/v1/me", sharing_router)
 api.add_router("/v1/exchange", exchange_router)
 api.add_router("/v1/exports", exports_router)
+api.add_router("/v1/hotline", hotline_router)

@@ -118,6 +118,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     simulator_url = f"http://127.0.0.1:{simulator_port}"
     simulator_secret = _demo_secret_key(directory)[:32]
     report, logins = demo_prepare(simulator_url=simulator_url, simulator_secret=simulator_secret)
+    from onething.demo import demo_open311_key
+
+    open311_key = demo_open311_key(directory / "open311-demo-key")
     print("demo catalog loaded:", report.summary())
     from onething.sharing.selectors import register_sizes
 
@@ -128,11 +131,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"  Workbench:  {url}workbench/")
     print(f"  API docs:   {url}api/docs")
     print(f"  Department simulator (connector services): {simulator_url}/stats")
+    print(f"  12345 hotline rates: {url}hotline/rates/   hot spots: {url}hotline/hot-spots/")
+    print(f"  Open311 GeoReport v2: {url}open311/v2/   demo api_key: {open311_key}")
     print()
     print("  Demo logins (demo only, never in production):")
     for login in logins:
         print(f"    {login.role:<34} {login.username} / {login.password}")
     print("    (every department has a reviewer: reviewer_<department code>)")
+    print("    (more hotline units have staff: unit_<unit code>, e.g. unit_sm_police)")
     print()
     if args.no_serve:
         return 0

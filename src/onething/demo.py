@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from pathlib import Path
 
+import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -27,6 +29,9 @@ from onething.catalog.validation import read_catalog
 from onething.certificates.models import Certificate
 from onething.certificates.services import certificate_issue
 from onething.certificates.signing import platform_keys
+from onething.complaints import services as hotline
+from onething.complaints.models import Channel, Open311Client, Ticket, UnitMember
+from onething.core.actors import SystemActor
 from onething.sharing.models import RegisterRecord
 from onething.sharing.registers import read_registers
 from onething.sharing.selectors import register_record
@@ -73,6 +78,51 @@ STAFF = (
 )
 
 
+# The 12345 hotline: an agent, staff of a few units of the dispatch catalogue, and a supervisor
+# over Xiamen (the supervisor above oversees every region).
+HOTLINE_AGENT = ("agent12345", "12345话务员 陈静")
+HOTLINE_SUPERVISOR = ("supervisor_xiamen", "厦门督查 何平", "350200")
+# (unit code, real name, the role printed with the logins; "": not printed)
+HOTLINE_UNITS = (
+    ("sm_zhonghua_police", "中华派出所 林警官", "unit: Zhonghua police station"),
+    ("sm_housing", "思明区建设局 许工", "unit: Siming construction bureau"),
+    ("sm_zhonghua_office", "中华街道 郑主任", "unit: Zhonghua street office"),
+    ("sm_12345", "思明区派单席 苏敏", "unit: Siming 12345 dispatch desk"),
+    ("sm_police", "思明分局 黄警官", ""),
+    ("sm_urban_management", "思明城管 吴队长", ""),
+    ("sm_lujiang_office", "鹭江街道 杨主任", ""),
+    ("xm_water_group", "水务集团 蔡工", ""),
+    ("hl_housing", "湖里区建设局 周工", ""),
+    ("hl_police", "湖里分局 陈警官", ""),
+)
+DEMO = SystemActor("demo")
+DEMO_OPEN311_CLIENT = "OneThing demo Open311 client"
+DEMO_TICKETS_FILE = Path(__file__).resolve().parent / "demo_data" / "hotline_tickets.yaml"
+
+
+@dataclass(frozen=True)
+class DemoTicket:
+    """A complaint the demo takes in, and how far its handling goes (demo_data/hotline_tickets.yaml
+    explains the outcomes)."""
+
+    text: str
+    address: str
+    category: str = ""  # the agent's choice; "" for a web complaint (the classifier picks)
+    outcome: str = "waiting"
+    urgency: str = "normal"
+    caller: tuple[str, str] = ("王先生", "13906021234")
+    citizen: str = ""  # the demo person who filed it on the web
+
+
+@functools.cache
+def demo_tickets() -> tuple[DemoTicket, ...]:
+    raw = yaml.safe_load(DEMO_TICKETS_FILE.read_text(encoding="utf-8"))
+    return tuple(
+        DemoTicket(**{**entry, "caller": tuple(entry.get("caller", DemoTicket.caller))})
+        for entry in raw["tickets"]
+    )
+
+
 @functools.cache
 def _demo_password_hash() -> str:
     # One slow hash for the thirty-odd demo accounts that share the demo password.
@@ -102,7 +152,9 @@ def _person(user_model, account: DemoAccount):
     return user
 
 
-def _staff(user_model, username: str, real_name: str, role: str, department=None, region=None):
+def _staff(
+    user_model, username: str, real_name: str, role: str | None, department=None, region=None
+):
     user, created = user_model.objects.get_or_create(
         username=username,
         defaults={"kind": user_model.Kind.STAFF, "real_name": real_name, "is_staff": False},
@@ -110,7 +162,10 @@ def _staff(user_model, username: str, real_name: str, role: str, department=None
     if created:
         user.password = _demo_password_hash()
         user.save(update_fields=["password"])
-    RoleAssignment.objects.get_or_create(user=user, role=role, department=department, region=region)
+    if role is not None:
+        RoleAssignment.objects.get_or_create(
+            user=user, role=role, department=department, region=region
+        )
     return user
 
 
@@ -171,6 +226,97 @@ def _seed_certificates(people: dict) -> None:
                 "enterprise.address": company.get("address", ""),
             },
         )
+
+
+def _hotline_staff(user_model) -> tuple[object, dict[str, object]]:
+    """The 12345 agent, the units' staff and the Xiamen supervisor; returns (agent, by unit)."""
+    username, real_name = HOTLINE_AGENT
+    agent = _staff(user_model, username, real_name, Role.HOTLINE_AGENT)
+    username, real_name, region = HOTLINE_SUPERVISOR
+    supervisor = _staff(user_model, username, real_name, None)
+    RoleAssignment.objects.get_or_create(
+        user=supervisor, role=Role.SUPERVISOR, region=Region.objects.get(code=region)
+    )
+    members = {}
+    for unit, real_name, _role in HOTLINE_UNITS:
+        member = _staff(user_model, f"unit_{unit}", real_name, None)
+        UnitMember.objects.get_or_create(user=member, unit=unit)
+        members[unit] = member
+    return agent, members
+
+
+def _seed_hotline_tickets(agent, members: dict, people: dict) -> None:
+    """Take the demo complaints in and move each through the services as far as its outcome
+    says, then flag this week's hot spots. Only into a hotline that has no tickets yet."""
+    if Ticket.objects.exists():
+        return
+    by_username = {p.username: p for p in people.values()}
+    for demo in demo_tickets():
+        intake = hotline.Intake(
+            description=demo.text,
+            address=demo.address,
+            category=demo.category,
+            urgency=demo.urgency,
+            contact_name=demo.caller[0],
+            contact_phone=demo.caller[1],
+        )
+        if demo.citizen:
+            ticket = hotline.ticket_receive(
+                actor=by_username[demo.citizen], channel=Channel.WEB, intake=intake
+            )
+        else:
+            ticket = hotline.ticket_receive(actor=agent, channel=Channel.PHONE, intake=intake)
+        _handle(ticket, demo.outcome, agent=agent, members=members)
+    hotline.hot_spots_flag(actor=DEMO, week=timezone.localdate())
+
+
+def _handle(ticket: Ticket, outcome: str, *, agent, members: dict) -> None:
+    if outcome == "waiting" or ticket.status != "dispatched" or ticket.unit not in members:
+        return
+    if outcome == "returned":
+        ticket = hotline.ticket_return(
+            actor=members[ticket.unit], ticket=ticket, reason="不属于本单位职责范围，请改派"
+        )
+        if ticket.unit not in members:
+            return
+        outcome = "closed"  # the next unit handles it to the end
+    unit = members[ticket.unit]
+    hotline.ticket_accept(actor=unit, ticket=ticket)
+    if outcome == "accepted":
+        return
+    if outcome == "extension":
+        hotline.extension_request(
+            actor=unit, ticket=ticket, days=5, reason="需协调燃气、供水单位共同施工恢复路面"
+        )
+        return
+    hotline.ticket_reply(actor=unit, ticket=ticket, reply="已派人到现场核实处理，问题已整改。")
+    if outcome == "replied":
+        return
+    callbacks = {
+        "closed": {"reached": True, "resolved": True, "satisfied": True},
+        "unsatisfied": {"reached": True, "resolved": True, "satisfied": False},
+        "unreached": {"reached": False, "resolved": None, "satisfied": None},
+        "rehandle": {"reached": True, "resolved": False, "satisfied": False, "rehandle": True},
+    }
+    hotline.ticket_callback(actor=agent, ticket=ticket, note="电话回访", **callbacks[outcome])
+
+
+def demo_open311_key(key_file: Path) -> str:
+    """The demo Open311 client's api_key, kept in the data folder so it stays the same from one
+    demo run to the next; made again (the old demo client revoked) when the file or the client
+    is gone — only a hash of a key is stored, so it cannot be read back from the database."""
+    key = key_file.read_text(encoding="utf-8").strip() if key_file.exists() else ""
+    if key and hotline.open311_client_for_key(key) is not None:
+        return key
+    with transaction.atomic():
+        for stale in Open311Client.objects.filter(name=DEMO_OPEN311_CLIENT, active=True):
+            hotline.open311_client_revoke(actor=DEMO, client=stale)
+        _client, key = hotline.open311_client_create(
+            actor=DEMO, name=DEMO_OPEN311_CLIENT, contact="demo@onething.example"
+        )
+    key_file.write_text(key, encoding="utf-8")
+    key_file.chmod(0o600)
+    return key
 
 
 @transaction.atomic
@@ -243,6 +389,8 @@ def demo_prepare(
                 department=department,
                 defaults={"base_url": simulator_url, "secret": simulator_secret},
             )
+    agent, members = _hotline_staff(users)
+    _seed_hotline_tickets(agent, members, people)
     logins = (
         DemoLogin("catalog administrator", "admin", DEMO_PASSWORD, "/admin/"),
         DemoLogin("applicant (newborn)", "linxiaoyan", DEMO_PASSWORD, "/"),
@@ -262,6 +410,15 @@ def demo_prepare(
         DemoLogin("window clerk", "clerk", DEMO_PASSWORD, "/window/"),
         DemoLogin(
             "supervisor (reads every case; exports)", "supervisor", DEMO_PASSWORD, "/workbench/"
+        ),
+        DemoLogin("12345 hotline agent", HOTLINE_AGENT[0], DEMO_PASSWORD, "/hotline/"),
+        DemoLogin(
+            "hotline supervisor, Xiamen", HOTLINE_SUPERVISOR[0], DEMO_PASSWORD, "/hotline/rates/"
+        ),
+        *(
+            DemoLogin(role, f"unit_{unit}", DEMO_PASSWORD, "/hotline/")
+            for unit, _name, role in HOTLINE_UNITS
+            if role
         ),
     )
     return report, logins

@@ -180,7 +180,10 @@ if "pytest" in sys.modules:
     # Keys made by tests never land in (or sign with) the developer's data folder.
     ONETHING_KEYS_DIR = Path(tempfile.gettempdir()) / f"onething-test-keys-{os.getpid()}"
 # The hotline's category classifier (`onething hotline train`; trained on first use if absent).
-ONETHING_HOTLINE_MODEL = DATA_DIR / "complaints-classifier.joblib"
+# ONETHING_HOTLINE_MODEL points elsewhere: the CLI tests' demo runs share the tests' model.
+ONETHING_HOTLINE_MODEL = Path(
+    env_str("ONETHING_HOTLINE_MODEL") or DATA_DIR / "complaints-classifier.joblib"
+)
 if "pytest" in sys.modules:
     # Trained once and shared by the test processes (written atomically, same data, same model).
     ONETHING_HOTLINE_MODEL = Path(tempfile.gettempdir()) / "onething-test-hotline-model.joblib"

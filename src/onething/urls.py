@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("onething.notifications.urls")),
     path("", include("onething.sharing.urls")),
     path("", include("onething.supervision.urls")),
+    path("hotline/", include("onething.complaints.report_urls")),
 ]
 
 handler404 = "onething.core.views.not_found"

@@ -13,18 +13,21 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from onething.catalog.models import Region, in_language
 from onething.complaints import rates as rates_core
 from onething.complaints.hotspots import WeekCounts
 from onething.complaints.lifecycle import TicketStatus
 from onething.complaints.models import HotSpot, Ticket
+from onething.complaints.runtime import dispatch_catalogue
 from onething.complaints.services import (
     _prefix,
     is_hotline_agent,
     supervisor_regions,
     units_of,
 )
-from onething.core.errors import NotFound
+from onething.core.errors import InvalidInput, NotAllowed, NotFound
 from onething.core.masking import mask
 
 
@@ -151,6 +154,13 @@ def hot_spots_for(user: Any) -> QuerySet[HotSpot]:
     return HotSpot.objects.filter(condition)
 
 
+def hot_spot_for(user: Any, hot_spot_id: int) -> HotSpot:
+    spot = hot_spots_for(user).filter(pk=hot_spot_id).first()
+    if spot is None:
+        raise NotFound(_("No such hot spot."))
+    return spot
+
+
 def hotline_rates(
     *,
     start: dt.date,
@@ -161,8 +171,7 @@ def hotline_rates(
 ) -> list[rates_core.Rates]:
     """The rates of the tickets taken in from `start` to `end` (both included), per unit or
     district, within `regions` (None or []: everywhere). Pages and API both call this."""
-    if end < start:
-        raise ValueError("end: before start")
+    check_rates_period(start=start, end=end, by=by)
     tz = timezone.get_current_timezone()
     tickets = Ticket.objects.filter(
         created_at__gte=dt.datetime.combine(start, dt.time.min, tzinfo=tz),
@@ -198,3 +207,70 @@ def hotline_rates(
     ]
     result = rates_core.compute_rates(facts, by=by, now=timezone.localtime(now or timezone.now()))
     return list(result.values())
+
+
+# Rates are kept to years a ticket can have been taken in: far-off dates are typing errors, and
+# the day after 9999-12-31 does not exist.
+RATES_EARLIEST = dt.date(2000, 1, 1)
+RATES_LATEST = dt.date(2099, 12, 31)
+RATES_BY = ("unit", "region")
+
+
+def check_rates_period(*, start: dt.date, end: dt.date, by: str) -> None:
+    """InvalidInput naming each wrong field of a rates query, all at once."""
+    fields = {}
+    for name, day in (("start", start), ("end", end)):
+        if not RATES_EARLIEST <= day <= RATES_LATEST:
+            fields[name] = _("Choose a day from %(earliest)s to %(latest)s.") % {
+                "earliest": RATES_EARLIEST.isoformat(),
+                "latest": RATES_LATEST.isoformat(),
+            }
+    if not fields and end < start:
+        fields["end"] = _("The period cannot end before it starts.")
+    if by not in RATES_BY:
+        fields["by"] = _("Choose unit or region.")
+    if fields:
+        raise InvalidInput(_("Some information is missing or wrong."), fields=fields)
+
+
+def rates_regions_for(user: Any) -> list[str]:
+    """The regions whose rates `user` may read ([]: everywhere); NotAllowed for anyone but
+    hotline agents, supervisors (their regions) and administrators."""
+    if is_hotline_agent(user):
+        return []
+    regions = supervisor_regions(user)
+    if regions is None:
+        raise NotAllowed(_("Only the hotline, supervisors and administrators may read the rates."))
+    return regions
+
+
+def hotline_rates_for(
+    user: Any,
+    *,
+    start: dt.date,
+    end: dt.date,
+    by: str = "unit",
+    now: dt.datetime | None = None,
+) -> list[rates_core.Rates]:
+    """`hotline_rates` within what `user` may read: the one entry of the rates page and API."""
+    regions = rates_regions_for(user)
+    return hotline_rates(start=start, end=end, by=by, regions=regions, now=now)
+
+
+def unit_names(language: str | None = None) -> dict[str, str]:
+    """Unit code → its name in the dispatch catalogue, in `language` (default: the active one)."""
+    return {
+        code: in_language(unit.name.zh, unit.name.en, language)
+        for code, unit in dispatch_catalogue().units.items()
+    }
+
+
+def region_names(language: str | None = None) -> dict[str, str]:
+    """District and street code → name: the catalog's regions and the catalogue's streets."""
+    names = {
+        code: in_language(street.name.zh, street.name.en, language)
+        for code, street in dispatch_catalogue().streets.items()
+    }
+    for code, zh, en in Region.objects.values_list("code", "name_zh", "name_en"):
+        names[code] = in_language(zh, en, language)
+    return names

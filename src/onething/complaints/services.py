@@ -951,6 +951,26 @@ def hot_spots_flag(*, actor: Any, week: dt.date, weeks_of_baseline: int = 4) -> 
     return flagged
 
 
+def hot_spot_acknowledge(*, actor: Any, hot_spot: HotSpot) -> HotSpot:
+    """The responsible unit says it has seen a hot spot and is acting on it (once)."""
+    with transaction.atomic():
+        hot_spot = HotSpot.objects.select_for_update().get(pk=hot_spot.pk)
+        if not hot_spot.unit or hot_spot.unit not in units_of(actor):
+            raise NotAllowed(_("Only the unit the hot spot was flagged to may acknowledge it."))
+        if hot_spot.acknowledged_at is not None:
+            raise Conflict(_("This hot spot was already acknowledged."))
+        hot_spot.acknowledged_at = _now()
+        hot_spot.save(update_fields=["acknowledged_at"])
+        audit_record(
+            actor=actor_label(actor),
+            action="hot_spot.acknowledged",
+            stream="hotline:hot_spots",
+            subject=f"{hot_spot.category}/{hot_spot.region_code}/{hot_spot.week.isoformat()}",
+            data={"unit": hot_spot.unit, "count": hot_spot.count},
+        )
+    return hot_spot
+
+
 # --- Open311 clients -----------------------------------------------------------------------------
 
 
@@ -1028,6 +1048,7 @@ __all__ = [
     "Upload",
     "extension_decide",
     "extension_request",
+    "hot_spot_acknowledge",
     "hot_spots_flag",
     "open311_client_create",
     "open311_client_for_key",

@@ -1,0 +1,253 @@
+"""The hotline API: who may read which ticket and which rates (every operation, every role),
+contact details masked for units, and the rates' errors naming the field."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from onething.accounts.auth import token_issue
+from onething.accounts.models import Role, RoleAssignment
+from onething.api import api
+from onething.complaints import services
+from onething.complaints.models import Channel
+from onething.complaints.services import Intake
+from tests.factories import PersonFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+# The caller wrote her number into the text as well as into the contact field.
+COMPLAINT = "中山路128号楼下酒吧每晚音乐声太大，吵到凌晨两点，请联系我13959211234"
+ZHONGHUA = "厦门市思明区中华街道中山路128号"
+
+
+def bearer(user) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": f"Bearer {token_issue(user=user, name='test')}"}
+
+
+def web_ticket(citizen, agent):
+    """A citizen's web complaint, dispatched to the Zhonghua police station."""
+    ticket = services.ticket_receive(
+        actor=citizen,
+        channel=Channel.WEB,
+        intake=Intake(
+            description=COMPLAINT,
+            address=ZHONGHUA,
+            contact_name="王小红",
+            contact_phone="13959211234",
+            contact_email="wang@example.test",
+        ),
+    )
+    if ticket.status == "received" or ticket.category != "noise":
+        # The classifier was not sure enough: the agent confirms the category, which routes it.
+        ticket = services.ticket_correct_category(actor=agent, ticket=ticket, category="noise")
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.unit) == ("dispatched", "sm_zhonghua_police")
+    return ticket
+
+
+@pytest.fixture
+def world(hotline):
+    owner = PersonFactory()
+    administrator = StaffFactory()
+    RoleAssignment.objects.create(user=administrator, role=Role.ADMINISTRATOR)
+    ticket = web_ticket(owner, hotline["agent"])
+    users = {
+        "anonymous": None,
+        "owner": owner,
+        "other_citizen": PersonFactory(),
+        "holding_unit": hotline["units"]["sm_zhonghua_police"],
+        "other_unit": hotline["units"]["sm_housing"],
+        "agent": hotline["agent"],
+        "supervisor_in_region": hotline["supervisor"],
+        "supervisor_out_of_region": hotline["fuzhou_supervisor"],
+        "administrator": administrator,
+    }
+    return {"ticket": ticket, "users": users}
+
+
+ROLES = [
+    "anonymous",
+    "owner",
+    "other_citizen",
+    "holding_unit",
+    "other_unit",
+    "agent",
+    "supervisor_in_region",
+    "supervisor_out_of_region",
+    "administrator",
+]
+
+# operation -> expected status per role, in the order of ROLES.
+ACCESS = {
+    "/api/v1/hotline/tickets": [401, 200, 200, 200, 200, 200, 200, 200, 200],
+    "/api/v1/hotline/tickets/{ref}": [401, 200, 404, 200, 404, 200, 200, 404, 200],
+    # Rates are for the hotline and its supervisors; a supervisor elsewhere reads their own
+    # regions (an empty table here), never a 403.
+    "/api/v1/hotline/rates?start={today}&end={today}": [
+        401,
+        403,
+        403,
+        403,
+        403,
+        200,
+        200,
+        200,
+        200,
+    ],
+    "/api/v1/hotline/rates?start={today}&end={today}&by=region": [
+        401,
+        403,
+        403,
+        403,
+        403,
+        200,
+        200,
+        200,
+        200,
+    ],
+}
+
+
+def get(client, world, role, path):
+    user = world["users"][role]
+    path = path.format(ref=world["ticket"].reference, today=timezone.localdate().isoformat())
+    return client.get(path, **(bearer(user) if user else {}))
+
+
+@pytest.mark.parametrize(("path", "expected"), list(ACCESS.items()), ids=list(ACCESS))
+def test_who_may_read_what(client, world, path, expected):
+    observed = {role: get(client, world, role, path).status_code for role in ROLES}
+    assert observed == dict(zip(ROLES, expected, strict=True))
+
+
+def test_the_access_table_covers_every_hotline_operation():
+    schema = api.get_openapi_schema()
+    declared = {
+        path.replace("{reference}", "{ref}")
+        for path, operations in schema["paths"].items()
+        if path.startswith("/api/v1/hotline/")
+        for method in operations
+        if method == "get"
+    }
+    covered = {path.partition("?")[0] for path in ACCESS}
+    assert declared == covered
+    writes = {
+        (path, method)
+        for path, operations in schema["paths"].items()
+        if path.startswith("/api/v1/hotline/")
+        for method in operations
+        if method != "get"
+    }
+    assert writes == set(), "a write needs its rows in the access table"
+
+
+def test_each_reader_lists_only_the_tickets_in_their_scope(client, world):
+    reference = world["ticket"].reference
+    seen = {}
+    for role in ROLES[1:]:
+        body = get(client, world, role, "/api/v1/hotline/tickets").json()
+        seen[role] = [item["reference"] for item in body["items"]]
+        assert body["count"] == len(seen[role])
+    assert seen == {
+        "owner": [reference],
+        "other_citizen": [],
+        "holding_unit": [reference],
+        "other_unit": [],
+        "agent": [reference],
+        "supervisor_in_region": [reference],
+        "supervisor_out_of_region": [],
+        "administrator": [reference],
+    }
+
+
+def test_a_returning_unit_still_reads_the_ticket_it_sent_back(client, world):
+    holder = world["users"]["holding_unit"]
+    services.ticket_return(actor=holder, ticket=world["ticket"], reason="不属于本所辖区")
+    response = get(client, world, "holding_unit", "/api/v1/hotline/tickets/{ref}")
+    assert response.status_code == 200
+    assert response.json()["unit"] == "sm_police"
+
+
+def test_the_unit_sees_the_contact_masked_and_the_hotline_sees_it_whole(client, world):
+    masked = get(client, world, "holding_unit", "/api/v1/hotline/tickets/{ref}").json()
+    assert masked["contact"] == {
+        "name": "王**",
+        "phone": "139****1234",
+        "email": "***@example.test",
+    }
+    assert "13959211234" not in masked["description"]
+    assert "139****1234" in masked["description"]
+    assert masked["unit_name"] == "厦门市公安局思明分局中华派出所"
+    assert [e["action"] for e in masked["events"]][-1] == "dispatched"
+    for role in ("owner", "agent", "supervisor_in_region", "administrator"):
+        whole = get(client, world, role, "/api/v1/hotline/tickets/{ref}").json()
+        assert whole["contact"]["phone"] == "13959211234", role
+        assert "13959211234" in whole["description"], role
+
+
+def test_a_unit_sees_the_contact_when_it_must_call_the_citizen_itself(client, hotline):
+    ticket = services.ticket_receive(
+        actor=hotline["agent"],
+        channel=Channel.PHONE,
+        intake=Intake(
+            description="楼下酒吧每天晚上音乐声太大",
+            address=ZHONGHUA,
+            category="noise",
+            contact_name="王先生",
+            contact_phone="13959211234",
+            contact_needed=True,
+        ),
+    )
+    body = client.get(
+        f"/api/v1/hotline/tickets/{ticket.reference}",
+        **bearer(hotline["units"]["sm_zhonghua_police"]),
+    ).json()
+    assert body["contact"]["phone"] == "13959211234"
+
+
+def test_the_ticket_list_filters_by_status_and_pages(client, world):
+    agent = world["users"]["agent"]
+    dispatched = client.get("/api/v1/hotline/tickets?status=dispatched", **bearer(agent)).json()
+    closed = client.get("/api/v1/hotline/tickets?status=closed", **bearer(agent)).json()
+    assert (dispatched["count"], closed["count"]) == (1, 0)
+    beyond = client.get("/api/v1/hotline/tickets?offset=1", **bearer(agent)).json()
+    assert (beyond["count"], beyond["items"]) == (1, [])
+
+
+def test_the_rates_name_units_from_the_dispatch_catalogue(client, world):
+    today = timezone.localdate().isoformat()
+    path = f"/api/v1/hotline/rates?start={today}&end={today}"
+    body = client.get(path, **bearer(world["users"]["supervisor_in_region"])).json()
+    assert body["by"] == "unit" and body["start"] == today
+    (row,) = body["rows"]
+    assert row["key"] == "sm_zhonghua_police"
+    assert row["name"] == "厦门市公安局思明分局中华派出所"
+    assert row["tickets"] == 1
+    # Dispatched a moment ago: nothing is due yet, so no rate has anything to count.
+    assert row["on_time_sign_rate"] is None and row["resolution_rate"] is None
+    assert row["return_rate"] == 0.0
+    assert row["counts"]["reached_unit"] == 1
+    elsewhere = client.get(path, **bearer(world["users"]["supervisor_out_of_region"])).json()
+    assert elsewhere["rows"] == []
+    districts = client.get(path + "&by=region", **bearer(world["users"]["agent"])).json()
+    assert [(r["key"], r["name"]) for r in districts["rows"]] == [("350203", "思明区")]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("start=2026-13-01&end=2026-12-01", "start"),
+        ("start=2026-01-01&end=yesterday", "end"),
+        ("end=2026-12-01", "start"),
+        ("start=2026-12-01&end=2026-11-30", "end"),
+        ("start=2026-11-01&end=2026-11-30&by=street", "by"),
+        ("start=0001-01-01&end=9999-12-31", "end"),
+    ],
+)
+def test_a_wrong_rates_query_is_refused_naming_the_field(client, hotline, query, field):
+    response = client.get(f"/api/v1/hotline/rates?{query}", **bearer(hotline["agent"]))
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "invalid_input"
+    assert field in body["fields"], body
