@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("onething.catalog.urls")),
     path("", include("onething.notifications.urls")),
     path("", include("onething.sharing.urls")),
+    path("", include("onething.complaints.urls")),
 ]
 
 handler404 = "onething.core.views.not_found"
