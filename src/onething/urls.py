@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("onething.sharing.urls")),
     path("", include("onething.supervision.urls")),
     path("hotline/", include("onething.complaints.report_urls")),
+    path("", include("onething.complaints.urls")),
 ]
 
 handler404 = "onething.core.views.not_found"

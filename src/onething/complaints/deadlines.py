@@ -36,11 +36,22 @@ RETURN_WINDOW_HOURS = 24  # a unit that is not responsible says so within a day 
 CALLBACK_WORKING_DAYS = 1  # Fuzhou: the callback within one working day of the reply
 WARN_WORKING_DAYS = 1  # a unit hears that its ticket is due the working day before
 MAX_EXTENSION_WORKING_DAYS = 30
+# A unit's queue shows a sign-for deadline amber in its last half hour: time to pick it up.
+SIGN_WARN = dt.timedelta(minutes=30)
 
 
 def sign_due(dispatched_at: dt.datetime, urgency: str) -> dt.datetime:
     """When the unit must have signed for a ticket dispatched at `dispatched_at`."""
     return dispatched_at + dt.timedelta(hours=LIMITS[Urgency(urgency)].sign_hours)
+
+
+def sign_status(sign_due_at: dt.datetime, now: dt.datetime) -> DeadlineStatus:
+    """Whether a dispatched ticket is still within its sign-for hours, nearly out, or late."""
+    if now > sign_due_at:
+        return DeadlineStatus.OVERDUE
+    if now >= sign_due_at - SIGN_WARN:
+        return DeadlineStatus.DUE_SOON
+    return DeadlineStatus.ON_TIME
 
 
 def resolve_due(

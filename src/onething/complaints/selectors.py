@@ -19,7 +19,13 @@ from onething.catalog.models import Region, in_language
 from onething.complaints import rates as rates_core
 from onething.complaints.hotspots import WeekCounts
 from onething.complaints.lifecycle import TicketStatus
-from onething.complaints.models import HotSpot, Ticket
+from onething.complaints.models import (
+    ExtensionRequest,
+    HotSpot,
+    Ticket,
+    TicketAttachment,
+    TicketEvent,
+)
 from onething.complaints.runtime import dispatch_catalogue
 from onething.complaints.services import (
     _prefix,
@@ -121,11 +127,84 @@ def callback_queue() -> QuerySet[Ticket]:
 
 
 def escalated_for(user: Any) -> QuerySet[Ticket]:
+    """Open escalated tickets: every one for hotline agents, a supervisor's regions' for them."""
+    tickets = Ticket.objects.filter(escalated_at__isnull=False).exclude(status=TicketStatus.CLOSED)
+    if is_hotline_agent(user):
+        return tickets.order_by("escalated_at", "pk")
     regions = supervisor_regions(user)
     if regions is None:
         return Ticket.objects.none()
-    tickets = Ticket.objects.filter(escalated_at__isnull=False).exclude(status=TicketStatus.CLOSED)
-    return tickets.filter(_region_filter(regions)) if regions else tickets
+    return (tickets.filter(_region_filter(regions)) if regions else tickets).order_by(
+        "escalated_at", "pk"
+    )
+
+
+def pending_extensions_for(user: Any) -> QuerySet[ExtensionRequest]:
+    """Extension requests waiting for this supervisor's decision (their regions' tickets)."""
+    regions = supervisor_regions(user)
+    if regions is None:
+        return ExtensionRequest.objects.none()
+    pending = ExtensionRequest.objects.filter(status=ExtensionRequest.Status.PENDING)
+    if regions:
+        pending = pending.filter(
+            ticket__in=Ticket.objects.filter(_region_filter(regions)).values("pk")
+        )
+    return pending.select_related("ticket").order_by("requested_at", "pk")
+
+
+def extension_for_supervisor(user: Any, extension_id: int) -> ExtensionRequest:
+    extension = (
+        ExtensionRequest.objects.filter(pk=extension_id)
+        .filter(ticket__in=tickets_visible_to(user).values("pk"))
+        .select_related("ticket")
+        .first()
+    )
+    if extension is None:
+        raise NotFound("No such extension request.")
+    return extension
+
+
+# What a citizen's own page shows of the timeline: the steps that tell them where their
+# complaint is, not the hotline's internal work (returns, escalations, category corrections,
+# deadline warnings, agents' notes).
+CITIZEN_EVENTS = frozenset(
+    {"received", "dispatched", "rehandle", "accepted", "replied", "extension_approved", "closed"}
+)
+
+
+def tickets_of_citizen(user: Any) -> QuerySet[Ticket]:
+    """The tickets a signed-in citizen filed on the web."""
+    if not getattr(user, "is_authenticated", False):
+        return Ticket.objects.none()
+    return Ticket.objects.filter(citizen=user)
+
+
+def ticket_of_citizen(user: Any, reference: str) -> Ticket:
+    ticket = tickets_of_citizen(user).filter(reference=reference).first()
+    if ticket is None:
+        raise NotFound("No such ticket.")
+    return ticket
+
+
+def ticket_timeline(ticket: Ticket, *, for_citizen: bool) -> QuerySet[TicketEvent]:
+    events = ticket.events.select_related("actor")
+    return events.filter(action__in=CITIZEN_EVENTS) if for_citizen else events
+
+
+def linked_tickets(user: Any, ticket: Ticket) -> list[Ticket]:
+    """The ticket's lead and the tickets linked to it (or to its lead), as far as `user` sees."""
+    lead = ticket.lead or ticket
+    family = Ticket.objects.filter(Q(pk=lead.pk) | Q(lead=lead)).exclude(pk=ticket.pk)
+    visible = tickets_visible_to(user)
+    return list(family.filter(pk__in=visible.values("pk")).order_by("created_at", "pk"))
+
+
+def attachment_for(user: Any, reference: str, attachment_id: int) -> TicketAttachment:
+    ticket = ticket_for(user, reference)
+    attachment = ticket.attachments.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound("No such file.")
+    return attachment
 
 
 def weekly_counts(start: dt.date, end: dt.date) -> WeekCounts:

@@ -117,9 +117,14 @@ def _prefix(region: str) -> str:
     return region
 
 
+def supervises(user: Any, ticket: Ticket) -> bool:
+    """A supervisor (or administrator) over the ticket's region."""
+    regions = supervisor_regions(user)
+    return regions is not None and _in_region(ticket.region_code, regions)
+
+
 def _require_supervisor(actor: Any, ticket: Ticket) -> None:
-    regions = supervisor_regions(actor)
-    if regions is None or not _in_region(ticket.region_code, regions):
+    if not supervises(actor, ticket):
         raise NotAllowed(_("Only a supervisor over this ticket's region may do this."))
 
 
