@@ -11,12 +11,15 @@ import os
 import threading
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from django.conf import settings
 
-from onething.complaints import classifier
 from onething.complaints.dispatch import CATEGORIES_FILE, Dispatch, load
+
+if TYPE_CHECKING:
+    from onething.complaints import classifier
 
 logger = logging.getLogger("onething.complaints")
 _model_lock = threading.Lock()
@@ -62,6 +65,10 @@ def model_path() -> Path:
 def suggestion_model() -> classifier.Model:
     """The trained classifier with the current keyword rules; reloaded when the file changes."""
     global _model
+    # Imported on first use: scikit-learn and jieba take seconds to load, and most processes
+    # (the outbox worker, most pages) never classify a complaint.
+    from onething.complaints import classifier
+
     path = model_path()
     with _model_lock:
         if not path.exists():
