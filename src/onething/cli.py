@@ -459,6 +459,30 @@ def cmd_hotline_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_hotline_key(args: argparse.Namespace) -> int:
+    _setup_django()
+    if not _require_migrated():
+        return 2
+    from onething.complaints.services import open311_client_create
+    from onething.core.actors import SystemActor
+    from onething.core.errors import InvalidInput
+
+    try:
+        client, key = open311_client_create(
+            actor=SystemActor("cli"), name=args.name, contact=args.contact
+        )
+    except InvalidInput as exc:
+        print(f"onething hotline key: {exc.fields.get('name', exc)}", file=sys.stderr)
+        return 1
+    print(
+        f"Open311 client {client.name} — its api_key (shown once, keep it secret; "
+        "revoke it in the admin):",
+        file=sys.stderr,
+    )
+    print(key)
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import execute_from_command_line
@@ -556,7 +580,9 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--token-name", default="cli", help="what the token is for")
     token.set_defaults(func=cmd_exchange_token)
 
-    hotline = sub.add_parser("hotline", help="the 12345 hotline's complaint classifier")
+    hotline = sub.add_parser(
+        "hotline", help="the 12345 hotline: its complaint classifier and Open311 clients"
+    )
     hotline_sub = hotline.add_subparsers(dest="hotline_command", required=True)
     hotline_train = hotline_sub.add_parser(
         "train", help="train the category classifier, print its held-out accuracy, save it"
@@ -568,6 +594,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="PATH", help="model file (default: in the data folder)"
     )
     hotline_train.set_defaults(func=cmd_hotline_train)
+    hotline_key = hotline_sub.add_parser(
+        "key", help="register an Open311 client application and print its api_key"
+    )
+    hotline_key.add_argument("name", metavar="NAME", help="the client application's name")
+    hotline_key.add_argument("--contact", default="", help="who runs it (e-mail, phone …)")
+    hotline_key.set_defaults(func=cmd_hotline_key)
 
     manage = sub.add_parser("manage", help="Django's management commands", add_help=False)
     manage.add_argument("rest", nargs=argparse.REMAINDER)

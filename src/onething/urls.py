@@ -10,6 +10,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("open311/v2/", include("onething.complaints.open311_urls")),
     path("accounts/", include("onething.accounts.urls")),
     path("", include("onething.certificates.urls")),
     path("", include("onething.applications.urls")),

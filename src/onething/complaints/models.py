@@ -58,6 +58,8 @@ class Ticket(models.Model):
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     contact_needed = models.BooleanField(default=False)
+    # A link to a photo an Open311 client hosts itself (the spec's media_url); never fetched.
+    media_url = models.URLField(_("media URL"), max_length=1000, blank=True)
     citizen = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

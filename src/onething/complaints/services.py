@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.core.validators import EmailValidator, ValidationError
+from django.core.validators import EmailValidator, URLValidator, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -51,6 +51,7 @@ from onething.core.masking import mask_personal_numbers
 MAX_DESCRIPTION = 4000
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS = 5
+MAX_MEDIA_URL = 1000
 ATTACHMENT_TYPES = {"image/png", "image/jpeg", "application/pdf"}
 # Web and Open311 tickets go straight to a unit when the classifier is this sure (or a keyword
 # rule decided); otherwise they wait in the dispatch queue for an agent to confirm the category.
@@ -243,6 +244,7 @@ class Intake:
     contact_email: str = ""
     contact_needed: bool = False
     attachments: tuple[Upload, ...] = ()
+    media_url: str = ""  # Open311: a link to a photo the client hosts
 
 
 def _coordinate(raw: Any, low: float, high: float, field: str, fields: dict) -> Decimal | None:
@@ -317,6 +319,15 @@ def check_intake(intake: Intake, *, channel: str) -> tuple[dict[str, Any], dict[
         fields["first_name"] = _("At most %(n)d characters.") % {"n": 100}
     clean.update(contact_name=name[:100], contact_phone=phone, contact_email=email)
     clean["contact_needed"] = bool(intake.contact_needed)
+    media_url = (intake.media_url or "").strip()
+    if media_url:
+        try:
+            URLValidator(schemes=["http", "https"])(media_url)
+        except ValidationError:
+            fields["media_url"] = _("Give a web address starting with http:// or https://.")
+        if len(media_url) > MAX_MEDIA_URL:
+            fields["media_url"] = _("At most %(n)d characters.") % {"n": MAX_MEDIA_URL}
+    clean["media_url"] = media_url
     if len(intake.attachments) > MAX_ATTACHMENTS:
         fields["media"] = _("At most %(n)d files.") % {"n": MAX_ATTACHMENTS}
     for upload in intake.attachments:
@@ -367,6 +378,7 @@ def ticket_receive(
             contact_phone=clean["contact_phone"],
             contact_email=clean["contact_email"],
             contact_needed=clean["contact_needed"],
+            media_url=clean["media_url"],
             citizen=citizen,
             taken_by=actor if channel == Channel.PHONE else None,
             client=client,
@@ -418,7 +430,11 @@ def ticket_receive(
                     routed_by=f"lead {lead.reference}",
                     transfer=False,
                 )
-        elif ticket.category_confirmed or ruled or confidence >= AUTO_DISPATCH_CONFIDENCE:
+        elif ticket.category_confirmed or (
+            # A category the client chose (an Open311 service_code) that the classifier does
+            # not agree with waits for an agent, rather than going to the wrong unit.
+            ticket.category == suggested and (ruled or confidence >= AUTO_DISPATCH_CONFIDENCE)
+        ):
             _route_and_dispatch(ticket, actor=actor)
         publish("ticket.received", ticket=ticket.pk)
     return ticket

@@ -93,6 +93,11 @@ class RejectNulMiddleware:
             message = _("The request contains a character that is not allowed (NUL).")
             if request.path.startswith("/api/"):
                 return JsonResponse({"code": "invalid_input", "message": message}, status=400)
+            if request.path.startswith("/open311/"):
+                # Open311 clients parse the spec's own error list, in XML or JSON.
+                from onething.complaints.open311 import nul_refused
+
+                return nul_refused(request.path)
             return HttpResponseBadRequest(message)
         return self.get_response(request)
 
