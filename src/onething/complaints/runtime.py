@@ -69,10 +69,6 @@ def suggestion_model() -> classifier.Model:
     from onething.complaints import classifier
 
     global _model
-    # Imported on first use: scikit-learn and jieba take seconds to load, and most processes
-    # (the outbox worker, most pages) never classify a complaint.
-    from onething.complaints import classifier
-
     path = model_path()
     with _model_lock:
         if not path.exists():
