@@ -243,7 +243,7 @@ def test_the_sweep_marks_late_signing_and_escalates_overdue_replies_by_email(hot
     run_email_worker(email_topics)
     by_recipient = {(m.to[0], m.subject) for m in mail.outbox}
     unit = "sm_zhonghua_police@example.test"
-    assert (unit, f"回复已逾期：{ticket.reference}") in by_recipient or (
+    assert (unit, f"答复已逾期：{ticket.reference}") in by_recipient or (
         unit,
         f"Reply overdue: {ticket.reference}",
     ) in by_recipient
