@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from onething.complaints.models import ExtensionRequest, HotSpot, Ticket
 from onething.complaints.runtime import categories
@@ -50,8 +50,8 @@ def tell_the_unit(event: Event) -> None:
     _tell(
         unit_members_notify_scope(ticket.unit),
         "ticket-dispatched",
-        N_("New ticket %(reference)s: %(category)s"),
-        N_(
+        gettext_noop("New ticket %(reference)s: %(category)s"),
+        gettext_noop(
             "Ticket %(reference)s (%(category)s) was dispatched to your unit. Sign for it by "
             "%(sign_due)s and reply by %(due)s."
         ),
@@ -72,14 +72,14 @@ def warn_the_unit(event: Event) -> None:
     ticket = _ticket(event)
     state = event.data["state"]
     subjects = {
-        "sign_overdue": N_("Not signed for in time: %(reference)s"),
-        "due_soon": N_("Reply due soon: %(reference)s"),
-        "overdue": N_("Reply overdue: %(reference)s"),
+        "sign_overdue": gettext_noop("Not signed for in time: %(reference)s"),
+        "due_soon": gettext_noop("Reply due soon: %(reference)s"),
+        "overdue": gettext_noop("Reply overdue: %(reference)s"),
     }
     bodies = {
-        "sign_overdue": N_("Ticket %(reference)s was not signed for by its deadline."),
-        "due_soon": N_("Ticket %(reference)s must be answered by %(due)s."),
-        "overdue": N_("Ticket %(reference)s was due on %(due)s and has no reply."),
+        "sign_overdue": gettext_noop("Ticket %(reference)s was not signed for by its deadline."),
+        "due_soon": gettext_noop("Ticket %(reference)s must be answered by %(due)s."),
+        "overdue": gettext_noop("Ticket %(reference)s was due on %(due)s and has no reply."),
     }
     _tell(
         unit_members_notify_scope(ticket.unit),
@@ -98,14 +98,14 @@ def warn_the_unit(event: Event) -> None:
 def tell_the_supervisors(event: Event) -> None:
     ticket = _ticket(event)
     reasons = {
-        "handoffs": N_("it was returned or transferred %(handoffs)d times"),
-        "overdue": N_("its reply is overdue"),
+        "handoffs": gettext_noop("it was returned or transferred %(handoffs)d times"),
+        "overdue": gettext_noop("its reply is overdue"),
     }
     _tell(
         supervisors_over(ticket.region_code),
         "ticket-escalated",
-        N_("Escalated: %(reference)s"),
-        N_("Ticket %(reference)s is escalated to you (提级督办) because %(reason)s."),
+        gettext_noop("Escalated: %(reference)s"),
+        gettext_noop("Ticket %(reference)s is escalated to you (提级督办) because %(reason)s."),
         _staff_link(ticket),
         {
             "reference": ticket.reference,
@@ -123,8 +123,8 @@ def ask_the_supervisors(event: Event) -> None:
     _tell(
         supervisors_over(ticket.region_code),
         "ticket-extension",
-        N_("Extension asked: %(reference)s"),
-        N_("The unit asks %(days)d more working days for ticket %(reference)s."),
+        gettext_noop("Extension asked: %(reference)s"),
+        gettext_noop("The unit asks %(days)d more working days for ticket %(reference)s."),
         _staff_link(ticket),
         {"reference": ticket.reference, "days": extension.days},
     )
@@ -138,8 +138,8 @@ def tell_the_citizen(event: Event) -> None:
     _tell(
         [ticket.citizen],
         "ticket-replied",
-        N_("Reply to your complaint %(reference)s"),
-        N_(
+        gettext_noop("Reply to your complaint %(reference)s"),
+        gettext_noop(
             "The department answered your complaint %(reference)s. The hotline will call you "
             "back to ask whether it is solved."
         ),
@@ -154,8 +154,8 @@ def tell_the_unit_of_a_hot_spot(event: Event) -> None:
     _tell(
         unit_members_notify_scope(spot.unit),
         "ticket-hot-spot",
-        N_("Hot spot: %(category)s in %(region)s"),
-        N_(
+        gettext_noop("Hot spot: %(category)s in %(region)s"),
+        gettext_noop(
             "%(count)d tickets about %(category)s in %(region)s in the week of %(week)s, "
             "against about %(baseline)s a week before: act before more people have to call "
             "(未诉先办)."
