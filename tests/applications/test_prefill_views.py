@@ -35,12 +35,18 @@ def test_the_applicant_sees_what_is_read_and_consents_before_anything_is_read(cl
     page = client.get(f"/applications/{application.reference}/data/", **EN).content.decode()
     assert "Population register" in page and "Hospital birth records" in page
     assert "Sensitive data" in page  # the baby's sex and birth weight are ticked apart
-    assert not DataUse.objects.exists(), "nothing is read before consent"
+    # Before consent no source is read; only her own population record, to tell her which data
+    # are hers and which her spouse's (the child's mother is she) — and that read is recorded.
+    source_reads = DataUse.objects.exclude(use="relation")
+    assert not source_reads.exists(), "nothing is read before consent"
+    assert set(DataUse.objects.values_list("subject", "use", "outcome")) == {
+        (LIN, "relation", "provided")
+    }
 
     refused = client.post(f"/applications/{application.reference}/data/", {"then": "prefill"}, **EN)
     assert refused.status_code == 422
     assert "Tick the box" in refused.content.decode()
-    assert not DataUse.objects.exists()
+    assert not source_reads.exists()
 
     response = client.post(
         f"/applications/{application.reference}/data/",

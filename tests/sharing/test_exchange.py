@@ -17,8 +17,10 @@ from onething.sharing.exchange import (
     exchange_client_issue_token,
     exchange_query,
     exchange_token_revoke,
+    service_grants,
 )
 from onething.sharing.models import DataUse, ExchangeToken
+from onething.sharing.selectors import sharing_grants
 from onething.sharing.services import register_load
 from tests.factories import PersonFactory, StaffFactory
 
@@ -155,6 +157,30 @@ def test_a_granted_query_returns_the_register_values_and_the_person_sees_it(clie
     assert provided["purpose"].startswith("issuing birth certificate 2026-0042 — ")
     assert "household registration" in provided["purpose"]
     assert exchanged["resident_id_certificates", "denied"]["elements"] == ["father.name"]
+    # Whether she is the child's mother was read from her population record: recorded too.
+    [relation] = [u for u in mine if u["use"] == "relation"]
+    assert relation["source"] == "population_register" and relation["elements"] == ["sex"]
+    assert relation["actor"] == "system:exchange:fj_health/birth records system"
+    assert relation["service"] == "birth_medical_certificate"
+
+
+def test_without_a_population_grant_the_exchange_does_not_read_the_persons_sex(registers):
+    service = "business_licence_check"
+    grants = service_grants(service, sharing_grants())
+    assert grants and not any(g.source == "population_register" for g in grants)
+    market = exchange_client_ensure(
+        actor="test", department_code="fj_market_regulation", name="licensing"
+    )
+    result = exchange_query(
+        client=market,
+        service=service,
+        subject=LIN,
+        elements=["mother.name"],
+        purpose="probing",
+    )
+    assert result.values == {}
+    assert not DataUse.objects.filter(subject=LIN, use="relation").exists()
+    assert set(DataUse.objects.filter(subject=LIN).values_list("outcome", flat=True)) == {"denied"}
 
 
 def test_an_enterprise_is_queried_by_its_credit_code(client, registers):

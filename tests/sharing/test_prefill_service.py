@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.utils import translation
 
 from onething.audit.models import AuditRecord
 from onething.audit.verification import audit_verify
@@ -90,8 +91,12 @@ def test_the_mother_types_only_what_no_register_holds(registers, applicant):
         "hospital_births": "provided",
         "marriage_register": "provided",
     }
+    # Working out that she is the mother read her own population record: recorded once.
+    [relation] = DataUse.objects.filter(subject=LIN, use="relation")
+    assert relation.source == "population_register" and relation.outcome == "provided"
+    assert relation.application_reference == "OT20261127-TEST01"
     assert audit_verify().ok
-    assert AuditRecord.objects.filter(stream__name=subject_stream(LIN)).count() == 3
+    assert AuditRecord.objects.filter(stream__name=subject_stream(LIN)).count() == 4
     assert LIN not in subject_stream(LIN)
 
 
@@ -163,7 +168,7 @@ def test_the_person_sees_every_use_of_their_data_and_nobody_elses(client, regist
     other = PersonFactory()
     client.force_login(applicant)
     page = client.get("/my-data/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert page.count("<tr data-source=") == 3
+    assert page.count("<tr data-source=") == 4  # three sources read, and who is who
     assert "Population register" in page
     body = client.get("/api/v1/me/data-uses").json()
     assert {item["source"] for item in body["items"]} == {
@@ -204,3 +209,42 @@ def test_who_used_my_data_lists_the_newest_use_first(client, registers, applican
     assert items[-1]["application_reference"] == "OT20261127-FIRST1"
     page = client.get("/my-data/").content.decode()
     assert page.index("OT20261127-LATER2") < page.index("OT20261127-FIRST1")
+
+
+HUANG = "350200197004083572"  # his father died on 2026-11-19 (demo registers)
+HUANG_FATHER = "350200194403152113"
+HUANG_MOTHER = "350200194610021829"
+
+
+def test_every_population_record_read_to_work_out_who_died_is_recorded_for_its_person(
+    client, registers
+):
+    son = PersonFactory(id_number=HUANG)
+    request = PrefillRequest(
+        actor=son,
+        applicant_id_number=HUANG,
+        thing="after_death",
+        services=("hukou_cancellation",),
+        wanted=("deceased.name", "deceased.id_number"),
+        application_reference="OT20261127-DEATH2",
+    )
+    with translation.override("en"):
+        result = prefill_run(request)
+    assert result.values["deceased.name"].value == "黄福生"
+    relation_reads = DataUse.objects.filter(use="relation")
+    # Each person whose record was read, once, however many roles were resolved.
+    assert sorted(relation_reads.values_list("subject", flat=True)) == sorted(
+        [HUANG, HUANG_FATHER, HUANG_MOTHER]
+    )
+    mother_read = relation_reads.get(subject=HUANG_MOTHER)
+    assert mother_read.elements == ["death_date", "status"]
+    assert mother_read.application_reference == "OT20261127-DEATH2"
+    assert AuditRecord.objects.filter(
+        stream__name=subject_stream(HUANG_MOTHER), action="data.relation"
+    ).exists()
+    # The widow, whose record was read only to see whether she died, finds it on her page.
+    client.force_login(PersonFactory(id_number=HUANG_MOTHER))
+    page = client.get("/my-data/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert page.count("<tr data-source=") == 1
+    assert "Population register" in page and "OT20261127-DEATH2" in page
+    assert "Working out who is who for" in page

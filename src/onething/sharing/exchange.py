@@ -40,7 +40,7 @@ from onething.sharing import prefill, selectors
 from onething.sharing.connectors import Lookup, connectors
 from onething.sharing.fetching import fetch_lookups, is_local
 from onething.sharing.models import DataUse, ExchangeClient, ExchangeToken
-from onething.sharing.services import record_data_use
+from onething.sharing.services import record_data_use, record_relation_read
 
 TOKEN_PREFIX = "ox_"  # noqa: S105 - a public marker, not a secret
 USE = "exchange"
@@ -268,9 +268,16 @@ def exchange_query(
     # Plan over what the sources hold about the subject itself, so a related person's record
     # is never chosen; what they hold only about others is refused below.
     # A child's mother or father is the subject itself when the subject is of that sex.
+    # The sex is itself personal data: it is read only when the service may read the
+    # population register at all, and the read is recorded like any other.
     own_roles = {role}
-    if role == PERSON:
-        sex = (selectors.register_record("population", subject) or {}).get("sex")
+    population = selectors.population_source()
+    if role == PERSON and population and any(g.source == population.code for g in grants):
+        resident = selectors.register_record(selectors.POPULATION_REGISTER, subject) or {}
+        record_relation_read(
+            actor=actor, subject=subject, found=bool(resident), fields=("sex",), service=service
+        )
+        sex = resident.get("sex")
         own_roles |= {of for of, wanted_sex in selectors.PARENT_SEX.items() if sex == wanted_sex}
     own = [
         replace(s, serves=tuple(replace(x, of=role) for x in s.serves if x.of in own_roles))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -245,6 +246,27 @@ def latest_consent(application_reference: str) -> Consent | None:
 
 
 PARENT_SEX = {"mother": "female", "father": "male"}
+POPULATION_REGISTER = "population"
+# What working out who is who reads of a person's population record: of the applicant their sex
+# and family links, of a relative whether (and when) they died.
+APPLICANT_RELATION_FIELDS = ("sex", "spouse_id_number", "father_id_number", "mother_id_number")
+RELATIVE_RELATION_FIELDS = ("status", "death_date")
+
+# Called once for each person whose population record was read: their ID number, whether the
+# register holds them, and the fields read. The caller records the use (selectors write nothing).
+RelationReadRecorder = Callable[[str, bool, tuple[str, ...]], None]
+
+
+def population_source() -> prefill.Source | None:
+    """The catalog's data source that serves the population register, if one does."""
+    return next(
+        (
+            source
+            for source in sharing_sources()
+            if source.connector == "table" and source.options.get("register") == POPULATION_REGISTER
+        ),
+        None,
+    )
 
 
 class Relatives:
@@ -252,17 +274,29 @@ class Relatives:
     source's `of` means for them, their spouse, the relative who died.
 
     Made once per request (a prefill resolves a role for every source and lookup): each
-    person's record is read at most once, and only when first needed."""
+    person's record is read at most once, and only when first needed; `on_read` hears of each
+    read so that it can be recorded as a use of that person's data."""
 
-    def __init__(self, applicant_id_number: str) -> None:
+    def __init__(
+        self, applicant_id_number: str, *, on_read: RelationReadRecorder | None = None
+    ) -> None:
         self.applicant_id_number = applicant_id_number
+        self.on_read = on_read
         self._residents: dict[str, dict[str, Any]] = {}
         self._deceased: tuple[str | None] | None = None
 
     def resident(self, id_number: str) -> dict[str, Any]:
         """The person's population record ({} when they are not in it)."""
         if id_number not in self._residents:
-            self._residents[id_number] = register_record("population", id_number) or {}
+            record = register_record(POPULATION_REGISTER, id_number) or {}
+            self._residents[id_number] = record
+            if self.on_read is not None:
+                fields = (
+                    APPLICANT_RELATION_FIELDS
+                    if id_number == self.applicant_id_number
+                    else RELATIVE_RELATION_FIELDS
+                )
+                self.on_read(id_number, bool(record), fields)
         return self._residents[id_number]
 
     def role(self, of: str) -> str | None:

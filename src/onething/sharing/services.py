@@ -3,7 +3,6 @@ record of every use of somebody's data."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -15,10 +14,11 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from onething.audit.services import audit_record
-from onething.catalog.models import Department
+from onething.catalog.models import Department, Service, Thing, in_language
 from onething.core.actors import actor_label
 from onething.core.errors import Conflict, InvalidInput, NotFound
 from onething.core.events import publish
@@ -157,7 +157,21 @@ class PrefillRequest:
 
     def __post_init__(self) -> None:
         if self.relatives is None:
-            object.__setattr__(self, "relatives", selectors.Relatives(self.applicant_id_number))
+            object.__setattr__(
+                self,
+                "relatives",
+                selectors.Relatives(self.applicant_id_number, on_read=self._record_relation_read),
+            )
+
+    def _record_relation_read(self, subject: str, found: bool, fields: tuple[str, ...]) -> None:
+        record_relation_read(
+            actor=self.actor,
+            subject=subject,
+            found=found,
+            fields=fields,
+            service=self.thing,
+            application_reference=self.application_reference,
+        )
 
 
 @dataclass
@@ -168,9 +182,17 @@ class PrefillResult:
     denied: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
+SUBJECT_STREAM_KEY = "onething.audit.subject"
+
+
 def subject_stream(subject: str) -> str:
-    """The audit stream of one person's or enterprise's data, named without the number itself."""
-    return "subject:" + hashlib.sha256(subject.encode()).hexdigest()[:24]
+    """The audit stream of one person's or enterprise's data, named without the number itself.
+
+    Keyed with the server's secret: resident ID numbers are few enough (region, birth date,
+    sequence) that a plain hash of them could be reversed by trying them all."""
+    return (
+        "subject:" + salted_hmac(SUBJECT_STREAM_KEY, subject, algorithm="sha256").hexdigest()[:24]
+    )
 
 
 # While a caller's transaction may still roll back (the one-call API), the uses recorded in it
@@ -258,6 +280,41 @@ def record_data_use(
         },
     )
     return data_use
+
+
+RELATION_USE = "relation"
+
+
+def _service_name(code: str) -> str:
+    found = Thing.objects.filter(code=code).first() or Service.objects.filter(code=code).first()
+    return in_language(found.name_zh, found.name_en) if found else code
+
+
+@transaction.atomic
+def record_relation_read(
+    *,
+    actor: Any,
+    subject: str,
+    found: bool,
+    fields: tuple[str, ...],
+    service: str,
+    application_reference: str = "",
+) -> DataUse:
+    """Record that `subject`'s population record was read to work out who is who (the
+    applicant's sex, spouse, parents; whether a relative died) for `service`."""
+    source = selectors.population_source()
+    return record_data_use(
+        actor=actor,
+        subject=subject,
+        source=source.code if source else selectors.POPULATION_REGISTER,
+        department=source.department if source else "",
+        elements=list(fields),
+        purpose=_("Working out who is who for %(service)s") % {"service": _service_name(service)},
+        use=RELATION_USE,
+        outcome=DataUse.Outcome.PROVIDED if found else DataUse.Outcome.NO_RECORD,
+        service=service,
+        application_reference=application_reference,
+    )
 
 
 def _subject_for(of: str, request: PrefillRequest) -> str | None:
