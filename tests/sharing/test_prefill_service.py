@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import pytest
+from django.test import override_settings
 from django.utils import translation
 
 from onething.audit.models import AuditRecord
@@ -98,6 +100,15 @@ def test_the_mother_types_only_what_no_register_holds(registers, applicant):
     assert audit_verify().ok
     assert AuditRecord.objects.filter(stream__name=subject_stream(LIN)).count() == 4
     assert LIN not in subject_stream(LIN)
+
+
+def test_a_persons_audit_stream_cannot_be_found_by_hashing_id_numbers():
+    # ID numbers are few enough to hash them all: the name is keyed with the server's secret.
+    name = subject_stream(LIN)
+    assert name.removeprefix("subject:") not in hashlib.sha256(LIN.encode()).hexdigest()
+    assert subject_stream(LIN) == name  # the same person, the same stream
+    with override_settings(SECRET_KEY="another server's secret key, long enough"):
+        assert subject_stream(LIN) != name
 
 
 def test_sensitive_elements_are_read_only_with_their_own_tick(registers, applicant):
