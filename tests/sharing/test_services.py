@@ -9,9 +9,9 @@ from django.contrib.auth import get_user_model
 
 from onething.audit.models import AuditRecord
 from onething.core.errors import InvalidInput
-from onething.sharing.models import Register, RegisterRecord
+from onething.sharing.models import DataUse, Register, RegisterRecord
 from onething.sharing.selectors import register_record, register_records_about, register_sizes
-from onething.sharing.services import register_load
+from onething.sharing.services import register_load, subject_stream
 
 pytestmark = pytest.mark.django_db
 
@@ -79,15 +79,31 @@ def test_a_register_of_an_unknown_department_loads_nothing(loaded_catalog, demo_
     assert not Register.objects.exists()
 
 
-def test_admin_lists_registers_with_personal_data_masked(client, loaded_catalog, demo_registers):
+def test_admin_lists_records_without_contents_and_records_opening_one(
+    client, loaded_catalog, demo_registers
+):
     register_load(actor="test", registers=demo_registers)
     admin = get_user_model().objects.create_superuser("root", "root@example.org", "pw-root-1234")
     client.force_login(admin)
     assert client.get("/admin/sharing/register/").status_code == 200
     page = client.get("/admin/sharing/registerrecord/").content.decode()
-    assert "林晓燕" in page
+    # The list names registers and masked keys only: no names, no addresses, nothing read.
+    assert "林晓燕" not in page and "湖滨南路" not in page
     assert LIN not in page and "3502************42" in page
+    assert not DataUse.objects.exists()
+
     births = RegisterRecord.objects.get(key="CS350203-2026-018342")
     detail = client.get(f"/admin/sharing/registerrecord/{births.pk}/change/").content.decode()
     assert "3250" not in detail, "a child's birth weight is health data"
+    # Opening the record is a use of the data of each person it names, recorded for them.
+    named = set(births.subjects.values_list("subject", flat=True))
+    assert named and LIN in named
+    uses = DataUse.objects.filter(use="admin_view")
+    assert set(uses.values_list("subject", flat=True)) == named
+    assert {(u.actor, u.source, u.outcome) for u in uses} == {
+        (f"user:{admin.pk}", "hospital_births", "provided")
+    }
+    assert AuditRecord.objects.filter(
+        stream__name=subject_stream(LIN), action="data.admin_view"
+    ).exists()
     assert client.get("/admin/sharing/registerrecord/add/").status_code == 403

@@ -1,5 +1,7 @@
-"""Registers are loaded from reviewed files (`onething registers load`), never edited here; the
-admin shows them with personal data masked, so browsing a register reveals nobody.
+"""Registers are loaded from reviewed files (`onething registers load`), never edited here. The
+list of a register's records shows no contents, so browsing a register reveals nobody; opening a
+record shows its values (sensitive ones masked) and is recorded as a use of the data of every
+person it names.
 
 Exchange clients and their tokens are issued with `onething exchange token`; here they are
 read-only (a token shows only its prefix and hash), with actions to revoke and deactivate."""
@@ -14,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from onething.core.masking import mask, mask_mapping
 from onething.sharing.exchange import exchange_client_deactivate, exchange_token_revoke
 from onething.sharing.models import ExchangeClient, ExchangeToken, Register, RegisterRecord
+from onething.sharing.services import record_admin_view
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -47,11 +50,18 @@ def masked_record(record: RegisterRecord) -> dict:
 
 @admin.register(RegisterRecord)
 class RegisterRecordAdmin(ReadOnly):
-    list_display = ("register", "masked_key", "masked_data")
+    list_display = ("register", "masked_key")
     list_filter = ("register",)
     list_select_related = ("register",)
     fields = ("register", "masked_key", "masked_data")
     readonly_fields = fields
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        record = self.get_object(request, object_id) if response.status_code == 200 else None
+        if record is not None:
+            record_admin_view(actor=request.user, record=record)
+        return response
 
     @admin.display(description=_("key"))
     def masked_key(self, obj) -> str:

@@ -283,6 +283,36 @@ def record_data_use(
 
 
 RELATION_USE = "relation"
+ADMIN_VIEW_USE = "admin_view"
+
+
+@transaction.atomic
+def record_admin_view(*, actor: Any, record: RegisterRecord) -> list[DataUse]:
+    """Record that an administrator opened one register record: a use of the data of everybody
+    the record names (a marriage names two people)."""
+    register = record.register
+    source = next(
+        (
+            s
+            for s in selectors.sharing_sources()
+            if s.connector == "table" and s.options.get("register") == register.code
+        ),
+        None,
+    )
+    subjects = sorted(set(record.subjects.values_list("subject", flat=True)))
+    return [
+        record_data_use(
+            actor=actor,
+            subject=subject,
+            source=source.code if source else register.code,
+            department=register.department.code,
+            elements=sorted(record.data),
+            purpose=_("An administrator opened the record in the register's administration"),
+            use=ADMIN_VIEW_USE,
+            outcome=DataUse.Outcome.PROVIDED,
+        )
+        for subject in subjects
+    ]
 
 
 def _service_name(code: str) -> str:
