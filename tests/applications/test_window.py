@@ -141,6 +141,20 @@ def test_nobody_in_the_register_and_the_deceased_get_a_clear_message(client, cle
     assert not User.objects.filter(id_number__in=[DECEASED]).exists()
 
 
+def test_a_refused_identification_is_recorded_with_the_number_masked(client, clerk, registers):
+    """What a refusal reveals (this person is dead) stays answerable, though nothing is saved."""
+    assert identify(client, kind="person", id_number=DECEASED).status_code == 422
+    record = AuditRecord.objects.get(action="user.identify_refused")
+    assert record.actor == f"user:{clerk.pk}"
+    assert record.data["reason"] == "not_living"
+    assert record.subject == DECEASED[:4] + "*" * 12 + DECEASED[-2:]
+    assert DECEASED not in str(record.data) and DECEASED not in record.subject
+    refused = identify(client, kind="enterprise", uscc=RESTAURANT, agent_id_number=MOTHER)
+    assert refused.status_code == 422
+    probe = AuditRecord.objects.get(action="user.identify_refused", data__reason="not_an_agent")
+    assert MOTHER not in str(probe.data) and probe.data["uscc"] == RESTAURANT
+
+
 def test_an_enterprise_is_found_with_its_legal_representative_and_anybody_else_is_refused(
     client, clerk, registers
 ):
