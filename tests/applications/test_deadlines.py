@@ -144,6 +144,37 @@ def test_the_queue_shows_the_most_urgent_first_with_its_mark(client, submitted):
     assert 'data-deadline="overdue"' in page
 
 
+def test_the_queue_sorts_by_attention_then_lateness_then_due_date(
+    client, loaded_catalog, applicant
+):
+    """Six birth cases for the same department, each in another state; by due date alone
+    they would sort almost the other way round."""
+    states = ["attention", "escalated", "overdue", "due_soon", "on_time", "on_time_later"]
+    due_in_days = {"attention": 9, "escalated": 8, "overdue": 7, "due_soon": 6}
+    due_in_days |= {"on_time": 1, "on_time_later": 2}
+    cases = {}
+    for state in states:
+        application = services.application_start(
+            actor=applicant, thing_code="newborn", answers={"mother_insured": "yes"}
+        )
+        fill_and_attach(application, applicant)
+        application = services.application_submit(
+            actor=applicant, application=application, consent=True
+        )
+        case = birth_case(application)
+        Case.objects.filter(pk=case.pk).update(
+            deadline_state={"attention": "", "on_time_later": "on_time"}.get(state, state),
+            needs_attention=state == "attention",
+            due_date=timezone.localdate() + timedelta(days=due_in_days[state]),
+        )
+        cases[case.pk] = state
+    client.force_login(reviewer("fj_health"))
+    page = client.get("/workbench/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    positions = {state: page.index(f'data-case-id="{pk}"') for pk, state in cases.items()}
+    assert sorted(positions, key=positions.get) == states
+    assert 'data-deadline="due_soon"' in page and 'data-testid="needs-attention"' in page
+
+
 def longest_chain_of_promised_days(thing_code: str, included: set[str]) -> int:
     """The plan's promised time worked out here from the catalog rows: the longest chain of
     promised working days along the members' `after` dependencies (a member starts when the

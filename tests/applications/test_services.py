@@ -386,3 +386,24 @@ def test_instant_approval_when_every_input_the_rule_names_is_authoritative(resid
         "child.birth_date": "hospital_births",
         "mother.id_number": "population_register",
     }
+
+
+def test_approving_the_birth_case_issues_a_certificate_anyone_can_verify(newborn, applicant):
+    from onething.certificates.models import Certificate
+    from onething.certificates.selectors import certificate_verify
+
+    application = services.application_submit(actor=applicant, application=newborn, consent=True)
+    health = reviewer("fj_health")
+    birth = services.case_accept(actor=health, case=case(application, "birth_medical_certificate"))
+    services.case_approve(
+        actor=health, case=birth, outputs={"child.birth_certificate_number": "Q350203456"}
+    )
+    certificate = Certificate.objects.get(application_reference=application.reference)
+    assert certificate.type.code == "birth_medical_certificate"
+    assert (certificate.holder, certificate.issuer) == (applicant, birth.department)
+    assert certificate.data["child.birth_certificate_number"] == "Q350203456"
+    by_code = certificate_verify(code=certificate.verification_code)
+    by_token = certificate_verify(token=certificate.jws)
+    for result in (by_code, by_token):
+        assert result.verdict.status == "valid"
+        assert result.certificate == certificate

@@ -3,17 +3,26 @@ with them, records the paper materials seen, submits and prints the receipt."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from onething.accounts.models import Enterprise, EnterpriseAgent, Role, RoleAssignment, User
 from onething.applications import services, window
 from onething.applications.lifecycle import ApplicationStatus
-from onething.applications.models import Application, ApplicationMaterial, CaseEvent, Channel
+from onething.applications.models import (
+    APPLICATION_STATUS_LABELS,
+    Application,
+    ApplicationMaterial,
+    CaseEvent,
+    Channel,
+)
 from onething.audit.models import AuditRecord
 from onething.core.errors import InvalidInput, NotFound
 from onething.sharing.services import register_load
 from tests.applications.test_views import EN, fill_every_step, sign_in, text, token_on
 from tests.factories import PersonFactory, StaffFactory, make_ric, reviewer
+from tests.qr import decode_svg_qr
 
 pytestmark = pytest.mark.django_db
 
@@ -141,6 +150,20 @@ def test_nobody_in_the_register_and_the_deceased_get_a_clear_message(client, cle
     assert not User.objects.filter(id_number__in=[DECEASED]).exists()
 
 
+def test_a_refused_identification_is_recorded_with_the_number_masked(client, clerk, registers):
+    """What a refusal reveals (this person is dead) stays answerable, though nothing is saved."""
+    assert identify(client, kind="person", id_number=DECEASED).status_code == 422
+    record = AuditRecord.objects.get(action="user.identify_refused")
+    assert record.actor == f"user:{clerk.pk}"
+    assert record.data["reason"] == "not_living"
+    assert record.subject == DECEASED[:4] + "*" * 12 + DECEASED[-2:]
+    assert DECEASED not in str(record.data) and DECEASED not in record.subject
+    refused = identify(client, kind="enterprise", uscc=RESTAURANT, agent_id_number=MOTHER)
+    assert refused.status_code == 422
+    probe = AuditRecord.objects.get(action="user.identify_refused", data__reason="not_an_agent")
+    assert MOTHER not in str(probe.data) and probe.data["uscc"] == RESTAURANT
+
+
 def test_an_enterprise_is_found_with_its_legal_representative_and_anybody_else_is_refused(
     client, clerk, registers
 ):
@@ -217,7 +240,7 @@ def test_after_submission_the_clerk_gets_the_printable_receipt_with_a_qr_code(
     assert application.reference in page and "<svg" in page
     assert "Acceptance receipt" in page and "林晓燕" in page and MOTHER not in page
     assert application.due_date.isoformat() in page
-    assert f"http://testserver/applications/{application.reference}/" in page
+    assert decode_svg_qr(page) == [f"http://testserver/applications/{application.reference}/"]
     assert page.count('data-testid="receipt-case"') == application.cases.count()
 
 
@@ -226,7 +249,9 @@ def test_the_clerks_queue_lists_what_they_took_with_the_receipt_and_the_timeline
 ):
     reference = window_submitted.reference
     page = text(client.get("/window/", **EN))
-    assert f'data-reference="{reference}"' in page
+    row = re.search(rf'<tr data-reference="{reference}".*?</tr>', page, re.S).group()
+    label = str(APPLICATION_STATUS_LABELS[ApplicationStatus(window_submitted.status)])
+    assert f">{label}</span>" in row
     assert f"/window/applications/{reference}/receipt/" in page
     timeline = client.get(f"/applications/{reference}/", **EN)
     assert timeline.status_code == 200

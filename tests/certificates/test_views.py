@@ -176,3 +176,36 @@ def test_choices_in_the_certificates_data_read_as_their_labels(client, issue, ho
     assert '<tr data-key="child.sex"><th scope="row">新生儿性别</th><td>女</td></tr>' in (
         page.content.decode()
     )
+
+
+def test_staff_read_sensitive_values_masked_and_each_view_is_recorded(
+    client, issue, holder, people
+):
+    from onething.audit.models import AuditRecord
+
+    certificate = issue(
+        holder,
+        data={"child.name": "林小满", "child.birth_weight": 3250, "child.ethnicity": "汉族"},
+    )
+    client.force_login(people["health_reviewer"])
+    page = client.get(f"/certificates/{certificate.verification_code}/").content.decode()
+    assert "3250" not in page
+    assert "汉族" not in page
+    assert 'data-testid="masked-note"' in page
+    viewed = AuditRecord.objects.filter(action="certificate.viewed", subject=certificate.number)
+    assert viewed.count() == 1
+    record = viewed.get()
+    assert record.actor == f"user:{people['health_reviewer'].pk}"
+    assert record.purpose == "certificate management"
+    # The holder still reads their own certificate in full.
+    client.force_login(holder)
+    own = client.get(f"/wallet/{certificate.verification_code}/").content.decode()
+    assert "3250" in own.replace(certificate.jws, "")
+
+
+def test_the_staff_list_masks_holder_names(client, issue, holder, people):
+    issue(holder)
+    client.force_login(people["health_reviewer"])
+    listing = client.get("/certificates/").content.decode()
+    assert "林小燕" not in listing
+    assert "林*燕" in listing

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onething.core.masking import mask_personal_numbers
+from onething.core.masking import mask_email_addresses, mask_personal_numbers
 
 RIC = "11010519491231002X"
 
@@ -53,3 +53,19 @@ def test_no_resident_id_number_survives_and_masking_twice_changes_nothing(
     assert number not in masked
     assert masked == f"{before}{number[:4]}{'*' * 12}{number[-2:]}{after}"
     assert mask_personal_numbers(masked) == masked
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("to lin.xiaoyan@example.cn refused", "to l***@example.cn refused"),
+        (
+            "{'a+b@mail.gov.cn': (550, b'<a+b@mail.gov.cn>')}",
+            "{'a***@mail.gov.cn': (550, b'<a***@mail.gov.cn>')}",
+        ),
+        ("no address here @ all", "no address here @ all"),
+    ],
+)
+def test_email_addresses_in_free_text_are_masked_and_masking_twice_changes_nothing(text, expected):
+    assert mask_email_addresses(text) == expected
+    assert mask_email_addresses(expected) == expected

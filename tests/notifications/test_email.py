@@ -98,6 +98,26 @@ def test_a_failing_mail_server_is_retried_then_marked_failed_and_nothing_else_ch
     assert mail.outbox == []
 
 
+def test_a_refused_recipient_is_logged_and_kept_with_the_address_masked(
+    newborn, applicant, email_topics, settings, caplog
+):
+    settings.EMAIL_BACKEND = "tests.notifications.backends.RefusingBackend"
+    submitted(newborn)
+    later = timezone.now()
+    with caplog.at_level("WARNING"):
+        for _attempt in range(email_topics[EMAIL_TOPIC].max_attempts):
+            later += timedelta(days=1)  # past any backoff
+            run_email_worker(email_topics, now=later)
+    assert Notification.objects.get().email_status == EmailStatus.FAILED
+    failed = [r.getMessage() for r in caplog.records if "e-mail copy" in r.getMessage()]
+    assert len(failed) == 1
+    assert "SMTPRecipientsRefused" in failed[0] and "l***@example.cn" in failed[0]
+    assert applicant.email not in caplog.text
+    message = OutboxMessage.objects.get(topic=EMAIL_TOPIC)
+    assert "SMTPRecipientsRefused" in message.last_error
+    assert applicant.email not in message.last_error
+
+
 def test_a_rolled_back_change_leaves_neither_inbox_message_nor_email(newborn, email_topics):
     class Undone(Exception):
         pass

@@ -43,6 +43,11 @@ class CaseAction(StrEnum):
 CASE_TERMINAL = frozenset({CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CANCELLED})
 CASE_OPEN = frozenset(CaseStatus) - CASE_TERMINAL
 
+# How late a case is, as the deadline sweep marks it: the workbench sorts the worst first.
+DEADLINE_SEVERITY = {"": 0, "on_time": 0, "due_soon": 1, "overdue": 2, "escalated": 3}
+# The cases whose deadline mark the department must act on (the applicant holds the others).
+DEADLINE_MARKED = (CaseStatus.READY, CaseStatus.ACCEPTED)
+
 CASE_TRANSITIONS: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
     (CaseStatus.WAITING, CaseAction.RELEASE): CaseStatus.READY,
     (CaseStatus.READY, CaseAction.ACCEPT): CaseStatus.ACCEPTED,

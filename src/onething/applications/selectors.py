@@ -14,13 +14,20 @@ import operator
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db import models as db
+from django.db.models import F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from onething.accounts.models import Role
 from onething.accounts.selectors import case_scopes, has_role
 from onething.applications import supplements
-from onething.applications.lifecycle import CASE_OPEN, CaseStatus, progress_percent
+from onething.applications.lifecycle import (
+    CASE_OPEN,
+    DEADLINE_MARKED,
+    DEADLINE_SEVERITY,
+    CaseStatus,
+    progress_percent,
+)
 from onething.applications.models import (
     Application,
     ApplicationMaterial,
@@ -117,7 +124,9 @@ def cases_in_scope(user) -> QuerySet[Case]:
 
 def cases_for_staff(user, *, status: str | None = None) -> QuerySet[Case]:
     """The cases the user's roles reach (a reviewer's department queue; what a supervisor or an
-    administrator may read): the most urgent due date first, then the oldest ready."""
+    administrator may read), the most urgent first: those that need attention (their
+    department's system failed them), then by how late they are (escalated, overdue, due soon,
+    on time), then the earliest due date, then the oldest ready."""
     condition = _case_scope_filter(user)
     if condition is None:
         return Case.objects.none()
@@ -126,9 +135,31 @@ def cases_for_staff(user, *, status: str | None = None) -> QuerySet[Case]:
         cases = cases.filter(status__in=[s.value for s in CASE_OPEN])
     elif status:
         cases = cases.filter(status=status)
-    return cases.select_related(
-        "application__thing", "application__applicant", "service", "department"
-    ).order_by("needs_attention", F("due_date").asc(nulls_last=True), "ready_at")
+    lateness = db.Case(  # the model Case is a case file; this is SQL's CASE
+        *(
+            When(
+                status__in=[s.value for s in DEADLINE_MARKED],
+                deadline_state=state,
+                then=Value(severity),
+            )
+            for state, severity in DEADLINE_SEVERITY.items()
+            if severity
+        ),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    return (
+        cases.select_related(
+            "application__thing", "application__applicant", "service", "department"
+        )
+        .annotate(lateness=lateness)
+        .order_by(
+            F("needs_attention").desc(),
+            F("lateness").desc(),
+            F("due_date").asc(nulls_last=True),
+            "ready_at",
+        )
+    )
 
 
 def case_for_staff(user, case_id: int) -> Case:

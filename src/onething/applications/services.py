@@ -26,6 +26,7 @@ from onething.accounts.models import Role, User
 from onething.accounts.selectors import case_scopes, enterprise_for, has_role, is_applicant
 from onething.applications import lifecycle, supplements
 from onething.applications.lifecycle import (
+    DEADLINE_SEVERITY,
     ApplicationAction,
     ApplicationStatus,
     CaseAction,
@@ -1760,7 +1761,6 @@ def _case_due_date(case: Case) -> date | None:
 
 # Cases whose clock runs: with the department, or asking a supplement still held in its notice.
 DEADLINE_RUNNING = (CaseStatus.READY, CaseStatus.ACCEPTED, CaseStatus.SUPPLEMENT)
-DEADLINE_SEVERITY = {"": 0, "on_time": 0, "due_soon": 1, "overdue": 2, "escalated": 3}
 
 
 def deadline_state_on(case: Case, today: date) -> str:

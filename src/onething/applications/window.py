@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -32,6 +32,7 @@ from onething.catalog.fields import FieldProblem
 from onething.catalog.plan_output import pick
 from onething.core.actors import actor_label
 from onething.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from onething.core.masking import mask
 from onething.sharing.selectors import register_record
 
 ENTERPRISE_ACTIVE = "active"
@@ -81,29 +82,71 @@ def _audit(actor: Any, action: str, *, stream: str, subject: str, data: Mapping)
 
 
 # --- who is at the window ------------------------------------------------------------------------
+#
+# A refusal tells the clerk something about a person (not in the register, deceased, not the
+# legal representative), so it is recorded like a success. Raised inside a transaction, its record
+# would roll back with it: these functions therefore check everything before they write, hold no
+# transaction while checking, and record a refusal in a transaction of its own before raising.
+
+IDENTIFY_REFUSED = "user.identify_refused"
+REFUSALS_STREAM = "window:refused-identifications"
 
 
-@transaction.atomic
-def person_register_at_window(*, actor: User, id_number: str) -> User:
-    """Create the account of a person the population register knows as living, who has none.
+def _refuse(
+    actor: Any, *, field: str, reason: str, message: str, subject: str, data: Mapping
+) -> NoReturn:
+    """Record (committed now) that the window refused to identify someone, then refuse."""
+    with transaction.atomic():
+        audit_record(
+            actor=actor_label(actor),
+            action=IDENTIFY_REFUSED,
+            stream=REFUSALS_STREAM,
+            subject=mask(subject),
+            purpose="window acceptance",
+            data={"reason": reason, **data},  # personal numbers masked by audit_record
+        )
+    raise InvalidInput(message, fields={field: message})
 
-    The clerk saw the ID card, so the real name is verified now; the account has no password
-    (the person signs in through the real-name platform) and the applicant role.
-    """
-    _require_clerk(actor)
-    id_number = resident_id_number(id_number)
-    if User.objects.filter(id_number=id_number).exists():
-        raise Conflict(_("This person already has an account."))
+
+def _person_at_window(
+    actor: Any, id_number: str, *, field: str = "id_number"
+) -> tuple[User | None, Mapping | None]:
+    """The person's account, or (None, their population-register record) when they have
+    none yet; refused (and recorded) when neither can apply."""
+    person = User.objects.filter(id_number=id_number).first()
+    refused = {"actor": actor, "field": field, "subject": id_number, "data": {field: id_number}}
+    if person is not None:
+        if person.kind != User.Kind.PERSON or not person.is_active:
+            _refuse(
+                reason="account_disabled",
+                message=_(
+                    "The account with this resident ID number cannot apply (it is disabled)."
+                ),
+                **refused,
+            )
+        return person, None
     resident = register_record("population", id_number)
     if resident is None:
-        message = _("Nobody with this resident ID number is in the population register.")
-        raise InvalidInput(message, fields={"id_number": message})
-    if resident.get("status") != RESIDENT_REGISTERED:
-        message = _(
-            "The population register does not list this person as a living resident; "
-            "no account can be created."
+        _refuse(
+            reason="not_in_register",
+            message=_("Nobody with this resident ID number is in the population register."),
+            **refused,
         )
-        raise InvalidInput(message, fields={"id_number": message})
+    if resident.get("status") != RESIDENT_REGISTERED:
+        _refuse(
+            reason="not_living",
+            message=_(
+                "The population register does not list this person as a living resident; "
+                "no account can be created."
+            ),
+            **refused,
+        )
+    return None, resident
+
+
+def _register(actor: Any, id_number: str, resident: Mapping) -> User:
+    """The account of a living resident, from their population-register record. Runs in the
+    caller's transaction."""
     person = User(
         username=f"window-{secrets.token_hex(6)}",
         kind=User.Kind.PERSON,
@@ -129,19 +172,14 @@ def person_register_at_window(*, actor: User, id_number: str) -> User:
     return person
 
 
-@transaction.atomic
-def window_person_identify(*, actor: User, id_number: str) -> tuple[User, bool]:
-    """The person with this resident ID number, registered from the population register if
-    they have no account yet; and whether they were just registered."""
-    _require_clerk(actor)
-    id_number = resident_id_number(id_number)
-    person = User.objects.filter(id_number=id_number).first()
-    registered = False
+def _identified(
+    actor: Any, id_number: str, person: User | None, resident: Mapping | None
+) -> tuple[User, bool]:
+    """Register the person if `_person_at_window` found none, and record the identification.
+    Runs in the caller's transaction."""
+    registered = person is None
     if person is None:
-        person, registered = person_register_at_window(actor=actor, id_number=id_number), True
-    elif person.kind != User.Kind.PERSON or not person.is_active:
-        message = _("The account with this resident ID number cannot apply (it is disabled).")
-        raise InvalidInput(message, fields={"id_number": message})
+        person = _register(actor, id_number, resident or {})
     _audit(
         actor,
         "user.identified_at_window",
@@ -152,7 +190,31 @@ def window_person_identify(*, actor: User, id_number: str) -> tuple[User, bool]:
     return person, registered
 
 
-@transaction.atomic
+def person_register_at_window(*, actor: User, id_number: str) -> User:
+    """Create the account of a person the population register knows as living, who has none.
+
+    The clerk saw the ID card, so the real name is verified now; the account has no password
+    (the person signs in through the real-name platform) and the applicant role.
+    """
+    _require_clerk(actor)
+    id_number = resident_id_number(id_number)
+    person, resident = _person_at_window(actor, id_number)
+    if person is not None:
+        raise Conflict(_("This person already has an account."))
+    with transaction.atomic():
+        return _register(actor, id_number, resident or {})
+
+
+def window_person_identify(*, actor: User, id_number: str) -> tuple[User, bool]:
+    """The person with this resident ID number, registered from the population register if
+    they have no account yet; and whether they were just registered."""
+    _require_clerk(actor)
+    id_number = resident_id_number(id_number)
+    person, resident = _person_at_window(actor, id_number)
+    with transaction.atomic():
+        return _identified(actor, id_number, person, resident)
+
+
 def window_enterprise_identify(
     *, actor: User, uscc: str, agent_id_number: str
 ) -> tuple[User, Enterprise]:
@@ -176,14 +238,27 @@ def window_enterprise_identify(
     if problems:
         raise InvalidInput(_("Some information is missing or wrong."), fields=problems)
     uscc, agent_id_number = clean["uscc"], clean["agent_id_number"]
+    refused = {
+        "actor": actor,
+        "subject": agent_id_number,
+        "data": {"uscc": uscc, "agent_id_number": agent_id_number},
+    }
     record = register_record("enterprises", uscc)
     enterprise = Enterprise.objects.filter(uscc=uscc).first()
     if enterprise is None and record is None:
-        message = _("No enterprise with this unified social credit code is in the register.")
-        raise InvalidInput(message, fields={"uscc": message})
+        _refuse(
+            field="uscc",
+            reason="enterprise_not_in_register",
+            message=_("No enterprise with this unified social credit code is in the register."),
+            **refused,
+        )
     if record is not None and record.get("status") != ENTERPRISE_ACTIVE:
-        message = _("The enterprise register lists this enterprise as no longer active.")
-        raise InvalidInput(message, fields={"uscc": message})
+        _refuse(
+            field="uscc",
+            reason="enterprise_not_active",
+            message=_("The enterprise register lists this enterprise as no longer active."),
+            **refused,
+        )
     is_agent = (
         enterprise is not None
         and (
@@ -194,29 +269,35 @@ def window_enterprise_identify(
         record is not None and record.get("legal_rep_id_number") == agent_id_number
     )
     if not (is_agent or is_legal_representative):
-        message = _(
-            "This person is neither the enterprise's legal representative in the enterprise "
-            "register nor a registered agent of it, so they cannot act for it."
+        _refuse(
+            field="agent_id_number",
+            reason="not_an_agent",
+            message=_(
+                "This person is neither the enterprise's legal representative in the enterprise "
+                "register nor a registered agent of it, so they cannot act for it."
+            ),
+            **refused,
         )
-        raise InvalidInput(message, fields={"agent_id_number": message})
-    if enterprise is None:
-        region = catalog_models.Region.objects.filter(code=record.get("region", "")).first()
-        enterprise, _created = Enterprise.objects.get_or_create(
-            uscc=uscc, defaults={"name": record["name"], "region": region}
-        )
-    agent, _registered = window_person_identify(actor=actor, id_number=agent_id_number)
-    if not is_agent:
-        EnterpriseAgent.objects.get_or_create(
-            user=agent, enterprise=enterprise, defaults={"is_legal_representative": True}
-        )
-        _audit(
-            actor,
-            "enterprise.agent_linked_at_window",
-            stream=f"enterprise:{enterprise.uscc}",
-            subject=f"enterprise:{enterprise.uscc}",
-            data={"agent": f"user:{agent.pk}", "legal_representative": True},
-        )
-    return agent, enterprise
+    person, resident = _person_at_window(actor, agent_id_number, field="agent_id_number")
+    with transaction.atomic():
+        if enterprise is None:
+            region = catalog_models.Region.objects.filter(code=record.get("region", "")).first()
+            enterprise, _created = Enterprise.objects.get_or_create(
+                uscc=uscc, defaults={"name": record["name"], "region": region}
+            )
+        agent, _registered = _identified(actor, agent_id_number, person, resident)
+        if not is_agent:
+            EnterpriseAgent.objects.get_or_create(
+                user=agent, enterprise=enterprise, defaults={"is_legal_representative": True}
+            )
+            _audit(
+                actor,
+                "enterprise.agent_linked_at_window",
+                stream=f"enterprise:{enterprise.uscc}",
+                subject=f"enterprise:{enterprise.uscc}",
+                data={"agent": f"user:{agent.pk}", "legal_representative": True},
+            )
+        return agent, enterprise
 
 
 # --- the application -----------------------------------------------------------------------------

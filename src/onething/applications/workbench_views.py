@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from onething.accounts.models import User
 from onething.applications import selectors, services
 from onething.applications.handlers import case_data_for_department
-from onething.applications.lifecycle import CaseStatus
+from onething.applications.lifecycle import DEADLINE_MARKED, CaseStatus
 from onething.applications.models import Case
 from onething.applications.presentation import (
     REVIEWER_CASE_LABELS,
@@ -78,7 +78,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
             "ready_at": case.ready_at,
             "due_date": case.due_date,
             "paused": case.paused_since is not None,
-            "deadline": case.deadline_state if case.status in ("ready", "accepted") else "",
+            "deadline": case.deadline_state if case.status in DEADLINE_MARKED else "",
         }
         for case in cases
     ]

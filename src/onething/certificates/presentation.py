@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from onething.applications.presentation import MASKED_SENSITIVITIES
 from onething.catalog.models import DataElement, in_language
 from onething.catalog.schema import Validator
 from onething.certificates.models import Certificate
@@ -116,18 +117,33 @@ def _is_sensitive(key: str, element: DataElement | None) -> bool:
     return is_sensitive_key(key) or (element is not None and element.validator == Validator.CN_RIC)
 
 
-def data_rows(certificate: Certificate) -> list[dict[str, str]]:
-    """The certificate's values with their labels, ID numbers masked."""
+def _is_masked_for_staff(key: str, element: DataElement | None) -> bool:
+    """Staff read a certificate as they read a case on the workbench: personal and sensitive
+    elements masked, to be revealed (and recorded) on the case, never here. An element the
+    catalog no longer knows is masked too: nothing says it is harmless."""
+    return (
+        element is None
+        or element.sensitivity in MASKED_SENSITIVITIES
+        or _is_sensitive(key, element)
+    )
+
+
+def data_rows(certificate: Certificate, *, for_staff: bool = False) -> list[dict[str, Any]]:
+    """The certificate's values with their labels: ID numbers masked for the holder; for staff
+    also every personal or sensitive element, as the workbench masks them."""
     elements = _elements(certificate)
+    is_masked = _is_masked_for_staff if for_staff else _is_sensitive
     rows = []
     for key, value in certificate.data.items():
         element = elements.get(key)
         text = _option_label(element, value) or _display(value)
+        masked = bool(text) and is_masked(key, element)
         rows.append(
             {
                 "key": key,
                 "label": element.label if element else key,
-                "value": mask(text) if _is_sensitive(key, element) and text else text,
+                "value": mask(text) if masked else text,
+                "masked": masked,
             }
         )
     return rows

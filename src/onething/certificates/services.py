@@ -199,6 +199,25 @@ def certificate_revoke(*, actor: Any, certificate: Certificate, reason: str) -> 
     return locked
 
 
+STAFF_VIEW_PURPOSE = "certificate management"
+
+
+@transaction.atomic
+def certificate_view_record(
+    *, actor: Any, certificate: Certificate, purpose: str = STAFF_VIEW_PURPOSE
+) -> None:
+    """Record that a member of staff opened a certificate's page: who looks at whose
+    certificate stays answerable, as a reveal on the workbench does."""
+    audit_record(
+        actor=actor_label(actor),
+        action="certificate.viewed",
+        stream=_stream(certificate),
+        subject=certificate.number,
+        purpose=purpose,
+        data={"verification_code": certificate.verification_code},
+    )
+
+
 @transaction.atomic
 def signing_key_rotate(*, actor: Any) -> str:
     """Sign new certificates with a new key; return its kid. Earlier keys keep verifying."""

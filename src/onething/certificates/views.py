@@ -28,6 +28,7 @@ from onething.certificates.presentation import (
     verification_qr,
     verification_url,
 )
+from onething.certificates.verification import mask_name
 from onething.core.errors import Conflict, InvalidInput, NotAllowed
 from onething.core.masking import mask
 
@@ -112,13 +113,15 @@ def jwks(request: HttpRequest) -> JsonResponse:
 # --- the holder's wallet ------------------------------------------------------------------------
 
 
-def _certificate_context(request: HttpRequest, certificate: Certificate) -> dict:
+def _certificate_context(
+    request: HttpRequest, certificate: Certificate, *, for_staff: bool = False
+) -> dict:
     return {
         "certificate": certificate,
         "enterprise": is_enterprise(certificate),
         "holder_id_number": mask(certificate.holder_id_number),
         "status_label": STATUS_LABELS[Certificate.Status(certificate.status)],
-        "rows": data_rows(certificate),
+        "rows": data_rows(certificate, for_staff=for_staff),
         "verify_url": verification_url(request, certificate.verification_code),
     }
 
@@ -160,7 +163,8 @@ def manage(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "certificate": c,
-            "holder_name": c.holder_name,
+            # A list is read over a shoulder: names masked as in the exports.
+            "holder_name": mask_name(c.holder_name, enterprise=is_enterprise(c)),
             "status_label": STATUS_LABELS[Certificate.Status(c.status)],
         }
         for c in certificates
@@ -171,9 +175,10 @@ def manage(request: HttpRequest) -> HttpResponse:
 def _manage_page(
     request: HttpRequest, certificate: Certificate, *, reason: str = "", error: str = "", status=200
 ) -> HttpResponse:
-    context = _certificate_context(request, certificate)
+    context = _certificate_context(request, certificate, for_staff=True)
     context.update(
         {
+            "has_masked": any(row["masked"] for row in context["rows"]),
             "can_revoke": certificate.status == Certificate.Status.VALID
             and services.may_revoke(request.user, certificate),
             "reason": reason,
@@ -186,7 +191,10 @@ def _manage_page(
 @staff_required
 @require_GET
 def manage_certificate(request: HttpRequest, code: str) -> HttpResponse:
-    return _manage_page(request, selectors.certificate_for_staff(request.user, code))
+    """One issued certificate, its sensitive values masked; every view is recorded."""
+    certificate = selectors.certificate_for_staff(request.user, code)
+    services.certificate_view_record(actor=request.user, certificate=certificate)
+    return _manage_page(request, certificate)
 
 
 @staff_required

@@ -57,3 +57,23 @@ def mask_personal_numbers(text: str) -> str:
     if not text:
         return text
     return _PERSONAL_NUMBER.sub(_mask_match, text)
+
+
+# An e-mail address inside free text (an SMTP server's reply quotes the recipient's).
+_EMAIL_ADDRESS = re.compile(
+    r"(?P<first>[^\s@<>()\[\]{}'\",;:])[^\s@<>()\[\]{}'\",;:]*@(?P<domain>[\w.-]+)"
+)
+
+
+def mask_email_addresses(text: str) -> str:
+    """Free text with every e-mail address in it masked: `l***@example.com`. The domain stays
+    (it tells which mail server refused); masking twice changes nothing."""
+    if not text:
+        return text
+    return _EMAIL_ADDRESS.sub(lambda m: f"{m.group('first')}***@{m.group('domain')}", text)
+
+
+def mask_personal_text(text: str) -> str:
+    """Free text (an error message, a log line) with personal numbers and e-mail addresses
+    masked."""
+    return mask_email_addresses(mask_personal_numbers(text))

@@ -21,12 +21,20 @@ from django.utils.translation import gettext as _
 
 from onething.accounts.models import User
 from onething.core.errors import NotFound
+from onething.core.masking import mask_personal_text
 from onething.notifications.models import Notification
 from onething.outbox.services import outbox_enqueue
 
 logger = logging.getLogger("onething.notifications")
 
 EMAIL_TOPIC = "notification.email"
+ERROR_TEXT_LIMIT = 500
+
+
+class EmailNotSent(Exception):
+    """The mail backend failed; the message says how, with personal data masked."""
+
+
 SUBJECT_LIMIT = 200
 LINK_LIMIT = 200
 
@@ -128,13 +136,20 @@ def notification_email_send(*, notification_id: int) -> None:
         return
     # Counted before sending, so an attempt that fails (or kills the worker) is counted too.
     Notification.objects.filter(pk=notification.pk).update(email_attempts=F("email_attempts") + 1)
-    send_mail(
-        notification.subject,
-        _email_text(notification),
-        settings.DEFAULT_FROM_EMAIL,
-        [address],
-        fail_silently=False,
-    )
+    try:
+        send_mail(
+            notification.subject,
+            _email_text(notification),
+            settings.DEFAULT_FROM_EMAIL,
+            [address],
+            fail_silently=False,
+        )
+    except Exception as exc:
+        # A mail server's refusal quotes the recipient's address; the outbox keeps and logs the
+        # error text, so it gets the class and a masked message only (and no chained original).
+        raise EmailNotSent(
+            mask_personal_text(f"{type(exc).__name__}: {exc}")[:ERROR_TEXT_LIMIT]
+        ) from None
     Notification.objects.filter(pk=notification.pk).update(
         email_status=EmailStatus.SENT, emailed_at=timezone.now()
     )
@@ -151,4 +166,8 @@ def notification_email_failed(*, notification_id: int, error: str) -> None:
         .update(email_status=EmailStatus.FAILED)
     )
     if updated:
-        logger.warning("e-mail copy of notification %s failed: %s", notification_id, error)
+        logger.warning(
+            "e-mail copy of notification %s failed: %s",
+            notification_id,
+            mask_personal_text(error),
+        )
