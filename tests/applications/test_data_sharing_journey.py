@@ -113,6 +113,26 @@ def test_the_spouse_answers_in_their_own_portal(client, resident_mother, father)
     assert asked.status == "approved"
 
 
+@pytest.mark.parametrize("posted", [{}, {"answer": ""}, {"answer": "yes"}, {"answer": "APPROVE"}])
+def test_a_missing_or_garbled_answer_is_refused_and_changes_nothing(
+    client, resident_mother, father, posted
+):
+    draft = services.application_start(
+        actor=resident_mother, thing_code="newborn", answers={"mother_insured": "yes"}
+    )
+    asked = services.application_ask_related_consent(actor=resident_mother, application=draft)
+    client.force_login(father)
+    response = client.post(f"/my-data/requests/{asked.pk}/", posted, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 422
+    assert "answer" in response.content.decode()
+    asked.refresh_from_db()
+    # Still his to answer: a garbled post is not a final "no".
+    assert asked.status == "pending"
+    client.post(f"/my-data/requests/{asked.pk}/", {"answer": "decline"})
+    asked.refresh_from_db()
+    assert asked.status == "declined"
+
+
 def test_a_typed_value_the_register_contradicts_is_named_on_its_field(resident_mother):
     """She let the platform read the records but typed the marriage certificate number herself
     (wrongly): submission names the field and the register that disagrees."""

@@ -10,9 +10,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from onething.core.errors import Conflict, NotFound
+from onething.core.errors import Conflict, InvalidInput, NotFound
 from onething.sharing import selectors, services
 from onething.sharing.models import RelatedConsentRequest
+
+ANSWERS = ("approve", "decline")
 
 
 @login_required
@@ -41,11 +43,16 @@ def answer_request(request: HttpRequest, pk: int) -> HttpResponse:
     consent_request = RelatedConsentRequest.objects.filter(pk=pk).first()
     if consent_request is None:
         raise NotFound(_("This request does not exist."))
+    answer = request.POST.get("answer", "")
+    # A missing or garbled answer must not count as a "no": declining is final.
+    if answer not in ANSWERS:
+        message = _("answer: choose “approve” or “decline”; nothing was changed.")
+        raise InvalidInput(message, fields={"answer": message})
     # Answered already (a second click): the page shows the answer.
     with contextlib.suppress(Conflict):
         services.related_consent_decide(
             actor=request.user,
             consent_request=consent_request,
-            approve=request.POST.get("answer") == "approve",
+            approve=answer == "approve",
         )
     return redirect("sharing:my-data-uses")
