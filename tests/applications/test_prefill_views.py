@@ -104,9 +104,26 @@ def test_the_check_page_counts_what_the_records_saved_this_applicant(client, mot
     assert after["fields"]["together"] == len(
         [s for s in services.asked_fields(services.application_plan(application))]
     ) - len(application.prefilled)
-    assert after["materials"]["together"] <= before["materials"]["together"]
+    # Before the records were read she would bring eight papers; the population register and
+    # the hospital's birth record exempt three of them (her ID card, the household book, the
+    # delivery record), so she brings five.
+    assert before["materials"]["together"] == 8
+    assert set(application.exemptions) == {"mother_id_card", "hukou_book", "delivery_record"}
+    to_provide = services.applicant_materials(
+        services.application_plan(application), application.exemptions
+    )
+    assert after["materials"]["together"] == len(to_provide) == 5
+    assert after["materials"]["saved"] == before["materials"]["saved"] + 3
     page = client.get(f"/applications/{application.reference}/check/", **EN).content.decode()
     assert 'data-testid="your-reductions"' in page
+
+    # The materials page shows each exempt paper as provided by the record that holds it.
+    materials = client.get(
+        f"/applications/{application.reference}/materials/", **EN
+    ).content.decode()
+    assert 'data-testid="record-hukou_book">Population register<' in materials
+    assert 'data-testid="record-delivery_record">Hospital birth records<' in materials
+    assert 'data-testid="record-bank_card"' not in materials
 
 
 def test_the_one_time_notification_shows_this_applicants_exemptions(client, mother):
