@@ -20,20 +20,20 @@ ANSWERS = ("approve", "decline")
 @login_required
 @require_GET
 def my_data_uses(request: HttpRequest) -> HttpResponse:
-    names = selectors.source_names()
-    rows = [
-        {
-            "use": use,
-            "source_name": names.get(use.source, (use.source, ""))[0],
-            "department_name": names.get(use.source, ("", use.department))[1],
-        }
-        for use in selectors.data_uses_about(request.user)
-    ]
     return render(
         request,
         "sharing/my_data_uses.html",
-        {"rows": rows, "asked": selectors.related_requests_to(request.user)},
+        {
+            "uses": selectors.data_uses_page(request.user, page=_page_number(request)),
+            "asked": selectors.related_requests_to(request.user),
+        },
     )
+
+
+def _page_number(request: HttpRequest) -> int:
+    """?page=N; anything else is the first page."""
+    raw = request.GET.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 else 1
 
 
 @login_required
