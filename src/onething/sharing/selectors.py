@@ -147,13 +147,6 @@ def department_endpoints() -> dict[str, tuple[str, str]]:
     }
 
 
-def data_uses_about(user, *, limit: int = 200) -> list[DataUse]:
-    """Every recorded use of the user's own data, newest first (their resident ID number)."""
-    if not getattr(user, "id_number", ""):
-        return []
-    return list(DataUse.objects.filter(subject=user.id_number)[:limit])
-
-
 DATA_USES_PER_PAGE = 200
 
 
