@@ -63,15 +63,21 @@ def test_the_mother_types_and_uploads_only_what_no_department_holds(resident_mot
     assert draft.form_data["father.id_number"] == CHEN
     assert draft.prefilled["father.name"]["source"] == "resident_id_certificates"
 
-    to_upload = {m.material.code for m in services.applicant_materials(plan, draft.exemptions)}
+    to_upload = [m.material.code for m in services.applicant_materials(plan, draft.exemptions)]
     # Only papers no register or certificate holds: the bank card, the baby's photo, and the
-    # power of attorney a proxy would need (optional).
-    assert to_upload <= {"bank_card", "child_photo", "power_of_attorney"}, to_upload
-    assert {"mother_id_card", "father_id_card", "hukou_book", "delivery_record"} <= set(
-        draft.exemptions
-    )
+    # power of attorney a proxy would need (optional) — each asked for once.
+    assert sorted(to_upload) == ["bank_card", "child_photo", "power_of_attorney"], to_upload
+    # Everything else is 免提交: the ID cards, the household book, the delivery record and the
+    # marriage certificate come from the registers and the father's e-certificate.
+    assert set(draft.exemptions) == {
+        "mother_id_card",
+        "father_id_card",
+        "hukou_book",
+        "delivery_record",
+        "parents_marriage_certificate",
+    }
     assert draft.exemptions["father_id_card"]["kind"] == "certificate"
-    assert len(to_type) == 7 and len(to_upload) <= 3
+    assert len(to_type) == 7 and len(to_upload) == 3
 
     # The father sees that his data were read, for what.
     uses = DataUse.objects.filter(subject=CHEN, use="prefill", outcome="provided")
@@ -111,6 +117,26 @@ def test_the_spouse_answers_in_their_own_portal(client, resident_mother, father)
     client.post(f"/my-data/requests/{asked.pk}/", {"answer": "approve"})
     asked.refresh_from_db()
     assert asked.status == "approved"
+
+
+@pytest.mark.parametrize("posted", [{}, {"answer": ""}, {"answer": "yes"}, {"answer": "APPROVE"}])
+def test_a_missing_or_garbled_answer_is_refused_and_changes_nothing(
+    client, resident_mother, father, posted
+):
+    draft = services.application_start(
+        actor=resident_mother, thing_code="newborn", answers={"mother_insured": "yes"}
+    )
+    asked = services.application_ask_related_consent(actor=resident_mother, application=draft)
+    client.force_login(father)
+    response = client.post(f"/my-data/requests/{asked.pk}/", posted, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 422
+    assert "answer" in response.content.decode()
+    asked.refresh_from_db()
+    # Still his to answer: a garbled post is not a final "no".
+    assert asked.status == "pending"
+    client.post(f"/my-data/requests/{asked.pk}/", {"answer": "decline"})
+    asked.refresh_from_db()
+    assert asked.status == "declined"
 
 
 def test_a_typed_value_the_register_contradicts_is_named_on_its_field(resident_mother):

@@ -110,9 +110,26 @@ def test_the_check_page_counts_what_the_records_saved_this_applicant(client, mot
     assert after["fields"]["together"] == len(
         [s for s in services.asked_fields(services.application_plan(application))]
     ) - len(application.prefilled)
-    assert after["materials"]["together"] <= before["materials"]["together"]
+    # Before the records were read she would bring eight papers; the population register and
+    # the hospital's birth record exempt three of them (her ID card, the household book, the
+    # delivery record), so she brings five.
+    assert before["materials"]["together"] == 8
+    assert set(application.exemptions) == {"mother_id_card", "hukou_book", "delivery_record"}
+    to_provide = services.applicant_materials(
+        services.application_plan(application), application.exemptions
+    )
+    assert after["materials"]["together"] == len(to_provide) == 5
+    assert after["materials"]["saved"] == before["materials"]["saved"] + 3
     page = client.get(f"/applications/{application.reference}/check/", **EN).content.decode()
     assert 'data-testid="your-reductions"' in page
+
+    # The materials page shows each exempt paper as provided by the record that holds it.
+    materials = client.get(
+        f"/applications/{application.reference}/materials/", **EN
+    ).content.decode()
+    assert 'data-testid="record-hukou_book">Population register<' in materials
+    assert 'data-testid="record-delivery_record">Hospital birth records<' in materials
+    assert 'data-testid="record-bank_card"' not in materials
 
 
 def test_the_one_time_notification_shows_this_applicants_exemptions(client, mother):
@@ -130,3 +147,57 @@ def test_the_one_time_notification_shows_this_applicants_exemptions(client, moth
     other = PersonFactory()
     client.force_login(other)
     assert client.get(f"/applications/{application.reference}/notice/").status_code == 404
+
+
+WANG = "350121196611202467"  # retiring this year; her contribution years are held by fj_hrss
+
+
+def test_a_source_that_does_not_answer_leaves_its_fields_to_fill_in_and_says_so(
+    client, loaded_catalog, demo_registers
+):
+    from onething.applications.models import DepartmentEndpoint
+    from onething.catalog.models import Department
+
+    register_load(actor="test", registers=demo_registers)
+    retiree = PersonFactory(id_number=WANG, real_name="王秀英")
+    client.force_login(retiree)
+    # The social insurance system is down: nothing listens on the discard port.
+    DepartmentEndpoint.objects.create(
+        department=Department.objects.get(code="fj_hrss"), base_url="http://127.0.0.1:9", secret=""
+    )
+    started = client.post(
+        "/apply/retirement/",
+        {"retirement_type": "normal", "file_review_needed": "no", "has_housing_fund": "no"},
+        **EN,
+    )
+    reference = started.url.split("/")[2]
+    prefilled = client.post(
+        f"/applications/{reference}/data/", {"then": "prefill", "consent": "yes"}, **EN
+    )
+    assert prefilled.status_code == 302 and prefilled.url.endswith("/step/1/")
+    application = Application.objects.get(reference=reference)
+    assert application.form_data["retiree.name"] == "王秀英"  # the population register answered
+    assert "retiree.contribution_years" not in application.form_data
+
+    pages = {
+        n: response
+        for n in range(1, 8)
+        if (response := client.get(f"/applications/{reference}/step/{n}/", **EN)).status_code == 200
+    }
+    [(number, response)] = [
+        (n, r) for n, r in pages.items() if 'name="retiree.contribution_years"' in r.text
+    ]
+    page = response.text
+    assert 'data-testid="unanswered-retiree.contribution_years"' in page
+    assert "did not answer in time: please fill this in." in page
+    field = page.split('name="retiree.contribution_years"')[1].split(">")[0]
+    assert "readonly" not in field and "disabled" not in field
+    # What the population register answered carries no such note.
+    assert 'data-testid="unanswered-retiree.name"' not in "".join(r.text for r in pages.values())
+
+    # She types the years herself; the note goes once the field is filled.
+    client.post(f"/applications/{reference}/step/{number}/", {"retiree.contribution_years": "31"})
+    application.refresh_from_db()
+    assert str(application.form_data["retiree.contribution_years"]) == "31"
+    again = client.get(f"/applications/{reference}/step/{number}/", **EN).text
+    assert 'data-testid="unanswered-retiree.contribution_years"' not in again

@@ -407,3 +407,52 @@ def test_approving_the_birth_case_issues_a_certificate_anyone_can_verify(newborn
     for result in (by_code, by_token):
         assert result.verdict.status == "valid"
         assert result.certificate == certificate
+
+
+def test_a_rule_input_the_mother_typed_sends_the_insurance_to_a_reviewer_never_a_rejection(
+    resident_mother,
+):
+    """She lets the platform read the registers but not the sensitive data (the baby's birth
+    record, identity numbers), so she types the baby's birth date and her ID number herself: the
+    rule cannot trust them, and the medical security bureau's reviewers decide — the referral
+    and its reason are recorded, nothing is rejected."""
+    from onething.applications.selectors import cases_for_staff
+
+    mother = resident_mother
+    draft = services.application_start(
+        actor=mother, thing_code="newborn", answers={"mother_insured": "yes"}
+    )
+    services.application_prefill(actor=mother, application=draft, consent=True, sensitive=False)
+    draft.refresh_from_db()
+    assert "child.birth_date" not in draft.prefilled
+    assert "mother.id_number" not in draft.prefilled
+    fill_and_attach(
+        draft,
+        mother,
+        overrides={
+            **{k: draft.form_data[k] for k in draft.prefilled},
+            "child.birth_date": "2026-11-16",
+        },
+    )
+    application = services.application_submit(actor=mother, application=draft, consent=True)
+    health, police = reviewer("fj_health"), reviewer("fj_public_security")
+    birth = services.case_accept(actor=health, case=case(application, "birth_medical_certificate"))
+    services.case_approve(
+        actor=health, case=birth, outputs={"child.birth_certificate_number": "Q350203456"}
+    )
+    hukou = services.case_accept(actor=police, case=case(application, "birth_hukou_registration"))
+    services.case_approve(
+        actor=police, case=hukou, outputs={"child.id_number": make_ric(birth=date(2026, 11, 16))}
+    )
+    with translation.override("en"):  # the reason is recorded in the worker's language
+        run_worker()
+    insurance = case(application, "newborn_medical_insurance")
+    assert insurance.status == CaseStatus.READY
+    assert insurance.decided_by_rule == ""
+    assert not insurance.events.filter(action__in=("approved", "rejected")).exists()
+    referred = insurance.events.get(action="referred")
+    assert referred.actor_label == "system:rule:authoritative_inputs"
+    assert referred.note == (
+        "Not decided automatically: child.birth_date, mother.id_number typed by the applicant."
+    )
+    assert insurance in cases_for_staff(reviewer("fj_medical_security"), status="open")

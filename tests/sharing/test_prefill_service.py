@@ -159,19 +159,24 @@ def test_a_failing_or_slow_source_leaves_its_fields_to_fill_in(registers, applic
 
 
 def test_an_element_without_a_grant_is_refused_and_the_refusal_logged(registers, applicant):
+    from django.utils import translation
+
     # Retirement's grants do not cover the household address: asked, it is refused.
-    result = prefill_run(
-        request_for(
-            applicant,
-            thing="retirement",
-            services=("pension_claim",),
-            wanted=("retiree.name", "household.address"),
+    with translation.override("en"):
+        result = prefill_run(
+            request_for(
+                applicant,
+                thing="retirement",
+                services=("pension_claim",),
+                wanted=("retiree.name", "household.address"),
+            )
         )
-    )
     assert "household.address" not in result.values
     assert result.denied == {"household.address": ("population_register",)}
     denied = DataUse.objects.get(subject=LIN, outcome="denied")
     assert denied.elements == ["household.address"] and denied.source == "population_register"
+    # The refusal still says what the read was for: the service's purpose with that register.
+    assert denied.purpose == "Checking the retiree's identity"
 
 
 def test_the_person_sees_every_use_of_their_data_and_nobody_elses(client, registers, applicant):
@@ -188,7 +193,7 @@ def test_the_person_sees_every_use_of_their_data_and_nobody_elses(client, regist
         "marriage_register",
     }
     client.force_login(other)
-    assert client.get("/api/v1/me/data-uses").json() == {"items": []}
+    assert client.get("/api/v1/me/data-uses").json()["items"] == []
     assert "<tr data-source=" not in client.get("/my-data/").content.decode()
 
 

@@ -286,7 +286,8 @@ def step(request: HttpRequest, reference: str, number: int) -> HttpResponse:
             return redirect(journey.url_after_step(number))
         values.update(typed)
     groups: list[dict] = []
-    sources = source_names() if application.prefilled else {}
+    unanswered = services.prefill_unanswered(application)
+    sources = source_names() if application.prefilled or unanswered else {}
     for key in current.keys:
         spec = journey.specs[key]
         subject = subject_of(key)
@@ -307,6 +308,13 @@ def step(request: HttpRequest, reference: str, number: int) -> HttpResponse:
                     error=errors.get(key, ""),
                 ),
                 **_origin(application, key, sources),
+                "unanswered_by": (
+                    sources.get(unanswered[key], (unanswered[key], ""))[0]
+                    if key in unanswered
+                    and not values.get(key)
+                    and key not in application.prefilled
+                    else ""
+                ),
             }
         )
     return render(

@@ -2007,6 +2007,30 @@ def application_data_use(application: Application, *, actor: Any):
     return consent_overview(request)
 
 
+def _unanswered_fields(wanted, result, sources) -> dict[str, str]:
+    """Field -> the source that should have filled it but did not answer (down, slow, or its
+    circuit open): the form step asks the applicant to fill these in themselves."""
+    unanswered: dict[str, str] = {}
+    for source in sources:
+        if source.code not in result.unavailable:
+            continue
+        for served in source.serves:
+            if served.element in wanted and served.element not in result.values:
+                unanswered.setdefault(served.element, source.code)
+    return dict(sorted(unanswered.items()))
+
+
+def prefill_unanswered(application: Application) -> dict[str, str]:
+    """Field -> the source that did not answer at the draft's last prefill (empty when none)."""
+    last = (
+        CaseEvent.objects.filter(application=application, case=None, action="prefilled")
+        .order_by("-pk")
+        .values_list("data", flat=True)
+        .first()
+    )
+    return dict((last or {}).get("unanswered", {}))
+
+
 def application_prefill(
     *, actor: User, application: Application, consent: bool, sensitive: bool = False
 ) -> Application:
@@ -2084,6 +2108,7 @@ def application_prefill(
                 "fields": sorted(filled),
                 "exempt_materials": sorted(found),
                 "unavailable": sorted(result.unavailable),
+                "unanswered": _unanswered_fields(request.wanted, result, sources),
                 "awaiting_related_consent": sorted(result.needs_related_consent),
             },
         )

@@ -7,8 +7,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.models import Count, Max
+from django.utils.translation import gettext as _
 
-from onething.catalog.models import DataElement, DataSource, Grant, in_language
+from onething.catalog.models import DataElement, DataSource, Department, Grant, in_language
 from onething.sharing import prefill
 from onething.sharing.models import (
     Consent,
@@ -147,11 +148,132 @@ def department_endpoints() -> dict[str, tuple[str, str]]:
     }
 
 
-def data_uses_about(user, *, limit: int = 200) -> list[DataUse]:
-    """Every recorded use of the user's own data, newest first (their resident ID number)."""
+DATA_USES_PER_PAGE = 200
+
+
+@dataclass(frozen=True)
+class DataUseRow:
+    """One use as the person reads it: who, from where and which data, by name."""
+
+    use: DataUse
+    who: str
+    source_name: str
+    department_name: str
+    element_labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DataUsePage:
+    rows: tuple[DataUseRow, ...]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def first(self) -> int:
+        """The position of the first row shown (1-based; 0 when none)."""
+        return (self.page - 1) * self.per_page + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1 if self.rows else 0
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def data_uses_page(user, *, page: int = 1, per_page: int = DATA_USES_PER_PAGE) -> DataUsePage:
+    """One page of the uses of the user's own data, newest first, with the reader, the source,
+    its department and the data elements named in the active language (never `user:42`)."""
+    page = max(1, page)
     if not getattr(user, "id_number", ""):
-        return []
-    return list(DataUse.objects.filter(subject=user.id_number)[:limit])
+        return DataUsePage(rows=(), page=page, per_page=per_page, total=0)
+    uses = DataUse.objects.filter(subject=user.id_number)
+    total = uses.count()
+    chosen = list(uses[(page - 1) * per_page : page * per_page])
+    sources = source_names()
+    departments = {
+        d.code: d.name
+        for d in Department.objects.filter(code__in={u.department for u in chosen} - {""})
+    }
+    labels = {
+        e.key: e.label
+        for e in DataElement.objects.filter(key__in={k for u in chosen for k in u.elements})
+    }
+    readers = _reader_names(user, {u.actor for u in chosen})
+    rows = tuple(
+        DataUseRow(
+            use=use,
+            who=readers.get(use.actor, use.actor),
+            source_name=sources.get(use.source, (use.source, ""))[0],
+            department_name=(
+                departments.get(use.department) or sources.get(use.source, ("", use.department))[1]
+            ),
+            element_labels=tuple(labels.get(key, key) for key in use.elements),
+        )
+        for use in chosen
+    )
+    return DataUsePage(rows=rows, page=page, per_page=per_page, total=total)
+
+
+# Which of a reader's roles names them best: the one a department's reading is done under.
+_ROLE_ORDER = ("reviewer", "window_clerk", "hotline_agent", "supervisor", "administrator")
+
+
+def _reader_names(viewer, labels: set[str]) -> dict[str, str]:
+    """Actor label (`user:42`, `system:exchange:fj_health/...`) -> how the person whose data
+    were read sees the reader: a member of staff by department and role, another applicant by
+    name, a department's system by its department, the platform's own jobs as the platform."""
+    from onething.accounts.models import Role, User
+
+    user_ids = {int(label[5:]) for label in labels if label[5:].isdigit() and label[:5] == "user:"}
+    users = {
+        u.pk: u for u in User.objects.filter(pk__in=user_ids).prefetch_related("roles__department")
+    }
+    systems = {
+        label: label.split(":", 2)[2].split("/", 1)[0]
+        for label in labels
+        if label.startswith(("system:exchange:", "system:connector:"))
+    }
+    department_names = {
+        d.code: d.name for d in Department.objects.filter(code__in=set(systems.values()))
+    }
+    out: dict[str, str] = {}
+    for label in labels:
+        if label.startswith("user:") and label[5:].isdigit():
+            reader = users.get(int(label[5:]))
+            if reader is None:
+                out[label] = _("a user who no longer has an account")
+            elif reader.pk == viewer.pk:
+                out[label] = _("you")
+            elif roles := sorted(
+                reader.roles.all(),
+                key=lambda r: _ROLE_ORDER.index(r.role) if r.role in _ROLE_ORDER else 99,
+            ):
+                role = roles[0]
+                title = Role(role.role).label if role.role in Role.values else role.role
+                out[label] = f"{role.department.name} {title}" if role.department else str(title)
+            else:
+                out[label] = _("applicant %(name)s") % {"name": reader.real_name or reader.username}
+        elif label in systems:
+            department = department_names.get(systems[label], systems[label])
+            out[label] = _("the system of %(department)s (data exchange)") % {
+                "department": department
+            }
+        elif label.startswith("system:"):
+            out[label] = _("the platform (automatic)")
+        else:
+            out[label] = _("unknown")
+    return out
 
 
 @dataclass(frozen=True)

@@ -471,6 +471,15 @@ def prefill_run(
     served_as = {
         (source.code, served.element): served.of for source in sources for served in source.serves
     }
+    # A refused read still says what it was for: the purposes under which this service reads
+    # that source (or, without any grant on it, the purposes of its other reads).
+    all_purposes = "; ".join(dict.fromkeys(g.purpose for g in grants if g.purpose))
+    purposes_by_source = {
+        source.code: "; ".join(
+            dict.fromkeys(g.purpose for g in grants if g.source == source.code and g.purpose)
+        )
+        for source in sources
+    }
     for element, denied_by in plan.denied.items():
         for source in denied_by:
             # The person whose data was asked for, when known (nothing was read either way).
@@ -481,7 +490,7 @@ def prefill_run(
                 source=source,
                 department=departments.get(source, ""),
                 elements=[element],
-                purpose="",
+                purpose=purposes_by_source.get(source) or all_purposes,
                 use=use,
                 outcome=DataUse.Outcome.DENIED,
                 service=request.thing,

@@ -10,28 +10,30 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from onething.core.errors import Conflict, NotFound
+from onething.core.errors import Conflict, InvalidInput, NotFound
 from onething.sharing import selectors, services
 from onething.sharing.models import RelatedConsentRequest
+
+ANSWERS = ("approve", "decline")
 
 
 @login_required
 @require_GET
 def my_data_uses(request: HttpRequest) -> HttpResponse:
-    names = selectors.source_names()
-    rows = [
-        {
-            "use": use,
-            "source_name": names.get(use.source, (use.source, ""))[0],
-            "department_name": names.get(use.source, ("", use.department))[1],
-        }
-        for use in selectors.data_uses_about(request.user)
-    ]
     return render(
         request,
         "sharing/my_data_uses.html",
-        {"rows": rows, "asked": selectors.related_requests_to(request.user)},
+        {
+            "uses": selectors.data_uses_page(request.user, page=_page_number(request)),
+            "asked": selectors.related_requests_to(request.user),
+        },
     )
+
+
+def _page_number(request: HttpRequest) -> int:
+    """?page=N; anything else is the first page."""
+    raw = request.GET.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 else 1
 
 
 @login_required
@@ -41,11 +43,16 @@ def answer_request(request: HttpRequest, pk: int) -> HttpResponse:
     consent_request = RelatedConsentRequest.objects.filter(pk=pk).first()
     if consent_request is None:
         raise NotFound(_("This request does not exist."))
+    answer = request.POST.get("answer", "")
+    # A missing or garbled answer must not count as a "no": declining is final.
+    if answer not in ANSWERS:
+        message = _("answer: choose “approve” or “decline”; nothing was changed.")
+        raise InvalidInput(message, fields={"answer": message})
     # Answered already (a second click): the page shows the answer.
     with contextlib.suppress(Conflict):
         services.related_consent_decide(
             actor=request.user,
             consent_request=consent_request,
-            approve=request.POST.get("answer") == "approve",
+            approve=answer == "approve",
         )
     return redirect("sharing:my-data-uses")
