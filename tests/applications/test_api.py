@@ -503,3 +503,34 @@ def test_a_revoked_or_wrong_token_is_refused(client, loaded_catalog, applicant):
     assert (
         client.get("/api/v1/applications", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
     )
+
+
+def test_a_supervisor_reads_the_babys_id_number_masked_through_the_api(client, world):
+    from onething.core.masking import mask
+    from tests.factories import make_ric
+
+    health, police = world["users"]["health_reviewer"], reviewer("fj_public_security")
+    services.case_accept(actor=health, case=world["birth"])
+    services.case_approve(
+        actor=health, case=world["birth"], outputs={"child.birth_certificate_number": "Q1"}
+    )
+    hukou = world["submitted"].cases.get(service__code="birth_hukou_registration")
+    services.case_accept(actor=police, case=hukou)
+    child_id = make_ric()
+    services.case_approve(actor=police, case=hukou, outputs={"child.id_number": child_id})
+    insurance = world["submitted"].cases.get(service__code="newborn_medical_insurance")
+    supervisor = bearer(world["users"]["supervisor"])
+    for case in (hukou, insurance):
+        response = client.get(f"/api/v1/workbench/cases/{case.pk}", **supervisor)
+        assert response.status_code == 200
+        assert child_id not in response.content.decode()
+        assert mask(child_id) in response.content.decode()
+    # The department's reviewer reveals the result; the reveal is recorded like a form value's.
+    revealed = client.post(
+        f"/api/v1/workbench/cases/{hukou.pk}/reveal",
+        {"field": "child.id_number", "output_of": hukou.pk},
+        content_type="application/json",
+        **bearer(police),
+    )
+    assert revealed.status_code == 200 and revealed.json()["value"] == child_id
+    assert hukou.events.filter(action="value_revealed").count() == 1

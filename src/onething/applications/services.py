@@ -1182,13 +1182,31 @@ def connector_callback(
 
 
 @transaction.atomic
-def case_reveal_value(*, actor: Any, case: Case, key: str, purpose: str = "review") -> str:
-    """Show a reviewer one masked value of the applicant's data; every reveal is recorded."""
+def case_reveal_value(
+    *,
+    actor: Any,
+    case: Case,
+    key: str,
+    purpose: str = "review",
+    output_of: Case | None = None,
+) -> str:
+    """Show a reviewer one masked value of the applicant's data; every reveal is recorded.
+
+    With `output_of`, the value is a result of that case: this case's own, or one of the earlier
+    cases it depends on (the baby's ID number the household registration issued); never another
+    application's or an unrelated case's result.
+    """
     _require_reviewer(actor, case)
     from onething.applications.handlers import case_data_for_department
 
-    # Only what this case's service needs: a health reviewer never reads the bank account.
-    values = case_data_for_department(case)
+    if output_of is None:
+        # Only what this case's service needs: a health reviewer never reads the bank account.
+        values = case_data_for_department(case)
+        recorded = {"field": key}
+    else:
+        related = output_of.pk == case.pk or case.prerequisites.filter(pk=output_of.pk).exists()
+        values = output_of.outputs if related else {}
+        recorded = {"field": key, "output_of": output_of.service.code}
     if key not in values:
         raise NotFound(_("This field does not exist."))
     audit_record(
@@ -1197,7 +1215,7 @@ def case_reveal_value(*, actor: Any, case: Case, key: str, purpose: str = "revie
         stream=f"application:{case.application.public_id}",
         subject=f"{case.application.reference}/{case.service.code}",
         purpose=purpose,
-        data={"field": key},
+        data=recorded,
     )
     # The person the value is about sees it under "who used my data" (the father for his ID
     # number, the enterprise for its data, else the applicant).
@@ -1230,7 +1248,7 @@ def case_reveal_value(*, actor: Any, case: Case, key: str, purpose: str = "revie
         actor=actor_user(actor),
         actor_label=actor_label(actor),
         action="value_revealed",
-        data={"field": key},
+        data=recorded,
         at=timezone.now(),
     )
     return str(values[key])

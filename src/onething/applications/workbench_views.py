@@ -27,6 +27,7 @@ from onething.applications.presentation import (
     field_id,
     form_field,
     masked_display,
+    output_id,
     output_rows,
     timeline_rows,
 )
@@ -96,6 +97,7 @@ def _case_context(
     errors: dict[str, str] | None = None,
     typed: dict[str, str] | None = None,
     revealed: frozenset[str] = frozenset(),
+    revealed_output: tuple[int, str] | None = None,
     problem: str = "",
 ) -> dict:
     errors, typed = errors or {}, typed or {}
@@ -130,7 +132,7 @@ def _case_context(
             "service": p.service.name,
             "department": p.department.name,
             "status_label": REVIEWER_CASE_LABELS[CaseStatus(p.status)],
-            "outputs": output_rows(p),
+            "outputs": output_rows(p, revealed=_revealed_of(p, revealed_output)),
         }
         for p in selectors.earlier_results(case)
     ]
@@ -158,7 +160,7 @@ def _case_context(
             for m in selectors.application_materials(application).values()
         ],
         "earlier": earlier,
-        "decided_outputs": output_rows(case),
+        "decided_outputs": output_rows(case, revealed=_revealed_of(case, revealed_output)),
         "events": timeline_rows(selectors.case_events(case), None),
         "supplement_choices": choices,
         "supplement_items": [
@@ -182,6 +184,12 @@ def _case_context(
             if path != "reason" and not path.startswith(("outputs.", "items."))
         ],
     }
+
+
+def _revealed_of(case: Case, revealed_output: tuple[int, str] | None) -> frozenset[str]:
+    if revealed_output is None or revealed_output[0] != case.pk:
+        return frozenset()
+    return frozenset({revealed_output[1]})
 
 
 def _item_state(item) -> str:
@@ -324,9 +332,21 @@ def case_retry(request: HttpRequest, case_id: int) -> HttpResponse:
 @staff_required
 @require_POST
 def case_reveal(request: HttpRequest, case_id: int) -> HttpResponse:
-    """Show one masked value in full; the service records who saw it and why."""
+    """Show one masked value in full (a form value, or with `output_of` a case's result); the
+    service records who saw it and why."""
     case = selectors.case_for_staff(request.user, case_id)
     key = request.POST.get("field", "")
+    output_of = request.POST.get("output_of", "")
+    if output_of:
+        if not output_of.isdigit():
+            raise NotFound(_("This case does not exist."))
+        source = selectors.case_with_results(case, int(output_of))
+        value = services.case_reveal_value(actor=request.user, case=case, key=key, output_of=source)
+        if request.htmx:
+            row = {"id": output_id(source, key), "value": value}
+            return render(request, "applications/_revealed.html", {"row": row})
+        context = _case_context(request.user, case, revealed_output=(source.pk, key))
+        return render(request, "applications/case.html", context)
     # Only what this department may see: the service would reveal any value of the form.
     if key not in case_data_for_department(case):
         raise NotFound(_("This field does not exist."))
