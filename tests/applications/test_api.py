@@ -534,3 +534,56 @@ def test_a_supervisor_reads_the_babys_id_number_masked_through_the_api(client, w
     )
     assert revealed.status_code == 200 and revealed.json()["value"] == child_id
     assert hukou.events.filter(action="value_revealed").count() == 1
+
+
+RESTAURANT_ANSWERS = {"floor_area": "30", "has_signboard": "no", "sells_tobacco": "yes"}
+
+
+def test_an_agent_of_one_enterprise_cannot_apply_in_anothers_name(client, loaded_catalog):
+    from tests.factories import enterprise_with_agent
+
+    agent = PersonFactory()
+    mine = enterprise_with_agent(agent)
+    other = enterprise_with_agent(PersonFactory(), name="厦门别家餐饮有限公司")
+    application = services.application_start(
+        actor=agent,
+        thing_code="open_restaurant",
+        answers=RESTAURANT_ANSWERS,
+        enterprise_uscc=mine.uscc,
+    )
+    assert application.form_data["enterprise.uscc"] == mine.uscc
+    fill_and_attach(application, agent)
+    headers = bearer(agent)
+    saved = client.patch(
+        f"/api/v1/applications/{application.reference}/form",
+        {"values": {"enterprise.uscc": other.uscc}},
+        content_type="application/json",
+        **headers,
+    ).json()
+    assert "form.enterprise.uscc" in saved["problems"]
+
+    refused = client.post(
+        f"/api/v1/applications/{application.reference}/submit",
+        {"consent": True},
+        content_type="application/json",
+        **headers,
+    )
+    assert refused.status_code == 422
+    assert "form.enterprise.uscc" in refused.json()["fields"]
+    application.refresh_from_db()
+    assert application.status == "draft" and not application.cases.exists()
+
+    # With its own code again, the same agent submits.
+    client.patch(
+        f"/api/v1/applications/{application.reference}/form",
+        {"values": {"enterprise.uscc": mine.uscc}},
+        content_type="application/json",
+        **headers,
+    )
+    submitted = client.post(
+        f"/api/v1/applications/{application.reference}/submit",
+        {"consent": True},
+        content_type="application/json",
+        **headers,
+    )
+    assert submitted.status_code == 200, submitted.json()

@@ -377,7 +377,33 @@ def application_save_form(
     _typed_clean, problems = check_form(specs, typed, _today(), partial=True)
     application.form_data = {**application.form_data, **typed}
     application.save(update_fields=["form_data", "updated_at"])
-    return _problems_as_fields(problems, plan)
+    fields = _problems_as_fields(problems, plan)
+    mismatches = _not_the_enterprise(application, typed)
+    return {**fields, **{k: v for k, v in mismatches.items() if k not in fields}}
+
+
+def _not_the_enterprise(application: Application, values: Mapping[str, Any]) -> dict[str, str]:
+    """The enterprise fields that name another enterprise than the one the application is for.
+
+    The agent of one enterprise must not apply in another's name: the application's enterprise
+    was checked against the agent's mandates when it started, the form must say the same.
+    """
+    enterprise = application.enterprise
+    if enterprise is None:
+        return {}
+    problems = {}
+    uscc = values.get("enterprise.uscc")
+    if uscc and str(uscc).strip().upper() != enterprise.uscc.upper():
+        problems["form.enterprise.uscc"] = _(
+            "Must be the unified social credit code of %(name)s, the enterprise you act for "
+            "(%(uscc)s)."
+        ) % {"name": enterprise.name, "uscc": enterprise.uscc}
+    name = values.get("enterprise.name")
+    if name and str(name).strip() != enterprise.name.strip():
+        problems["form.enterprise.name"] = _(
+            "Must be the name of the enterprise you act for (%(name)s)."
+        ) % {"name": enterprise.name}
+    return problems
 
 
 @transaction.atomic
@@ -513,6 +539,8 @@ def _application_submit(
     clean, problems = check_form(specs, application.form_data, _today(), plan.thing.form_rules)
     fields = _problems_as_fields(problems, plan)
     fields.update({k: v for k, v in disagreements.items() if k not in fields})
+    mismatches = _not_the_enterprise(application, application.form_data)
+    fields.update({k: v for k, v in mismatches.items() if k not in fields})
     attached = set(application.materials.values_list("material__code", flat=True))
     for item in applicant_materials(plan, application.exemptions):
         if item.required and item.material.code not in attached:
