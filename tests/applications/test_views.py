@@ -606,3 +606,39 @@ def test_a_supervisor_reads_decided_results_masked_without_a_reveal(client, regi
         page = text(client.get(f"/workbench/cases/{case.pk}/", **EN))
         assert child_id not in page and mask(child_id) in page
         assert "reveal-output-" not in page  # supervisors read; they do not reveal
+
+
+# --- materials -----------------------------------------------------------------------------------
+
+
+def test_a_reviewer_downloads_a_material_of_their_case_and_the_download_is_recorded(
+    client, submitted_newborn
+):
+    from onething.audit.models import AuditRecord
+
+    sign_in(client, reviewer("fj_health"))
+    case = birth_case(submitted_newborn)
+    page = text(client.get(f"/workbench/cases/{case.pk}/", **EN))
+    assert 'data-testid="download-delivery_record"' in page
+    assert 'data-testid="download-bank_card"' not in page  # for the maternity benefit only
+
+    response = client.get(f"/workbench/cases/{case.pk}/materials/delivery_record/", **EN)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PNG
+    assert "attachment" in response["Content-Disposition"]
+    record = AuditRecord.objects.get(action="case.material_opened")
+    assert record.data["material"] == "delivery_record"
+    assert record.subject.endswith("/birth_medical_certificate")
+
+
+def test_materials_outside_the_case_or_its_department_are_not_found(client, submitted_newborn):
+    from onething.audit.models import AuditRecord
+
+    case = birth_case(submitted_newborn)
+    sign_in(client, reviewer("fj_health"))
+    # The bank card was uploaded, but the birth certificate does not use it.
+    assert client.get(f"/workbench/cases/{case.pk}/materials/bank_card/").status_code == 404
+    sign_in(client, reviewer("fj_public_security"))
+    url = f"/workbench/cases/{case.pk}/materials/delivery_record/"
+    assert client.get(url).status_code == 404
+    assert not AuditRecord.objects.filter(action="case.material_opened").exists()

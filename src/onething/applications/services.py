@@ -1283,6 +1283,26 @@ def case_reveal_value(
 
 
 @transaction.atomic
+def case_material_open(
+    *, actor: Any, case: Case, attached: ApplicationMaterial, purpose: str = "review"
+) -> ApplicationMaterial:
+    """Record that a member of staff opened one of the applicant's materials for a case.
+
+    Materials (ID cards, medical records) are as personal as the form: every download is in the
+    audit trail under the reader's name, like a reveal.
+    """
+    audit_record(
+        actor=actor_label(actor),
+        action="case.material_opened",
+        stream=f"application:{case.application.public_id}",
+        subject=f"{case.application.reference}/{case.service.code}",
+        purpose=purpose,
+        data={"material": attached.material.code, "sha256": attached.sha256},
+    )
+    return attached
+
+
+@transaction.atomic
 def case_retry_dispatch(*, actor: Any, case: Case) -> Case:
     """Staff send a case whose dispatch gave up to its department again (the department's
     system is back); the attempt count starts over."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -141,6 +141,7 @@ def _case_context(
     labels = {c["value"]: c["label"] for c in choices}
     # Supervisors and administrators read the case; only its reviewers see the actions.
     may_work = selectors.may_work_case(viewer, case)
+    service_materials = set(case.service.materials.values_list("material_id", flat=True))
     return {
         "case": case,
         "application": application,
@@ -156,6 +157,9 @@ def _case_context(
                 "sha256": m.sha256[:12],
                 "size": m.size,
                 "content_type": m.content_type,
+                # Only what this case's service asks for may be opened from this case.
+                "download": bool(m.file) and m.material_id in service_materials,
+                "code": m.material.code,
             }
             for m in selectors.application_materials(application).values()
         ],
@@ -326,6 +330,21 @@ def case_retry(request: HttpRequest, case_id: int) -> HttpResponse:
         request,
         case_id,
         lambda case: services.case_retry_dispatch(actor=request.user, case=case),
+    )
+
+
+@staff_required
+@require_GET
+def case_material(request: HttpRequest, case_id: int, code: str) -> FileResponse:
+    """One uploaded material the case's service uses, to whoever may read the case; recorded."""
+    case = selectors.case_for_staff(request.user, case_id)
+    attached = selectors.case_material(case, code)
+    services.case_material_open(actor=request.user, case=case, attached=attached)
+    return FileResponse(
+        attached.file.open("rb"),
+        as_attachment=True,
+        filename=attached.original_name or f"{code}",
+        content_type=attached.content_type or "application/octet-stream",
     )
 
 
