@@ -587,3 +587,51 @@ def test_an_agent_of_one_enterprise_cannot_apply_in_anothers_name(client, loaded
         **headers,
     )
     assert submitted.status_code == 200, submitted.json()
+
+
+def _submit(client, application, headers, *, key: str, consent: bool = True):
+    return client.post(
+        f"/api/v1/applications/{application.reference}/submit",
+        {"consent": consent},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=key,
+        **headers,
+    )
+
+
+def _filled_draft(applicant):
+    draft = services.application_start(
+        actor=applicant, thing_code="newborn", answers=NEWBORN_ANSWERS
+    )
+    fill_and_attach(draft, applicant)
+    return draft
+
+
+def test_submitting_again_with_the_same_key_but_another_body_is_refused(
+    client, loaded_catalog, applicant
+):
+    headers = bearer(applicant)
+    draft = _filled_draft(applicant)
+    first = _submit(client, draft, headers, key="submit-key-1")
+    assert first.status_code == 200
+    again = _submit(client, draft, headers, key="submit-key-1")
+    assert again.status_code == 200 and again.json()["reference"] == draft.reference
+
+    changed = _submit(client, draft, headers, key="submit-key-1", consent=False)
+    assert changed.status_code == 422
+    assert "Idempotency-Key" in changed.json()["fields"]
+    draft.refresh_from_db()
+    assert draft.status == "submitted" and draft.consent_given_at is not None
+
+
+def test_a_key_used_for_one_application_is_refused_for_another_draft(
+    client, loaded_catalog, applicant
+):
+    headers = bearer(applicant)
+    first, second = _filled_draft(applicant), _filled_draft(applicant)
+    assert _submit(client, first, headers, key="submit-key-2").status_code == 200
+    reused = _submit(client, second, headers, key="submit-key-2")
+    assert reused.status_code == 422
+    assert "idempotency_key" in reused.json()["fields"]
+    second.refresh_from_db()
+    assert second.status == "draft" and not second.cases.exists()

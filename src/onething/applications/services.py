@@ -532,6 +532,13 @@ def _application_submit(
     _require_own(actor, application)
     if application.status != ApplicationStatus.DRAFT:
         if idempotency_key and application.idempotency_key == idempotency_key:
+            # A repeat must be the same request: it was submitted with consent, so a repeat
+            # without it is another request under the same key, not a retry.
+            if not consent:
+                raise InvalidInput(
+                    _("This idempotency key was already used with a different request."),
+                    fields={"Idempotency-Key": _("Already used with a different request body.")},
+                )
             return application
         raise Conflict(_("This application was already submitted."))
     plan = application_plan(application)
