@@ -41,6 +41,8 @@ def fill_and_attach(application, applicant, overrides=None):
     """Fill every asked field and upload every material the applicant must provide."""
     plan = services.application_plan(application)
     values = {f.element.key: valid_value(f.element, applicant) for f in plan.form if f.asked}
+    # The enterprise the applicant acts for is filled in already; typing another is refused.
+    values.update({k: v for k, v in application.form_data.items() if k.startswith("enterprise.")})
     values.update(overrides or {})
     problems = services.application_save_form(
         actor=applicant, application=application, values=values

@@ -503,3 +503,135 @@ def test_a_revoked_or_wrong_token_is_refused(client, loaded_catalog, applicant):
     assert (
         client.get("/api/v1/applications", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
     )
+
+
+def test_a_supervisor_reads_the_babys_id_number_masked_through_the_api(client, world):
+    from onething.core.masking import mask
+    from tests.factories import make_ric
+
+    health, police = world["users"]["health_reviewer"], reviewer("fj_public_security")
+    services.case_accept(actor=health, case=world["birth"])
+    services.case_approve(
+        actor=health, case=world["birth"], outputs={"child.birth_certificate_number": "Q1"}
+    )
+    hukou = world["submitted"].cases.get(service__code="birth_hukou_registration")
+    services.case_accept(actor=police, case=hukou)
+    child_id = make_ric()
+    services.case_approve(actor=police, case=hukou, outputs={"child.id_number": child_id})
+    insurance = world["submitted"].cases.get(service__code="newborn_medical_insurance")
+    supervisor = bearer(world["users"]["supervisor"])
+    for case in (hukou, insurance):
+        response = client.get(f"/api/v1/workbench/cases/{case.pk}", **supervisor)
+        assert response.status_code == 200
+        assert child_id not in response.content.decode()
+        assert mask(child_id) in response.content.decode()
+    # The department's reviewer reveals the result; the reveal is recorded like a form value's.
+    revealed = client.post(
+        f"/api/v1/workbench/cases/{hukou.pk}/reveal",
+        {"field": "child.id_number", "output_of": hukou.pk},
+        content_type="application/json",
+        **bearer(police),
+    )
+    assert revealed.status_code == 200 and revealed.json()["value"] == child_id
+    assert hukou.events.filter(action="value_revealed").count() == 1
+
+
+RESTAURANT_ANSWERS = {"floor_area": "30", "has_signboard": "no", "sells_tobacco": "yes"}
+
+
+def test_an_agent_of_one_enterprise_cannot_apply_in_anothers_name(client, loaded_catalog):
+    from tests.factories import enterprise_with_agent
+
+    agent = PersonFactory()
+    mine = enterprise_with_agent(agent)
+    other = enterprise_with_agent(PersonFactory(), name="厦门别家餐饮有限公司")
+    application = services.application_start(
+        actor=agent,
+        thing_code="open_restaurant",
+        answers=RESTAURANT_ANSWERS,
+        enterprise_uscc=mine.uscc,
+    )
+    assert application.form_data["enterprise.uscc"] == mine.uscc
+    fill_and_attach(application, agent)
+    headers = bearer(agent)
+    saved = client.patch(
+        f"/api/v1/applications/{application.reference}/form",
+        {"values": {"enterprise.uscc": other.uscc}},
+        content_type="application/json",
+        **headers,
+    ).json()
+    assert "form.enterprise.uscc" in saved["problems"]
+
+    refused = client.post(
+        f"/api/v1/applications/{application.reference}/submit",
+        {"consent": True},
+        content_type="application/json",
+        **headers,
+    )
+    assert refused.status_code == 422
+    assert "form.enterprise.uscc" in refused.json()["fields"]
+    application.refresh_from_db()
+    assert application.status == "draft" and not application.cases.exists()
+
+    # With its own code again, the same agent submits.
+    client.patch(
+        f"/api/v1/applications/{application.reference}/form",
+        {"values": {"enterprise.uscc": mine.uscc}},
+        content_type="application/json",
+        **headers,
+    )
+    submitted = client.post(
+        f"/api/v1/applications/{application.reference}/submit",
+        {"consent": True},
+        content_type="application/json",
+        **headers,
+    )
+    assert submitted.status_code == 200, submitted.json()
+
+
+def _submit(client, application, headers, *, key: str, consent: bool = True):
+    return client.post(
+        f"/api/v1/applications/{application.reference}/submit",
+        {"consent": consent},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=key,
+        **headers,
+    )
+
+
+def _filled_draft(applicant):
+    draft = services.application_start(
+        actor=applicant, thing_code="newborn", answers=NEWBORN_ANSWERS
+    )
+    fill_and_attach(draft, applicant)
+    return draft
+
+
+def test_submitting_again_with_the_same_key_but_another_body_is_refused(
+    client, loaded_catalog, applicant
+):
+    headers = bearer(applicant)
+    draft = _filled_draft(applicant)
+    first = _submit(client, draft, headers, key="submit-key-1")
+    assert first.status_code == 200
+    again = _submit(client, draft, headers, key="submit-key-1")
+    assert again.status_code == 200 and again.json()["reference"] == draft.reference
+
+    changed = _submit(client, draft, headers, key="submit-key-1", consent=False)
+    assert changed.status_code == 422
+    assert "Idempotency-Key" in changed.json()["fields"]
+    draft.refresh_from_db()
+    assert draft.status == "submitted" and draft.consent_given_at is not None
+
+
+def test_a_key_used_for_one_application_is_refused_for_another_draft(
+    client, loaded_catalog, applicant
+):
+    headers = bearer(applicant)
+    first, second = _filled_draft(applicant), _filled_draft(applicant)
+    assert _submit(client, first, headers, key="submit-key-2").status_code == 200
+    reused = _submit(client, second, headers, key="submit-key-2")
+    assert reused.status_code == 422
+    assert "idempotency_key" in reused.json()["fields"]
+    second.refresh_from_db()
+    assert second.status == "draft" and not second.cases.exists()

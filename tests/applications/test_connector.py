@@ -173,3 +173,50 @@ def test_a_department_that_never_answers_puts_the_case_on_staff_attention(simula
     tobacco.refresh_from_db()
     assert tobacco.status == CaseStatus.ACCEPTED
     assert not tobacco.needs_attention
+
+
+def test_the_same_callback_delivered_twice_is_applied_once(client, loaded_catalog):
+    """A department's system retries a callback it got no answer to: the event id says it is
+    the same one; both deliveries are answered alike, the second changes nothing."""
+    import json
+
+    from onething.applications.models import ConnectorCallback
+    from onething.simulator.signing import sign
+
+    DepartmentEndpoint.objects.create(
+        department=Department.objects.get(code="fj_tobacco"),
+        base_url="http://127.0.0.1:9/",  # never called: no worker runs here
+        secret=SECRET,
+    )
+    application = restaurant(PersonFactory())
+    work()  # the automatic check decides and releases the tobacco licence
+    tobacco = application.cases.get(service__code="tobacco_retail_licence")
+    assert tobacco.status == CaseStatus.READY
+    body = json.dumps(
+        {
+            "case": str(tobacco.public_id),
+            "status": "approved",
+            "outputs": {"enterprise.tobacco_licence_number": "YC350206001"},
+        }
+    ).encode()
+
+    def deliver():
+        return client.post(
+            "/api/v1/connector/callbacks/fj_tobacco",
+            body,
+            content_type="application/json",
+            HTTP_X_ONETHING_SIGNATURE=sign(SECRET, body),
+            HTTP_X_ONETHING_EVENT_ID="evt-tobacco-1",
+        )
+
+    first = deliver()
+    assert first.status_code == 200
+    assert first.json() == {"case": str(tobacco.public_id), "status": "approved"}
+    events = list(tobacco.events.values_list("pk", flat=True))
+
+    second = deliver()
+    assert second.status_code == 200 and second.json() == first.json()
+    assert ConnectorCallback.objects.filter(event_id="evt-tobacco-1").count() == 1
+    assert list(tobacco.events.values_list("pk", flat=True)) == events
+    tobacco.refresh_from_db()
+    assert tobacco.outputs == {"enterprise.tobacco_licence_number": "YC350206001"}

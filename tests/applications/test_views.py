@@ -374,7 +374,9 @@ def test_a_reviewer_accepts_and_approves_the_birth_case_through_the_pages(
     assert response.status_code == 302
     page = text(client.get(f"/workbench/cases/{case.pk}/", **EN))
     assert 'data-testid="case-status">approved<' in page
-    assert BIRTH_CERTIFICATE in page
+    # The certificate number is sensitive: the workbench shows it masked, revealable.
+    assert mask(BIRTH_CERTIFICATE) in page and BIRTH_CERTIFICATE not in page
+    assert 'data-testid="reveal-output-child.birth_certificate_number"' in page
 
     # The applicant sees it on the timeline, and the next cases started.
     sign_in(client, applicant)
@@ -526,3 +528,117 @@ def test_staff_cannot_start_an_application(client, loaded_catalog):
     assert "Only a signed-in applicant can apply." in page and 'data-testid="start"' not in page
     assert client.post("/apply/newborn/", ANSWERS, **EN).status_code == 403
     assert not Application.objects.exists()
+
+
+# --- results of earlier cases are personal data too ----------------------------------------------
+
+
+@pytest.fixture
+def registered_baby(submitted_newborn):
+    """The birth certificate issued and the baby registered: the police's result is the baby's
+    ID number, which flows into the medical-insurance case."""
+    health, police = reviewer("fj_health"), reviewer("fj_public_security")
+    birth = services.case_accept(actor=health, case=birth_case(submitted_newborn))
+    services.case_approve(
+        actor=health, case=birth, outputs={"child.birth_certificate_number": BIRTH_CERTIFICATE}
+    )
+    hukou = services.case_accept(
+        actor=police, case=submitted_newborn.cases.get(service__code="birth_hukou_registration")
+    )
+    child_id = make_ric()
+    services.case_approve(actor=police, case=hukou, outputs={"child.id_number": child_id})
+    return submitted_newborn, hukou, child_id
+
+
+def test_the_insurance_reviewer_reads_the_babys_id_number_masked_until_revealed(
+    client, registered_baby
+):
+    from onething.audit.models import AuditRecord
+    from onething.sharing.models import DataUse
+
+    application, hukou, child_id = registered_baby
+    sign_in(client, reviewer("fj_medical_security"))
+    insurance = application.cases.get(service__code="newborn_medical_insurance")
+    page = text(client.get(f"/workbench/cases/{insurance.pk}/", **EN))
+    assert "Results of earlier cases" in page
+    assert child_id not in page
+    assert mask(child_id) in page
+    assert 'data-testid="reveal-output-child.id_number"' in page
+
+    response = client.post(
+        f"/workbench/cases/{insurance.pk}/reveal/",
+        {"field": "child.id_number", "output_of": str(hukou.pk)},
+        HTTP_HX_REQUEST="true",
+        **EN,
+    )
+    assert response.status_code == 200 and child_id in text(response)
+    event = CaseEvent.objects.get(case=insurance, action="value_revealed")
+    assert event.data == {"field": "child.id_number", "output_of": "birth_hukou_registration"}
+    assert AuditRecord.objects.filter(
+        action="case.value_revealed", subject__endswith="/newborn_medical_insurance"
+    ).exists()
+    assert [use.elements for use in DataUse.objects.filter(use="reveal")] == [["child.id_number"]]
+
+
+def test_a_result_of_an_unrelated_case_cannot_be_revealed(client, registered_baby):
+    application, hukou, _child_id = registered_baby
+    sign_in(client, reviewer("fj_cdc"))
+    # The vaccination case does not depend on the household registration.
+    vaccination = application.cases.get(service__code="vaccination_certificate")
+    response = client.post(
+        f"/workbench/cases/{vaccination.pk}/reveal/",
+        {"field": "child.id_number", "output_of": str(hukou.pk)},
+        **EN,
+    )
+    assert response.status_code == 404
+    assert not CaseEvent.objects.filter(action="value_revealed").exists()
+
+
+def test_a_supervisor_reads_decided_results_masked_without_a_reveal(client, registered_baby):
+    from onething.accounts.models import Role, RoleAssignment
+    from tests.factories import StaffFactory
+
+    application, hukou, child_id = registered_baby
+    supervisor = StaffFactory()
+    RoleAssignment.objects.create(user=supervisor, role=Role.SUPERVISOR)
+    sign_in(client, supervisor)
+    for case in (hukou, application.cases.get(service__code="newborn_medical_insurance")):
+        page = text(client.get(f"/workbench/cases/{case.pk}/", **EN))
+        assert child_id not in page and mask(child_id) in page
+        assert "reveal-output-" not in page  # supervisors read; they do not reveal
+
+
+# --- materials -----------------------------------------------------------------------------------
+
+
+def test_a_reviewer_downloads_a_material_of_their_case_and_the_download_is_recorded(
+    client, submitted_newborn
+):
+    from onething.audit.models import AuditRecord
+
+    sign_in(client, reviewer("fj_health"))
+    case = birth_case(submitted_newborn)
+    page = text(client.get(f"/workbench/cases/{case.pk}/", **EN))
+    assert 'data-testid="download-delivery_record"' in page
+    assert 'data-testid="download-bank_card"' not in page  # for the maternity benefit only
+
+    response = client.get(f"/workbench/cases/{case.pk}/materials/delivery_record/", **EN)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PNG
+    assert "attachment" in response["Content-Disposition"]
+    record = AuditRecord.objects.get(action="case.material_opened")
+    assert record.data["material"] == "delivery_record"
+    assert record.subject.endswith("/birth_medical_certificate")
+
+
+def test_materials_outside_the_case_or_its_department_are_not_found(client, submitted_newborn):
+    from onething.audit.models import AuditRecord
+
+    case = birth_case(submitted_newborn)
+    sign_in(client, reviewer("fj_health"))
+    # The bank card was uploaded, but the birth certificate does not use it.
+    assert client.get(f"/workbench/cases/{case.pk}/materials/bank_card/").status_code == 404
+    sign_in(client, reviewer("fj_public_security"))
+    url = f"/workbench/cases/{case.pk}/materials/delivery_record/"
+    assert client.get(url).status_code == 404
+    assert not AuditRecord.objects.filter(action="case.material_opened").exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Header, Router, Schema, Status
@@ -24,7 +25,7 @@ from onething.applications.models import (
     Case,
     DepartmentEndpoint,
 )
-from onething.catalog.models import Department
+from onething.catalog.models import DataElement, Department
 from onething.core.errors import InvalidInput, NotAllowed, NotFound
 from onething.core.masking import mask_mapping
 from onething.simulator.signing import verify_signature
@@ -172,6 +173,11 @@ class RejectIn(Schema):
 
 class RevealIn(Schema):
     field: str = Field(max_length=100)
+    output_of: int | None = Field(
+        None,
+        description="A result rather than a form value: the id of this case or of an earlier "
+        "case it depends on",
+    )
 
 
 class RevealOut(Schema):
@@ -493,22 +499,27 @@ def _queue_item(case: Case) -> dict[str, Any]:
 
 
 def _sensitive_keys(case: Case) -> set[str]:
+    """Every personal or sensitive element among the case's fields, inputs and results."""
+    keys = {*case.inputs, *case.outputs}
     return set(
-        case.service.fields.filter(element__sensitivity__in=["personal", "sensitive"]).values_list(
-            "element__key", flat=True
-        )
+        DataElement.objects.filter(
+            Q(key__in=keys) | Q(pk__in=case.service.fields.values("element")),
+            sensitivity__in=["personal", "sensitive"],
+        ).values_list("key", flat=True)
     )
 
 
 def _case_detail(case: Case) -> dict[str, Any]:
     from onething.applications.handlers import case_data_for_department
 
+    # Results are as personal as the form (the baby's ID number): masked for every reader of the
+    # workbench, revealed one at a time through `reveal`, which is recorded.
     sensitive = _sensitive_keys(case)
     return {
         **_queue_item(case),
         "data": mask_mapping(case_data_for_department(case), sensitive),
         "inputs": mask_mapping(case.inputs, sensitive),
-        "outputs": case.outputs,
+        "outputs": mask_mapping(case.outputs, sensitive),
         "declared_outputs": list(case.service.outputs.values_list("element__key", flat=True)),
         "reason": case.reason,
         "attention_reason": case.attention_reason,
@@ -594,7 +605,12 @@ def reject_case(request: HttpRequest, case_id: int, payload: RejectIn):
 )
 def reveal_value(request: HttpRequest, case_id: int, payload: RevealIn):
     case = selectors.case_for_staff(request.auth, case_id)
-    value = services.case_reveal_value(actor=request.auth, case=case, key=payload.field)
+    source = (
+        None if payload.output_of is None else selectors.case_with_results(case, payload.output_of)
+    )
+    value = services.case_reveal_value(
+        actor=request.auth, case=case, key=payload.field, output_of=source
+    )
     return {"field": payload.field, "value": value}
 
 

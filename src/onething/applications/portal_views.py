@@ -713,7 +713,10 @@ def _case_rows(application: Application) -> list[dict]:
             "due_date": case.due_date if case.status in CASE_OPEN else None,
             "paused": case.paused_since is not None,
             "certificate": certificates.get(str(case.public_id)),
-            "outputs": output_rows(case) if case.status == CaseStatus.APPROVED else [],
+            # The applicant's own results: in full.
+            "outputs": (
+                output_rows(case, reveal_all=True) if case.status == CaseStatus.APPROVED else []
+            ),
             "reason": case.reason
             if case.status in (CaseStatus.REJECTED, CaseStatus.CANCELLED)
             else "",

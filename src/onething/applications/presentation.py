@@ -23,7 +23,7 @@ from onething.applications.models import (
 )
 from onething.catalog.plan_output import pick
 from onething.catalog.schema import DataElementDef, ElementType, Sensitivity, Validator
-from onething.core.masking import mask
+from onething.core.masking import is_sensitive_key, mask
 
 EVENT_LABELS = {
     "started": gettext_lazy("Application started"),
@@ -167,10 +167,47 @@ def form_field(element: DataElementDef, *, required: bool, value: Any, error: st
 # --- cases and the timeline ----------------------------------------------------------------------
 
 
-def output_rows(case: Case) -> list[dict]:
-    """A case's results, labelled by its service's output elements."""
-    labels = {o.element.key: o.element.label for o in case.service.outputs.all()}
-    return [{"label": labels.get(key, key), "value": value} for key, value in case.outputs.items()]
+def output_id(case: Case, key: str) -> str:
+    """The HTML id of one result value (a key may be both a field and an earlier result)."""
+    return f"out-{case.pk}-" + key.replace(".", "-")
+
+
+def is_sensitive_output(key: str, sensitivity: str | None) -> bool:
+    """Masked like a form value: by the element's sensitivity, or by its key (`*.id_number`)."""
+    return sensitivity in MASKED_SENSITIVITIES or is_sensitive_key(key)
+
+
+def output_rows(
+    case: Case, *, reveal_all: bool = False, revealed: frozenset[str] = frozenset()
+) -> list[dict]:
+    """A case's results, labelled by its service's output elements.
+
+    Staff read personal results masked (a baby's ID number is as personal as the mother's) until
+    they reveal one, which is recorded; only the applicant reads their own results in full
+    (`reveal_all`).
+    """
+    declared = {o.element.key: o.element for o in case.service.outputs.all()}
+    rows = []
+    for key, value in case.outputs.items():
+        element = declared.get(key)
+        sensitivity = element.sensitivity if element is not None else None
+        masked = (
+            not reveal_all
+            and key not in revealed
+            and bool(value)
+            and is_sensitive_output(key, sensitivity)
+        )
+        rows.append(
+            {
+                "key": key,
+                "id": output_id(case, key),
+                "case_id": case.pk,
+                "label": element.label if element is not None else key,
+                "value": mask(str(value)) if masked else value,
+                "masked": masked,
+            }
+        )
+    return rows
 
 
 def _who(event: CaseEvent, application: Application | None) -> str:

@@ -230,6 +230,40 @@ def earlier_results(case: Case) -> list[Case]:
     )
 
 
+def case_material(case: Case, material_code: str) -> ApplicationMaterial:
+    """An uploaded material of the case's application that the case's service uses.
+
+    The case is already in the caller's scope (`case_for_staff`); a material another member
+    service asks for (the bank card, for the health commission) does not exist here.
+    """
+    found = (
+        ApplicationMaterial.objects.select_related("material")
+        .filter(
+            application=case.application_id,
+            material__code=material_code,
+            material__in=case.service.materials.values("material"),
+        )
+        .exclude(file="")
+        .first()
+    )
+    if found is None:
+        raise NotFound(_("This material does not exist."))
+    return found
+
+
+def case_with_results(case: Case, case_id: int) -> Case:
+    """The case whose results a reviewer of `case` may read: itself or one it depended on.
+
+    Anything else (another application's case, a sibling it does not depend on) is not found.
+    """
+    if case_id == case.pk:
+        return case
+    found = case.prerequisites.select_related("service").filter(pk=case_id).first()
+    if found is None:
+        raise NotFound(_("This case does not exist."))
+    return found
+
+
 def case_supplement_items(case: Case) -> list[SupplementItem]:
     """What this case asked of the applicant (and what it was promised), oldest first."""
     return list(case.supplement_items.select_related("request").order_by("raised_at", "pk"))

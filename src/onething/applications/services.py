@@ -378,7 +378,33 @@ def application_save_form(
     _typed_clean, problems = check_form(specs, typed, _today(), partial=True)
     application.form_data = {**application.form_data, **typed}
     application.save(update_fields=["form_data", "updated_at"])
-    return _problems_as_fields(problems, plan)
+    fields = _problems_as_fields(problems, plan)
+    mismatches = _not_the_enterprise(application, typed)
+    return {**fields, **{k: v for k, v in mismatches.items() if k not in fields}}
+
+
+def _not_the_enterprise(application: Application, values: Mapping[str, Any]) -> dict[str, str]:
+    """The enterprise fields that name another enterprise than the one the application is for.
+
+    The agent of one enterprise must not apply in another's name: the application's enterprise
+    was checked against the agent's mandates when it started, the form must say the same.
+    """
+    enterprise = application.enterprise
+    if enterprise is None:
+        return {}
+    problems = {}
+    uscc = values.get("enterprise.uscc")
+    if uscc and str(uscc).strip().upper() != enterprise.uscc.upper():
+        problems["form.enterprise.uscc"] = _(
+            "Must be the unified social credit code of %(name)s, the enterprise you act for "
+            "(%(uscc)s)."
+        ) % {"name": enterprise.name, "uscc": enterprise.uscc}
+    name = values.get("enterprise.name")
+    if name and str(name).strip() != enterprise.name.strip():
+        problems["form.enterprise.name"] = _(
+            "Must be the name of the enterprise you act for (%(name)s)."
+        ) % {"name": enterprise.name}
+    return problems
 
 
 @transaction.atomic
@@ -507,6 +533,13 @@ def _application_submit(
     _require_own(actor, application)
     if application.status != ApplicationStatus.DRAFT:
         if idempotency_key and application.idempotency_key == idempotency_key:
+            # A repeat must be the same request: it was submitted with consent, so a repeat
+            # without it is another request under the same key, not a retry.
+            if not consent:
+                raise InvalidInput(
+                    _("This idempotency key was already used with a different request."),
+                    fields={"Idempotency-Key": _("Already used with a different request body.")},
+                )
             return application
         raise Conflict(_("This application was already submitted."))
     plan = application_plan(application)
@@ -514,6 +547,8 @@ def _application_submit(
     clean, problems = check_form(specs, application.form_data, _today(), plan.thing.form_rules)
     fields = _problems_as_fields(problems, plan)
     fields.update({k: v for k, v in disagreements.items() if k not in fields})
+    mismatches = _not_the_enterprise(application, application.form_data)
+    fields.update({k: v for k, v in mismatches.items() if k not in fields})
     attached = set(application.materials.values_list("material__code", flat=True))
     for item in applicant_materials(plan, application.exemptions):
         if item.required and item.material.code not in attached:
@@ -1183,13 +1218,31 @@ def connector_callback(
 
 
 @transaction.atomic
-def case_reveal_value(*, actor: Any, case: Case, key: str, purpose: str = "review") -> str:
-    """Show a reviewer one masked value of the applicant's data; every reveal is recorded."""
+def case_reveal_value(
+    *,
+    actor: Any,
+    case: Case,
+    key: str,
+    purpose: str = "review",
+    output_of: Case | None = None,
+) -> str:
+    """Show a reviewer one masked value of the applicant's data; every reveal is recorded.
+
+    With `output_of`, the value is a result of that case: this case's own, or one of the earlier
+    cases it depends on (the baby's ID number the household registration issued); never another
+    application's or an unrelated case's result.
+    """
     _require_reviewer(actor, case)
     from onething.applications.handlers import case_data_for_department
 
-    # Only what this case's service needs: a health reviewer never reads the bank account.
-    values = case_data_for_department(case)
+    if output_of is None:
+        # Only what this case's service needs: a health reviewer never reads the bank account.
+        values = case_data_for_department(case)
+        recorded = {"field": key}
+    else:
+        related = output_of.pk == case.pk or case.prerequisites.filter(pk=output_of.pk).exists()
+        values = output_of.outputs if related else {}
+        recorded = {"field": key, "output_of": output_of.service.code}
     if key not in values:
         raise NotFound(_("This field does not exist."))
     audit_record(
@@ -1198,7 +1251,7 @@ def case_reveal_value(*, actor: Any, case: Case, key: str, purpose: str = "revie
         stream=f"application:{case.application.public_id}",
         subject=f"{case.application.reference}/{case.service.code}",
         purpose=purpose,
-        data={"field": key},
+        data=recorded,
     )
     # The person the value is about sees it under "who used my data" (the father for his ID
     # number, the enterprise for its data, else the applicant).
@@ -1231,10 +1284,30 @@ def case_reveal_value(*, actor: Any, case: Case, key: str, purpose: str = "revie
         actor=actor_user(actor),
         actor_label=actor_label(actor),
         action="value_revealed",
-        data={"field": key},
+        data=recorded,
         at=timezone.now(),
     )
     return str(values[key])
+
+
+@transaction.atomic
+def case_material_open(
+    *, actor: Any, case: Case, attached: ApplicationMaterial, purpose: str = "review"
+) -> ApplicationMaterial:
+    """Record that a member of staff opened one of the applicant's materials for a case.
+
+    Materials (ID cards, medical records) are as personal as the form: every download is in the
+    audit trail under the reader's name, like a reveal.
+    """
+    audit_record(
+        actor=actor_label(actor),
+        action="case.material_opened",
+        stream=f"application:{case.application.public_id}",
+        subject=f"{case.application.reference}/{case.service.code}",
+        purpose=purpose,
+        data={"material": attached.material.code, "sha256": attached.sha256},
+    )
+    return attached
 
 
 @transaction.atomic

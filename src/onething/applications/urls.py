@@ -44,5 +44,10 @@ urlpatterns = [
     ),
     path("workbench/cases/<int:case_id>/reject/", workbench.case_reject, name="case-reject"),
     path("workbench/cases/<int:case_id>/reveal/", workbench.case_reveal, name="case-reveal"),
+    path(
+        "workbench/cases/<int:case_id>/materials/<slug:code>/",
+        workbench.case_material,
+        name="case-material",
+    ),
     path("workbench/cases/<int:case_id>/retry/", workbench.case_retry, name="case-retry"),
 ]

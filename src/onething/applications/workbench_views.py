@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -27,6 +27,7 @@ from onething.applications.presentation import (
     field_id,
     form_field,
     masked_display,
+    output_id,
     output_rows,
     timeline_rows,
 )
@@ -96,6 +97,7 @@ def _case_context(
     errors: dict[str, str] | None = None,
     typed: dict[str, str] | None = None,
     revealed: frozenset[str] = frozenset(),
+    revealed_output: tuple[int, str] | None = None,
     problem: str = "",
 ) -> dict:
     errors, typed = errors or {}, typed or {}
@@ -130,7 +132,7 @@ def _case_context(
             "service": p.service.name,
             "department": p.department.name,
             "status_label": REVIEWER_CASE_LABELS[CaseStatus(p.status)],
-            "outputs": output_rows(p),
+            "outputs": output_rows(p, revealed=_revealed_of(p, revealed_output)),
         }
         for p in selectors.earlier_results(case)
     ]
@@ -139,6 +141,7 @@ def _case_context(
     labels = {c["value"]: c["label"] for c in choices}
     # Supervisors and administrators read the case; only its reviewers see the actions.
     may_work = selectors.may_work_case(viewer, case)
+    service_materials = set(case.service.materials.values_list("material_id", flat=True))
     return {
         "case": case,
         "application": application,
@@ -154,11 +157,14 @@ def _case_context(
                 "sha256": m.sha256[:12],
                 "size": m.size,
                 "content_type": m.content_type,
+                # Only what this case's service asks for may be opened from this case.
+                "download": bool(m.file) and m.material_id in service_materials,
+                "code": m.material.code,
             }
             for m in selectors.application_materials(application).values()
         ],
         "earlier": earlier,
-        "decided_outputs": output_rows(case),
+        "decided_outputs": output_rows(case, revealed=_revealed_of(case, revealed_output)),
         "events": timeline_rows(selectors.case_events(case), None),
         "supplement_choices": choices,
         "supplement_items": [
@@ -182,6 +188,12 @@ def _case_context(
             if path != "reason" and not path.startswith(("outputs.", "items."))
         ],
     }
+
+
+def _revealed_of(case: Case, revealed_output: tuple[int, str] | None) -> frozenset[str]:
+    if revealed_output is None or revealed_output[0] != case.pk:
+        return frozenset()
+    return frozenset({revealed_output[1]})
 
 
 def _item_state(item) -> str:
@@ -322,11 +334,38 @@ def case_retry(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 @staff_required
+@require_GET
+def case_material(request: HttpRequest, case_id: int, code: str) -> FileResponse:
+    """One uploaded material the case's service uses, to whoever may read the case; recorded."""
+    case = selectors.case_for_staff(request.user, case_id)
+    attached = selectors.case_material(case, code)
+    services.case_material_open(actor=request.user, case=case, attached=attached)
+    return FileResponse(
+        attached.file.open("rb"),
+        as_attachment=True,
+        filename=attached.original_name or f"{code}",
+        content_type=attached.content_type or "application/octet-stream",
+    )
+
+
+@staff_required
 @require_POST
 def case_reveal(request: HttpRequest, case_id: int) -> HttpResponse:
-    """Show one masked value in full; the service records who saw it and why."""
+    """Show one masked value in full (a form value, or with `output_of` a case's result); the
+    service records who saw it and why."""
     case = selectors.case_for_staff(request.user, case_id)
     key = request.POST.get("field", "")
+    output_of = request.POST.get("output_of", "")
+    if output_of:
+        if not output_of.isdigit():
+            raise NotFound(_("This case does not exist."))
+        source = selectors.case_with_results(case, int(output_of))
+        value = services.case_reveal_value(actor=request.user, case=case, key=key, output_of=source)
+        if request.htmx:
+            row = {"id": output_id(source, key), "value": value}
+            return render(request, "applications/_revealed.html", {"row": row})
+        context = _case_context(request.user, case, revealed_output=(source.pk, key))
+        return render(request, "applications/case.html", context)
     # Only what this department may see: the service would reveal any value of the form.
     if key not in case_data_for_department(case):
         raise NotFound(_("This field does not exist."))
