@@ -153,7 +153,8 @@ ACCESS = {
     ("get", "/api/v1/applications/{ref}/supplements"): [401, 200, 404, *NOBODY_ELSE],
     # No notice is open in this world: even the owner finds nothing to answer.
     ("post", "/api/v1/applications/{ref}/supplements/1/answer"): [401, 404, 404, *NOBODY_ELSE],
-    ("get", "/api/v1/workbench/cases"): [401] + [200] * 10,
+    # Declared per role: applicants and clerks have no queue.
+    ("get", "/api/v1/workbench/cases"): [401, 403, 403, 200, 200, 403, 200, 200, 200, 200, 200],
     # The health commission's case of a Xiamen applicant: its reviewers (all of Fujian, or
     # Xiamen) work it; supervisors over it and administrators read it and may not act (403);
     # for everybody else — the Fuzhou ones included — it does not exist.

@@ -174,8 +174,8 @@ class ApplicationMachine(RuleBasedStateMachine):
                 self.application = application_next(self.application, outcome)
 
     def _act(self, code, action):
-        if self.application == ApplicationStatus.WITHDRAWN:
-            return
+        # No guard for a withdrawn application: its cases are cancelled, and the transition
+        # table itself must refuse every action on them (the invariant checks it does).
         try:
             self.statuses[code] = case_next(self.statuses[code], action)
         except TransitionNotAllowed:

@@ -17,6 +17,7 @@ from ninja import Field, File, Form, Header, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from onething.accounts.auth import API_AUTH
+from onething.accounts.selectors import case_scopes
 from onething.applications import selectors, services
 from onething.applications.models import (
     APPLICATION_STATUS_LABELS,
@@ -533,10 +534,14 @@ QueueFilter = Literal[
 
 @workbench.get(
     "/cases",
-    response=Queue,
+    response={200: Queue, 403: ErrorOut},
     summary="My department's queue (for a supervisor or an administrator: the cases they read)",
+    description="Reviewers, supervisors and administrators only; anyone else gets 403.",
 )
 def queue(request: HttpRequest, status: QueueFilter | None = None):
+    if not case_scopes(request.auth):
+        # Declared, not implied by an empty list: applicants and clerks have no queue.
+        raise NotAllowed(_("Only reviewers, supervisors and administrators have a queue."))
     items = [_queue_item(c) for c in selectors.cases_for_staff(request.auth, status=status)]
     return {"items": items, "count": len(items)}
 
