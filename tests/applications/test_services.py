@@ -48,6 +48,10 @@ def test_the_whole_newborn_journey(newborn, applicant):
         actor=applicant, application=newborn, consent=True, idempotency_key="k-1"
     )
     assert application.status == ApplicationStatus.SUBMITTED
+    # The consent as the applicant saw it is kept with the application, naming the departments.
+    assert application.consent_given_at is not None
+    assert application.consent_text.startswith("本人同意办理本申请的部门")
+    assert "福建省卫生健康委员会" in application.consent_text
     assert statuses(application) == {
         "birth_medical_certificate": CaseStatus.READY,
         "vaccination_certificate": CaseStatus.READY,

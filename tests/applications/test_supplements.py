@@ -213,6 +213,41 @@ def test_a_later_stage_item_opens_a_second_notice(loaded_catalog, applicant):
     assert SupplementRequest.objects.filter(application=newborn).count() == 2
 
 
+def test_answering_one_notice_resumes_only_its_cases_while_another_notice_waits(
+    loaded_catalog, applicant
+):
+    """The CDC's question (notice 1) is still open when the police ask theirs (notice 2):
+    answering notice 2 resumes the hukou case only; the vaccination case keeps waiting."""
+    newborn = services.application_start(
+        actor=applicant, thing_code="newborn", answers={"mother_insured": "yes"}
+    )
+    fill_and_attach(newborn, applicant)
+    services.application_submit(actor=applicant, application=newborn, consent=True)
+    health, birth = accepted(newborn, "birth_medical_certificate", "fj_health")
+    cdc, vaccination = accepted(newborn, "vaccination_certificate", "fj_cdc")
+    first = ask(cdc, vaccination, ("material", "delivery_record", "缺少第二页"))
+    services.case_approve(
+        actor=health, case=birth, outputs={"child.birth_certificate_number": "Q350203456"}
+    )
+    first.refresh_from_db()
+    assert first.status == SupplementRequest.Status.SENT
+    police, hukou = accepted(newborn, "birth_hukou_registration", "fj_public_security")
+    second = ask(police, hukou, ("material", "hukou_book", "户口簿首页缺失"))
+    medical, maternity = accepted(newborn, "maternity_benefit", "fj_medical_security")
+    services.case_approve(actor=medical, case=maternity)
+    second.refresh_from_db()
+    assert second.status == SupplementRequest.Status.SENT and second.number == 2
+
+    services.supplement_answer(
+        actor=applicant, request=second, files={"hukou_book": ("book.png", PNG)}
+    )
+
+    assert case(newborn, "birth_hukou_registration").status == CaseStatus.ACCEPTED
+    assert case(newborn, "vaccination_certificate").status == CaseStatus.SUPPLEMENT
+    first.refresh_from_db()
+    assert first.status == SupplementRequest.Status.SENT  # still waiting for its answer
+
+
 @pytest.fixture
 def restaurant_draft(loaded_catalog):
     applicant = PersonFactory()
