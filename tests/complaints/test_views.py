@@ -214,6 +214,17 @@ def test_contact_details_are_masked_for_the_unit_unless_it_must_call_itself(clie
     assert PHONE in text(client.get(f"/hotline/tickets/{masked.reference}/", **EN))
 
 
+def test_numbers_written_into_the_text_are_masked_for_the_unit_like_the_contact(client, hotline):
+    ticket = call(hotline, text=f"楼下酒吧太吵，我的电话{PHONE}，身份证350203199406121242")
+    signed_in(client, hotline["units"]["sm_zhonghua_police"])
+    for path in (f"/hotline/tickets/{ticket.reference}/", "/hotline/unit/"):
+        page = text(client.get(path, **EN))
+        assert PHONE not in page and "350203199406121242" not in page, path
+    assert "139****1234" in text(client.get(f"/hotline/tickets/{ticket.reference}/", **EN))
+    signed_in(client, hotline["agent"])
+    assert PHONE in text(client.get(f"/hotline/tickets/{ticket.reference}/", **EN))
+
+
 def test_the_unit_signs_for_and_replies_and_an_empty_reply_is_named(client, hotline):
     ticket = call(hotline)
     signed_in(client, hotline["units"]["sm_zhonghua_police"])

@@ -18,7 +18,6 @@ from onething.catalog.models import in_language
 from onething.complaints import selectors
 from onething.complaints.models import Ticket
 from onething.complaints.runtime import categories
-from onething.core.masking import mask_personal_numbers
 
 router = Router(tags=["hotline"], auth=API_AUTH)
 
@@ -198,13 +197,9 @@ def list_tickets(
 )
 def get_ticket(request: HttpRequest, reference: str):
     ticket = selectors.ticket_for(request.auth, reference)
-    open_contact = selectors.may_see_contact(request.auth, ticket)
     return {
         **_ticket_out(ticket, selectors.unit_names()),
-        # Callers write their number or ID into the text too; it is masked like the contact.
-        "description": ticket.description
-        if open_contact
-        else mask_personal_numbers(ticket.description),
+        "description": selectors.description_for(request.auth, ticket),
         "address": ticket.address,
         "latitude": float(ticket.latitude) if ticket.latitude is not None else None,
         "longitude": float(ticket.longitude) if ticket.longitude is not None else None,

@@ -34,7 +34,7 @@ from onething.complaints.services import (
     units_of,
 )
 from onething.core.errors import InvalidInput, NotAllowed, NotFound
-from onething.core.masking import mask
+from onething.core.masking import mask, mask_personal_numbers
 
 
 def _region_filter(regions: list[str]) -> Q:
@@ -88,6 +88,14 @@ def may_see_contact(user: Any, ticket: Ticket) -> bool:
     if is_hotline_agent(user) or supervisor_regions(user) is not None:
         return True
     return ticket.contact_needed and ticket.unit in units_of(user)
+
+
+def description_for(user: Any, ticket: Ticket) -> str:
+    """The complaint's text as this reader may see it: callers write their number or ID into
+    the text too, so it is masked for those who may not see the contact (pages and API)."""
+    if may_see_contact(user, ticket):
+        return ticket.description
+    return mask_personal_numbers(ticket.description)
 
 
 def contact_for(user: Any, ticket: Ticket) -> dict[str, str]:

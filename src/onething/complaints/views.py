@@ -545,6 +545,7 @@ def unit_workbench(request: HttpRequest) -> HttpResponse:
             "status_label": STATUS_LABELS[TicketStatus(ticket.status)],
             "urgency": URGENCY_LABELS.get(ticket.urgency, ticket.urgency),
             "marks": deadline_marks(ticket, now, calendar),
+            "description": selectors.description_for(request.user, ticket),
         }
         for ticket in selectors.unit_queue(request.user)
     ]
@@ -642,6 +643,7 @@ def _ticket_context(
         "returned_by": [names.unit(u) for u in ticket.returned_by],
         "contact": selectors.contact_for(user, ticket),
         "contact_masked": not selectors.may_see_contact(user, ticket),
+        "description": selectors.description_for(user, ticket),
         "attachments": list(ticket.attachments.all()),
         "linked": [
             {"ticket": t, "status_label": STATUS_LABELS[TicketStatus(t.status)]}
