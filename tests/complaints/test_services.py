@@ -250,3 +250,41 @@ def test_the_sweep_marks_late_signing_and_escalates_overdue_replies_by_email(hot
     supervisor_mail = [m for m in mail.outbox if m.to == ["supervisor@example.test"]]
     assert supervisor_mail, by_recipient
     assert all("13959211234" not in m.body for m in mail.outbox)
+
+
+def test_three_transfers_by_hand_escalate_to_the_supervisors_over_the_region(hotline):
+    ticket = call(hotline)
+    for unit in ("sm_police", "sm_housing", "sm_urban_management"):
+        ticket = services.ticket_dispatch(actor=hotline["agent"], ticket=ticket, unit=unit)
+    assert ticket.unit == "sm_urban_management" and ticket.handoffs == 3
+    assert ticket.escalated_at is not None and ticket.escalation_reason == "handoffs"
+    assert Notification.objects.filter(
+        recipient=hotline["supervisor"], kind="ticket-escalated"
+    ).exists()
+
+
+def test_a_closed_but_unsolved_ticket_can_be_sent_back_and_a_solved_one_cannot(hotline):
+    holder = hotline["units"]["sm_zhonghua_police"]
+    unsolved = call(hotline)
+    services.ticket_accept(actor=holder, ticket=unsolved)
+    services.ticket_reply(actor=holder, ticket=unsolved, reply="已处理")
+    unsolved = services.ticket_callback(
+        actor=hotline["agent"], ticket=unsolved, reached=True, resolved=False, satisfied=False
+    )
+    assert unsolved.status == "closed"
+    unsolved = services.ticket_rehandle(actor=hotline["agent"], ticket=unsolved, reason="仍然很吵")
+    assert (unsolved.status, unsolved.unit, unsolved.rehandled) == (
+        "dispatched",
+        "sm_zhonghua_police",
+        1,
+    )
+    assert unsolved.due_date is not None and unsolved.closed_at is None
+
+    solved = call(hotline, address="厦门市思明区中华街道大同路5号")
+    services.ticket_accept(actor=holder, ticket=solved)
+    services.ticket_reply(actor=holder, ticket=solved, reply="已处理")
+    solved = services.ticket_callback(
+        actor=hotline["agent"], ticket=solved, reached=True, resolved=True, satisfied=True
+    )
+    with pytest.raises(Conflict):
+        services.ticket_rehandle(actor=hotline["agent"], ticket=solved, reason="再看看")
