@@ -28,19 +28,19 @@ from onething.complaints.models import (
 )
 from onething.complaints.runtime import dispatch_catalogue
 from onething.complaints.services import (
-    _prefix,
     is_hotline_agent,
     supervisor_regions,
     units_of,
 )
 from onething.core.errors import InvalidInput, NotAllowed, NotFound
 from onething.core.masking import mask, mask_personal_numbers
+from onething.core.regions import region_prefix
 
 
 def _region_filter(regions: list[str]) -> Q:
     condition = Q()
     for region in regions:
-        condition |= Q(region_code__startswith=_prefix(region))
+        condition |= Q(region_code__startswith=region_prefix(region))
     return condition
 
 

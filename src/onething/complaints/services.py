@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import math
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
@@ -47,6 +48,7 @@ from onething.core.actors import actor_label, actor_user
 from onething.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from onething.core.events import publish
 from onething.core.masking import mask_personal_numbers
+from onething.core.regions import region_contains
 
 MAX_DESCRIPTION = 4000
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -106,16 +108,8 @@ def _require_unit(actor: Any, ticket: Ticket) -> None:
 
 
 def _in_region(code: str, regions: Sequence[str]) -> bool:
-    return not regions or any(code.startswith(_prefix(r)) for r in regions)
-
-
-def _prefix(region: str) -> str:
-    """`350200` → `3502`: the part of a GB/T 2260 code its districts share."""
-    if region.endswith("0000"):
-        return region[:2]
-    if region.endswith("00"):
-        return region[:4]
-    return region
+    """Whether a ticket's district lies in one of the regions ([]: everywhere)."""
+    return not regions or any(region_contains(region, code) for region in regions)
 
 
 def supervises(user: Any, ticket: Ticket) -> bool:
@@ -212,8 +206,6 @@ def _metres(a: Ticket, b: Ticket) -> float | None:
     if None in (a.latitude, a.longitude, b.latitude, b.longitude):
         return None
     # Equirectangular: exact enough for a few hundred metres.
-    import math
-
     lat = math.radians(float(a.latitude + b.latitude) / 2)
     dx = math.radians(float(a.longitude - b.longitude)) * math.cos(lat)
     dy = math.radians(float(a.latitude - b.latitude))
@@ -1059,7 +1051,7 @@ def supervisors_over(region_code: str) -> Iterable[User]:
     ids = [
         r.user_id
         for r in RoleAssignment.objects.filter(role=Role.SUPERVISOR).select_related("region")
-        if r.region is None or region_code.startswith(_prefix(r.region.code))
+        if r.region is None or region_contains(r.region.code, region_code)
     ]
     return User.objects.filter(pk__in=ids, is_active=True).order_by("pk")
 
