@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -55,6 +54,7 @@ from onething.certificates.services import certificate_issue
 from onething.core.actors import SystemActor, actor_label, actor_user
 from onething.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, OneThingError
 from onething.core.events import publish
+from onething.core.references import new_reference
 from onething.outbox.services import outbox_enqueue
 from onething.sharing.services import record_data_use
 
@@ -110,9 +110,7 @@ def _record(
 
 def _new_reference() -> str:
     """`OT20261127-7K3QXZ`: the date it was started and a random part nobody can guess."""
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    suffix = "".join(secrets.choice(alphabet) for _ in range(6))
-    return f"OT{timezone.localdate():%Y%m%d}-{suffix}"
+    return new_reference("OT")
 
 
 def _lock_application(application: Application | int) -> Application:

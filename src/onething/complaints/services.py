@@ -48,6 +48,7 @@ from onething.core.actors import actor_label, actor_user
 from onething.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from onething.core.events import publish
 from onething.core.masking import mask_personal_numbers
+from onething.core.references import new_reference
 from onething.core.regions import region_contains
 
 MAX_DESCRIPTION = 4000
@@ -189,9 +190,8 @@ def _move(ticket: Ticket, action: TicketAction) -> str:
 
 
 def _new_reference() -> str:
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    suffix = "".join(secrets.choice(alphabet) for _ in range(6))
-    return f"12345-{timezone.localdate():%Y%m%d}-{suffix}"
+    """`12345-20261127-7K3QXZ`: the hotline's prefix, the day it came in, a random part."""
+    return new_reference("12345", separator="-")
 
 
 def _now() -> dt.datetime:
