@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "onething.applications",
     "onething.notifications",
     "onething.complaints",
+    "onething.ratings",
     "onething.supervision",
 ]
 
