@@ -670,7 +670,7 @@ def _escalate(ticket: Ticket, *, actor: Any, reason: str) -> None:
         actor=actor,
         action="escalated",
         from_status=ticket.status,
-        data={"reason": reason, "handoffs": ticket.handoffs},
+        data={"reason": reason, "handoffs": ticket.handoffs, "rehandled": ticket.rehandled},
     )
     publish("ticket.escalated", ticket=ticket.pk)
 
@@ -704,6 +704,7 @@ def _answer(ticket: Ticket, *, actor: Any, reply: str, action: TicketAction) -> 
     ticket.callback_due = deadlines.callback_due(
         work_calendar(), timezone.localdate(ticket.replied_at), ticket.region_code
     )
+    ticket.callback_overdue = False
     ticket.save()
     on_time = ticket.due_date is None or timezone.localdate(ticket.replied_at) <= ticket.due_date
     _record(
@@ -782,12 +783,22 @@ def ticket_rehandle(*, actor: Any, ticket: Ticket, reason: str) -> Ticket:
     return ticket
 
 
+# The second re-handling escalates: the unit has twice failed to solve the citizen's problem.
+REHANDLINGS_BEFORE_ESCALATION = 2
+
+
 def _rehandle(ticket: Ticket, *, actor: Any, reason: str) -> None:
+    """Back to the same unit with a new deadline.
+
+    A re-handling is not a return or transfer (the ticket was routed right; the unit did not
+    solve it), so it does not count toward the escalation after three of those; the second
+    re-handling of a ticket escalates instead.
+    """
     if not ticket.unit:
         raise Conflict(_("No unit handled this ticket; dispatch it instead."))
     ticket.rehandled += 1
-    ticket.handoffs += 1
     ticket.reply, ticket.replied_at, ticket.callback_due, ticket.closed_at = "", None, None, None
+    ticket.callback_overdue = False
     _dispatch(
         ticket,
         actor=actor,
@@ -797,6 +808,8 @@ def _rehandle(ticket: Ticket, *, actor: Any, reason: str) -> None:
         transfer=False,
         action=TicketAction.REHANDLE,
     )
+    if ticket.rehandled == REHANDLINGS_BEFORE_ESCALATION:
+        _escalate(ticket, actor=actor, reason="rehandled")
 
 
 # --- extensions ----------------------------------------------------------------------------------
@@ -875,7 +888,8 @@ def extension_decide(
 
 
 def ticket_sweep(*, actor: Any, now: dt.datetime | None = None) -> dict[str, int]:
-    """Warn before a reply is due, mark late sign-fors and replies, escalate overdue replies."""
+    """Warn before a reply is due, mark late sign-fors and replies, escalate overdue replies,
+    mark callbacks past their day; each mark is made (and told) once."""
     now = now or _now()
     today = timezone.localdate(now)
     calendar = work_calendar()
@@ -917,8 +931,25 @@ def ticket_sweep(*, actor: Any, now: dt.datetime | None = None) -> dict[str, int
             counts[str(state)] += 1
             if state == "overdue" and ticket.escalated_at is None:
                 _escalate(ticket, actor=actor, reason="overdue")
-    callbacks = Ticket.objects.filter(status=TicketStatus.REPLIED, callback_due__lt=today)
-    counts["callback_overdue"] = callbacks.count()
+    late_callbacks = Ticket.objects.filter(
+        status=TicketStatus.REPLIED, callback_due__lt=today, callback_overdue=False
+    )
+    for pk in late_callbacks.values_list("pk", flat=True):
+        with transaction.atomic():
+            ticket = Ticket.objects.select_for_update().get(pk=pk)
+            if ticket.status != TicketStatus.REPLIED or ticket.callback_overdue:
+                continue
+            ticket.callback_overdue = True
+            ticket.save(update_fields=["callback_overdue", "updated_at"])
+            _record(
+                ticket,
+                actor=actor,
+                action="callback_overdue",
+                from_status=ticket.status,
+                data={"callback_due": ticket.callback_due.isoformat()},
+            )
+            publish("ticket.callback_overdue", ticket=ticket.pk)
+            counts["callback_overdue"] += 1
     return counts
 
 
@@ -1044,6 +1075,13 @@ def open311_client_revoke(*, actor: Any, client: Open311Client) -> Open311Client
 def unit_members_notify_scope(unit: str) -> Iterable[User]:
     return User.objects.filter(
         pk__in=UnitMember.objects.filter(unit=unit).values("user_id"), is_active=True
+    ).order_by("pk")
+
+
+def hotline_agents() -> Iterable[User]:
+    return User.objects.filter(
+        pk__in=RoleAssignment.objects.filter(role=Role.HOTLINE_AGENT).values("user_id"),
+        is_active=True,
     ).order_by("pk")
 
 
