@@ -50,6 +50,7 @@ from onething.core.events import publish
 from onething.core.masking import mask_personal_numbers
 from onething.core.references import new_reference
 from onething.core.regions import region_contains
+from onething.core.spreadsheets import csv_document
 
 MAX_DESCRIPTION = 4000
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -1015,6 +1016,56 @@ def hot_spot_acknowledge(*, actor: Any, hot_spot: HotSpot) -> HotSpot:
     return hot_spot
 
 
+# --- category corrections ------------------------------------------------------------------------
+
+CORRECTIONS_STREAM = "hotline:corrections"
+
+
+def category_corrections_export(*, actor: Any) -> tuple[bytes, int]:
+    """The agents' category corrections as a spreadsheet-safe CSV and its number of rows.
+
+    Numbers in the complaint's text are masked; the export is recorded in the audit trail. The
+    caller (the server's operator through `onething hotline corrections`) is trusted.
+    """
+    from onething.complaints.selectors import category_corrections
+
+    rows = category_corrections()
+    document = csv_document(
+        ["reference", "corrected_at", "suggested", "chosen", "text"],
+        [
+            (c.reference, c.at.isoformat(timespec="seconds"), c.suggested, c.chosen, c.text)
+            for c in rows
+        ],
+    )
+    with transaction.atomic():
+        audit_record(
+            actor=actor_label(actor),
+            action="hotline.corrections_exported",
+            stream=CORRECTIONS_STREAM,
+            subject="category corrections",
+            data={"rows": len(rows)},
+        )
+    return document, len(rows)
+
+
+def category_corrections_for_training(*, actor: Any) -> list[tuple[str, str]]:
+    """(text with numbers masked, category) of every corrected ticket's last correction, oldest
+    first, for retraining the classifier; the read is recorded in the audit trail."""
+    from onething.complaints.selectors import category_corrections, corrected_tickets
+
+    rows = category_corrections()
+    corrected = corrected_tickets(rows)
+    with transaction.atomic():
+        audit_record(
+            actor=actor_label(actor),
+            action="hotline.corrections_read_for_training",
+            stream=CORRECTIONS_STREAM,
+            subject="category corrections",
+            data={"rows": len(rows), "tickets": len(corrected)},
+        )
+    return corrected
+
+
 # --- Open311 clients -----------------------------------------------------------------------------
 
 
@@ -1097,6 +1148,8 @@ def supervisors_over(region_code: str) -> Iterable[User]:
 __all__ = [
     "Intake",
     "Upload",
+    "category_corrections_export",
+    "category_corrections_for_training",
     "extension_decide",
     "extension_request",
     "hot_spot_acknowledge",
