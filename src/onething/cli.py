@@ -440,14 +440,36 @@ def cmd_hotline_train(args: argparse.Namespace) -> int:
     data = Path(args.data) if args.data else classifier.DEFAULT_DATA
     out = Path(args.out) if args.out else _prepare_data_dir() / classifier.MODEL_FILENAME
     started = time.monotonic()
+    corrections: list[classifier.Sample] = []
+    if args.with_corrections:
+        _setup_django()
+        if not _require_migrated():
+            return 2
+        from onething.complaints.services import category_corrections_for_training
+        from onething.core.actors import SystemActor
+
+        corrections = [
+            classifier.Sample(text, category)
+            for text, category in category_corrections_for_training(actor=SystemActor("cli"))
+        ]
     try:
         dataset = classifier.read_samples(data)
-        model = classifier.train(dataset.samples, data_sha256=dataset.sha256)
+        model = classifier.train(
+            dataset.samples, corrections=corrections, data_sha256=dataset.sha256
+        )
     except (OSError, ValueError) as exc:
         print(f"onething: {exc}", file=sys.stderr)
         return 1
     evaluation = model.evaluation
     print(f"data: {data} ({len(dataset.samples)} samples, sha256 {dataset.sha256[:12]}…)")
+    if args.with_corrections:
+        corrected = classifier.latest_by_text(corrections)
+        overriding = sum(1 for sample in dataset.samples if sample.text in corrected)
+        print(
+            f"corrections used: {model.corrections} corrected texts "
+            f"(from {len(corrections)} corrected tickets; {overriding} override a label of "
+            "the data; the held-out split is drawn from the data alone)"
+        )
     print(f"held-out: {evaluation.test_size} samples, trained on {evaluation.train_size}")
     print(f"{'category':<24} {'precision':>9} {'recall':>7} {'support':>8}")
     for category, score in evaluation.per_category.items():
@@ -456,6 +478,23 @@ def cmd_hotline_train(args: argparse.Namespace) -> int:
     print(f"held-out accuracy: {evaluation.accuracy:.3f}")
     classifier.save(model, out)
     print(f"model: {out} ({time.monotonic() - started:.1f}s)")
+    return 0
+
+
+def cmd_hotline_corrections(args: argparse.Namespace) -> int:
+    _setup_django()
+    if not _require_migrated():
+        return 2
+    from onething.complaints.services import category_corrections_export
+    from onething.core.actors import SystemActor
+
+    document, rows = category_corrections_export(actor=SystemActor("cli"))
+    try:
+        Path(args.csv).write_bytes(document)
+    except OSError as exc:
+        print(f"onething hotline corrections: {exc}", file=sys.stderr)
+        return 1
+    print(f"{rows} category corrections written to {args.csv} (numbers masked)")
     return 0
 
 
@@ -593,7 +632,19 @@ def build_parser() -> argparse.ArgumentParser:
     hotline_train.add_argument(
         "--out", metavar="PATH", help="model file (default: in the data folder)"
     )
+    hotline_train.add_argument(
+        "--with-corrections",
+        action="store_true",
+        help="also train on the agents' category corrections (held-out split: the data only)",
+    )
     hotline_train.set_defaults(func=cmd_hotline_train)
+    hotline_corrections = hotline_sub.add_parser(
+        "corrections", help="export the agents' category corrections (numbers masked)"
+    )
+    hotline_corrections.add_argument(
+        "--csv", required=True, metavar="PATH", help="the CSV file to write"
+    )
+    hotline_corrections.set_defaults(func=cmd_hotline_corrections)
     hotline_key = hotline_sub.add_parser(
         "key", help="register an Open311 client application and print its api_key"
     )

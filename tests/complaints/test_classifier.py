@@ -177,3 +177,36 @@ def test_any_non_empty_text_gets_a_known_category_and_a_probability(trained, tex
     category, confidence = trained.predict(text)
     assert category in trained.categories
     assert 0.0 <= confidence <= 1.0
+
+
+# --- agents' corrections ------------------------------------------------------------------------
+
+
+def test_a_correction_overrides_a_label_only_for_its_own_text_and_the_last_one_wins():
+    data = [Sample("甲", "noise"), Sample("乙", "garbage"), Sample("丙", "pets")]
+    corrections = [Sample("乙", "traffic"), Sample("丁", "noise"), Sample("丁 ", "parking")]
+    latest = classifier.latest_by_text(corrections)
+    assert latest == {"乙": "traffic", "丁": "parking"}
+    assert classifier.with_corrections(data, latest) == [
+        Sample("甲", "noise"),
+        Sample("乙", "traffic"),
+        Sample("丙", "pets"),
+        Sample("丁", "parking"),
+    ]
+    assert classifier.with_corrections(data, {}) == data
+
+
+_texts = st.sampled_from(["甲", "乙", "丙", "丁", "戊"])
+_labels = st.sampled_from(["noise", "garbage", "pets"])
+
+
+@given(
+    data=st.lists(st.builds(Sample, _texts, _labels), max_size=8),
+    corrections=st.lists(st.builds(Sample, _texts, _labels), max_size=8),
+)
+def test_every_corrected_text_is_trained_on_once_with_its_last_correction(data, corrections):
+    latest = classifier.latest_by_text(corrections)
+    merged = classifier.with_corrections(data, latest)
+    for text, category in latest.items():
+        assert [s.category for s in merged if s.text == text] == [category]
+    assert [s for s in merged if s.text not in latest] == [s for s in data if s.text not in latest]

@@ -288,3 +288,118 @@ def test_a_closed_but_unsolved_ticket_can_be_sent_back_and_a_solved_one_cannot(h
     )
     with pytest.raises(Conflict):
         services.ticket_rehandle(actor=hotline["agent"], ticket=solved, reason="再看看")
+
+
+def _at(day: dt.date, hour: int = 10) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+
+
+def test_a_reply_coming_due_is_told_to_the_unit_by_email_and_not_escalated(hotline, email_topics):
+    ticket = call(hotline)
+    holder = hotline["units"]["sm_zhonghua_police"]
+    services.ticket_accept(actor=holder, ticket=ticket)
+    Notification.objects.all().delete()
+    mail.outbox.clear()
+    counts = services.ticket_sweep(actor=WORKER, now=_at(ticket.due_date))
+    assert counts["due_soon"] == 1 and counts["overdue"] == 0
+    ticket.refresh_from_db()
+    assert ticket.deadline_state == "due_soon"
+    assert ticket.escalated_at is None and ticket.escalation_reason == ""
+    assert not ticket.events.filter(action="escalated").exists()
+    run_email_worker(email_topics)
+    told = Notification.objects.get(kind="ticket-due-soon")
+    assert told.recipient == holder
+    assert [m.to for m in mail.outbox] == [["sm_zhonghua_police@example.test"]]
+    assert mail.outbox[0].subject == told.subject and ticket.reference in told.subject
+    assert ticket.due_date.isoformat() in mail.outbox[0].body
+    # The next sweep on the same day has nothing new to say.
+    mail.outbox.clear()
+    assert services.ticket_sweep(actor=WORKER, now=_at(ticket.due_date, 11))["due_soon"] == 0
+    run_email_worker(email_topics)
+    assert mail.outbox == []
+
+
+def _replied(hotline) -> Ticket:
+    ticket = call(hotline)
+    holder = hotline["units"]["sm_zhonghua_police"]
+    services.ticket_accept(actor=holder, ticket=ticket)
+    return services.ticket_reply(actor=holder, ticket=ticket, reply="已处理")
+
+
+def test_a_callback_past_its_day_is_marked_and_told_to_the_agents_once(hotline, email_topics):
+    ticket = _replied(hotline)
+    on_the_day = services.ticket_sweep(actor=WORKER, now=_at(ticket.callback_due))
+    assert on_the_day["callback_overdue"] == 0
+    ticket.refresh_from_db()
+    assert not ticket.callback_overdue
+    mail.outbox.clear()
+    day_after = ticket.callback_due + dt.timedelta(days=1)
+    assert services.ticket_sweep(actor=WORKER, now=_at(day_after))["callback_overdue"] == 1
+    ticket.refresh_from_db()
+    assert ticket.callback_overdue
+    assert ticket.events.filter(action="callback_overdue").count() == 1
+    told = Notification.objects.filter(kind="ticket-callback-overdue")
+    assert [n.recipient for n in told] == [hotline["agent"]]
+    run_email_worker(email_topics)
+    agent_mail = [m for m in mail.outbox if m.to == ["agent@example.test"]]
+    assert len(agent_mail) == 1 and ticket.reference in agent_mail[0].subject
+    assert ticket.callback_due.isoformat() in agent_mail[0].body
+    assert "13959211234" not in agent_mail[0].body
+    # The sweep runs every five minutes: the agents are not told again.
+    mail.outbox.clear()
+    again = services.ticket_sweep(actor=WORKER, now=_at(day_after + dt.timedelta(days=1)))
+    assert again["callback_overdue"] == 0
+    run_email_worker(email_topics)
+    assert mail.outbox == []
+    assert Notification.objects.filter(kind="ticket-callback-overdue").count() == 1
+    assert ticket.events.filter(action="callback_overdue").count() == 1
+
+
+def _rehandled(ticket: Ticket, hotline, times: int) -> Ticket:
+    holder = hotline["units"]["sm_zhonghua_police"]
+    for _ in range(times):
+        ticket = services.ticket_accept(actor=holder, ticket=ticket)
+        ticket = services.ticket_reply(actor=holder, ticket=ticket, reply="已处理")
+        ticket = services.ticket_callback(
+            actor=hotline["agent"],
+            ticket=ticket,
+            reached=True,
+            resolved=False,
+            satisfied=False,
+            note="仍然很吵",
+            rehandle=True,
+        )
+    return ticket
+
+
+def test_re_handlings_do_not_count_as_returns_or_transfers(hotline):
+    ticket = _rehandled(call(hotline), hotline, 3)
+    assert ticket.rehandled == 3
+    assert ticket.handoffs == 0 and ticket.returned_by == []
+    assert ticket.escalation_reason == "rehandled"
+    # After three re-handlings a unit may still return the ticket twice before it escalates
+    # for returns: the re-handlings left the return count where it was.
+    ticket = services.ticket_return(
+        actor=hotline["units"]["sm_zhonghua_police"], ticket=ticket, reason="不属于本单位"
+    )
+    assert ticket.handoffs == 1 and ticket.status == "dispatched"
+
+
+def test_the_second_re_handling_escalates_to_the_supervisors(hotline):
+    ticket = _rehandled(call(hotline), hotline, 1)
+    assert ticket.escalated_at is None
+    assert not Notification.objects.filter(kind="ticket-escalated").exists()
+    ticket = _rehandled(ticket, hotline, 1)
+    assert ticket.rehandled == 2 and ticket.status == "dispatched"
+    assert ticket.escalated_at is not None and ticket.escalation_reason == "rehandled"
+    escalated = ticket.events.get(action="escalated")
+    assert escalated.data["reason"] == "rehandled" and escalated.data["rehandled"] == 2
+    told = Notification.objects.get(recipient=hotline["supervisor"], kind="ticket-escalated")
+    assert ticket.reference in told.subject
+    assert not Notification.objects.filter(
+        recipient=hotline["fuzhou_supervisor"], kind="ticket-escalated"
+    ).exists()
+    first_escalation = ticket.escalated_at
+    ticket = _rehandled(ticket, hotline, 1)
+    assert ticket.escalated_at == first_escalation
+    assert Notification.objects.filter(kind="ticket-escalated").count() == 1

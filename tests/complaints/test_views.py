@@ -3,15 +3,18 @@ the unit's and the supervisor's workbenches, and who may see what."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from onething.complaints import services
 from onething.complaints.models import Channel, ExtensionRequest, Ticket
 from onething.complaints.services import Intake
+from onething.core.actors import WORKER
 from tests.applications.conftest import PNG
 from tests.factories import PersonFactory
 
@@ -425,3 +428,24 @@ def _member(unit: str):
     user = StaffFactory()
     UnitMember.objects.create(user=user, unit=unit)
     return user
+
+
+def test_a_callback_the_sweep_marked_overdue_is_red_in_the_agents_queue(client, hotline):
+    ticket = call(hotline)
+    holder = hotline["units"]["sm_zhonghua_police"]
+    services.ticket_accept(actor=holder, ticket=ticket)
+    ticket = services.ticket_reply(actor=holder, ticket=ticket, reply="已处理")
+    signed_in(client, hotline["agent"])
+
+    def row() -> str:
+        queue = text(client.get("/hotline/agent/?queue=callbacks", **EN))
+        return re.search(rf'<tr data-reference="{ticket.reference}".*?</tr>', queue, re.S)[0]
+
+    assert 'data-deadline="overdue"' not in row()
+    late = ticket.callback_due + dt.timedelta(days=1)
+    services.ticket_sweep(
+        actor=WORKER, now=timezone.make_aware(dt.datetime.combine(late, dt.time(9)))
+    )
+    marked = row()
+    assert 'class="row-overdue"' in marked and 'data-deadline="overdue"' in marked
+    assert ">overdue<" in marked

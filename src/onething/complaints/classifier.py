@@ -10,6 +10,12 @@ before the model; the first rule with a keyword contained in the text (case-inse
 confidence 1.0. Use them for what must never be missed or what the data set does not yet cover
 (e.g. `("food_safety", ["食物中毒"])`). They are stored with the model.
 
+Agents' corrections of the suggested category can be trained on beside the labelled data
+(`train(..., corrections=...)`): a correction overrides the data set's label only for its own
+text, one text keeps its last correction, and the held-out split is drawn from the data set alone
+(with its own labels, and no correction of a held-out text trained on before the measurement), so
+the accuracy stays comparable with a model trained without corrections.
+
 Model files are pickles (joblib): load only files this platform wrote.
 """
 
@@ -20,7 +26,7 @@ import hashlib
 import logging
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -94,6 +100,7 @@ class Model:
     trained_at: datetime
     rules: list[tuple[str, list[str]]] = field(default_factory=list)
     sklearn_version: str = sklearn.__version__
+    corrections: int = 0  # distinct corrected texts trained on beside the data set
 
     @property
     def categories(self) -> list[str]:
@@ -186,16 +193,48 @@ def read_samples(path: Path | str) -> DataSet:
     return DataSet(samples, hashlib.sha256(raw).hexdigest())
 
 
+def latest_by_text(corrections: Iterable[Sample]) -> dict[str, str]:
+    """text → category of the last correction of each text (oldest first in, last one wins)."""
+    latest: dict[str, str] = {}
+    for correction in corrections:
+        text, category = correction.text.strip(), correction.category.strip()
+        if not text or not category:
+            raise ValueError("corrections: text and category are both required")
+        latest.pop(text, None)  # keep the order of the last correction
+        latest[text] = category
+    return latest
+
+
+def with_corrections(samples: Sequence[Sample], corrections: Mapping[str, str]) -> list[Sample]:
+    """The samples with each corrected text's label replaced, then the corrected texts the
+    samples do not hold; one sample per corrected text."""
+    merged, seen = [], set()
+    for sample in samples:
+        if sample.text in corrections:
+            if sample.text in seen:
+                continue
+            seen.add(sample.text)
+            merged.append(Sample(sample.text, corrections[sample.text]))
+        else:
+            merged.append(sample)
+    merged.extend(
+        Sample(text, category) for text, category in corrections.items() if text not in seen
+    )
+    return merged
+
+
 def train(
     samples: Sequence[Sample],
     *,
+    corrections: Iterable[Sample] = (),
     rules: Rules = (),
     data_sha256: str | None = None,
     seed: int = SEED,
     held_out: float = HELD_OUT,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Model:
-    """Evaluate on a stratified held-out split, then fit on every sample.
+    """Evaluate on a stratified held-out split of `samples`, then fit on every sample and
+    every correction (oldest first; see the module's docstring for how they combine).
 
     Every category needs at least two samples, so that each side of the split holds one.
     """
@@ -210,7 +249,13 @@ def train(
     train_x, test_x, train_y, test_y = train_test_split(
         texts, labels, test_size=held_out, stratify=labels, random_state=seed
     )
-    evaluated = _pipeline(seed).fit(train_x, train_y)
+    corrected = latest_by_text(corrections)
+    held_out_texts = set(test_x)
+    measured = with_corrections(
+        [Sample(x, y) for x, y in zip(train_x, train_y, strict=True)],
+        {text: c for text, c in corrected.items() if text not in held_out_texts},
+    )
+    evaluated = _pipeline(seed).fit([s.text for s in measured], [s.category for s in measured])
     predicted = evaluated.predict(test_x)
     categories = sorted(counts)
     precision, recall, _, support = precision_recall_fscore_support(
@@ -228,12 +273,16 @@ def train(
             for category, p, r, s in zip(categories, precision, recall, support, strict=True)
         },
     )
+    everything = with_corrections(samples, corrected)
     return Model(
-        pipeline=_pipeline(seed).fit(texts, labels),
+        pipeline=_pipeline(seed).fit(
+            [s.text for s in everything], [s.category for s in everything]
+        ),
         evaluation=evaluation,
         data_sha256=data_sha256 or samples_sha256(samples),
         trained_at=now(),
         rules=_check_rules(rules),
+        corrections=len(corrected),
     )
 
 
@@ -252,6 +301,7 @@ def save(model: Model, path: Path | str) -> Path:
             "trained_at": model.trained_at.isoformat(),
             "rules": model.rules,
             "sklearn_version": model.sklearn_version,
+            "corrections": model.corrections,
         },
         path,
     )
@@ -270,4 +320,5 @@ def load(path: Path | str, *, rules: Rules | None = None) -> Model:
         trained_at=datetime.fromisoformat(stored["trained_at"]),
         rules=_check_rules(stored["rules"] if rules is None else rules),
         sklearn_version=stored["sklearn_version"],
+        corrections=int(stored.get("corrections", 0)),  # files written before corrections
     )

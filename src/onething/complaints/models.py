@@ -94,6 +94,8 @@ class Ticket(models.Model):
     replied_at = models.DateTimeField(null=True, blank=True)
     reply = models.TextField(_("reply"), blank=True)
     callback_due = models.DateField(null=True, blank=True)
+    # Set by the sweep once the callback is past due (the agents are told then, once).
+    callback_overdue = models.BooleanField(default=False)
     callback_at = models.DateTimeField(null=True, blank=True)
     callback_reached = models.BooleanField(null=True)
     resolved = models.BooleanField(null=True)

@@ -74,6 +74,7 @@ EVENT_LABELS = {
     "sign_overdue": gettext_lazy("Not signed for in time"),
     "due_soon": gettext_lazy("Reply due soon"),
     "overdue": gettext_lazy("Reply overdue"),
+    "callback_overdue": gettext_lazy("Callback overdue"),
 }
 
 CITIZEN_EVENT_LABELS = {
@@ -89,6 +90,7 @@ CITIZEN_EVENT_LABELS = {
 ESCALATION_REASONS = {
     "handoffs": gettext_lazy("returned or transferred three times"),
     "overdue": gettext_lazy("reply overdue"),
+    "rehandled": gettext_lazy("sent back for re-handling twice"),
 }
 
 
@@ -147,12 +149,13 @@ def deadline_marks(ticket: Ticket, now: dt.datetime, calendar: WorkCalendar) -> 
 
 
 def callback_mark(ticket: Ticket, today: dt.date) -> str:
-    """A replied ticket's callback: "overdue" after its day, "due_soon" on it."""
+    """A replied ticket's callback: "overdue" once the sweep marked it so, "due_soon" from its
+    day until then."""
     if ticket.status != TicketStatus.REPLIED or ticket.callback_due is None:
         return ""
-    if ticket.callback_due < today:
+    if ticket.callback_overdue:
         return "overdue"
-    return "due_soon" if ticket.callback_due == today else ""
+    return "due_soon" if ticket.callback_due <= today else ""
 
 
 def _who(event: TicketEvent, citizen_id: int | None) -> str:

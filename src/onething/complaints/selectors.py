@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -20,6 +22,7 @@ from onething.complaints import rates as rates_core
 from onething.complaints.hotspots import WeekCounts
 from onething.complaints.lifecycle import TicketStatus
 from onething.complaints.models import (
+    CategoryCorrection,
     ExtensionRequest,
     HotSpot,
     Ticket,
@@ -361,3 +364,37 @@ def region_names(language: str | None = None) -> dict[str, str]:
     for code, zh, en in Region.objects.values_list("code", "name_zh", "name_en"):
         names[code] = in_language(zh, en, language)
     return names
+
+
+@dataclass(frozen=True)
+class Correction:
+    """An agent's correction of a ticket's suggested category, its text's numbers masked."""
+
+    reference: str
+    at: dt.datetime
+    suggested: str
+    chosen: str
+    text: str
+
+
+def category_corrections() -> list[Correction]:
+    """Every correction, oldest first, with ID and phone numbers in the text masked."""
+    rows = CategoryCorrection.objects.select_related("ticket").order_by("at", "pk")
+    return [
+        Correction(
+            reference=row.ticket.reference,
+            at=row.at,
+            suggested=row.suggested,
+            chosen=row.chosen,
+            text=mask_personal_numbers(row.text),
+        )
+        for row in rows
+    ]
+
+
+def corrected_tickets(corrections: Sequence[Correction]) -> list[tuple[str, str]]:
+    """(masked text, category) of each corrected ticket's last correction, oldest first."""
+    last: dict[str, tuple[int, Correction]] = {}
+    for index, correction in enumerate(corrections):
+        last[correction.reference] = (index, correction)
+    return [(c.text, c.chosen) for _, c in sorted(last.values(), key=lambda pair: pair[0])]

@@ -50,6 +50,7 @@ from onething.core.events import publish
 from onething.core.masking import mask_personal_numbers
 from onething.core.references import new_reference
 from onething.core.regions import region_contains
+from onething.core.spreadsheets import csv_document
 
 MAX_DESCRIPTION = 4000
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -670,7 +671,7 @@ def _escalate(ticket: Ticket, *, actor: Any, reason: str) -> None:
         actor=actor,
         action="escalated",
         from_status=ticket.status,
-        data={"reason": reason, "handoffs": ticket.handoffs},
+        data={"reason": reason, "handoffs": ticket.handoffs, "rehandled": ticket.rehandled},
     )
     publish("ticket.escalated", ticket=ticket.pk)
 
@@ -704,6 +705,7 @@ def _answer(ticket: Ticket, *, actor: Any, reply: str, action: TicketAction) -> 
     ticket.callback_due = deadlines.callback_due(
         work_calendar(), timezone.localdate(ticket.replied_at), ticket.region_code
     )
+    ticket.callback_overdue = False
     ticket.save()
     on_time = ticket.due_date is None or timezone.localdate(ticket.replied_at) <= ticket.due_date
     _record(
@@ -782,12 +784,22 @@ def ticket_rehandle(*, actor: Any, ticket: Ticket, reason: str) -> Ticket:
     return ticket
 
 
+# The second re-handling escalates: the unit has twice failed to solve the citizen's problem.
+REHANDLINGS_BEFORE_ESCALATION = 2
+
+
 def _rehandle(ticket: Ticket, *, actor: Any, reason: str) -> None:
+    """Back to the same unit with a new deadline.
+
+    A re-handling is not a return or transfer (the ticket was routed right; the unit did not
+    solve it), so it does not count toward the escalation after three of those; the second
+    re-handling of a ticket escalates instead.
+    """
     if not ticket.unit:
         raise Conflict(_("No unit handled this ticket; dispatch it instead."))
     ticket.rehandled += 1
-    ticket.handoffs += 1
     ticket.reply, ticket.replied_at, ticket.callback_due, ticket.closed_at = "", None, None, None
+    ticket.callback_overdue = False
     _dispatch(
         ticket,
         actor=actor,
@@ -797,6 +809,8 @@ def _rehandle(ticket: Ticket, *, actor: Any, reason: str) -> None:
         transfer=False,
         action=TicketAction.REHANDLE,
     )
+    if ticket.rehandled == REHANDLINGS_BEFORE_ESCALATION:
+        _escalate(ticket, actor=actor, reason="rehandled")
 
 
 # --- extensions ----------------------------------------------------------------------------------
@@ -875,7 +889,8 @@ def extension_decide(
 
 
 def ticket_sweep(*, actor: Any, now: dt.datetime | None = None) -> dict[str, int]:
-    """Warn before a reply is due, mark late sign-fors and replies, escalate overdue replies."""
+    """Warn before a reply is due, mark late sign-fors and replies, escalate overdue replies,
+    mark callbacks past their day; each mark is made (and told) once."""
     now = now or _now()
     today = timezone.localdate(now)
     calendar = work_calendar()
@@ -917,8 +932,25 @@ def ticket_sweep(*, actor: Any, now: dt.datetime | None = None) -> dict[str, int
             counts[str(state)] += 1
             if state == "overdue" and ticket.escalated_at is None:
                 _escalate(ticket, actor=actor, reason="overdue")
-    callbacks = Ticket.objects.filter(status=TicketStatus.REPLIED, callback_due__lt=today)
-    counts["callback_overdue"] = callbacks.count()
+    late_callbacks = Ticket.objects.filter(
+        status=TicketStatus.REPLIED, callback_due__lt=today, callback_overdue=False
+    )
+    for pk in late_callbacks.values_list("pk", flat=True):
+        with transaction.atomic():
+            ticket = Ticket.objects.select_for_update().get(pk=pk)
+            if ticket.status != TicketStatus.REPLIED or ticket.callback_overdue:
+                continue
+            ticket.callback_overdue = True
+            ticket.save(update_fields=["callback_overdue", "updated_at"])
+            _record(
+                ticket,
+                actor=actor,
+                action="callback_overdue",
+                from_status=ticket.status,
+                data={"callback_due": ticket.callback_due.isoformat()},
+            )
+            publish("ticket.callback_overdue", ticket=ticket.pk)
+            counts["callback_overdue"] += 1
     return counts
 
 
@@ -984,6 +1016,56 @@ def hot_spot_acknowledge(*, actor: Any, hot_spot: HotSpot) -> HotSpot:
     return hot_spot
 
 
+# --- category corrections ------------------------------------------------------------------------
+
+CORRECTIONS_STREAM = "hotline:corrections"
+
+
+def category_corrections_export(*, actor: Any) -> tuple[bytes, int]:
+    """The agents' category corrections as a spreadsheet-safe CSV and its number of rows.
+
+    Numbers in the complaint's text are masked; the export is recorded in the audit trail. The
+    caller (the server's operator through `onething hotline corrections`) is trusted.
+    """
+    from onething.complaints.selectors import category_corrections
+
+    rows = category_corrections()
+    document = csv_document(
+        ["reference", "corrected_at", "suggested", "chosen", "text"],
+        [
+            (c.reference, c.at.isoformat(timespec="seconds"), c.suggested, c.chosen, c.text)
+            for c in rows
+        ],
+    )
+    with transaction.atomic():
+        audit_record(
+            actor=actor_label(actor),
+            action="hotline.corrections_exported",
+            stream=CORRECTIONS_STREAM,
+            subject="category corrections",
+            data={"rows": len(rows)},
+        )
+    return document, len(rows)
+
+
+def category_corrections_for_training(*, actor: Any) -> list[tuple[str, str]]:
+    """(text with numbers masked, category) of every corrected ticket's last correction, oldest
+    first, for retraining the classifier; the read is recorded in the audit trail."""
+    from onething.complaints.selectors import category_corrections, corrected_tickets
+
+    rows = category_corrections()
+    corrected = corrected_tickets(rows)
+    with transaction.atomic():
+        audit_record(
+            actor=actor_label(actor),
+            action="hotline.corrections_read_for_training",
+            stream=CORRECTIONS_STREAM,
+            subject="category corrections",
+            data={"rows": len(rows), "tickets": len(corrected)},
+        )
+    return corrected
+
+
 # --- Open311 clients -----------------------------------------------------------------------------
 
 
@@ -1047,6 +1129,13 @@ def unit_members_notify_scope(unit: str) -> Iterable[User]:
     ).order_by("pk")
 
 
+def hotline_agents() -> Iterable[User]:
+    return User.objects.filter(
+        pk__in=RoleAssignment.objects.filter(role=Role.HOTLINE_AGENT).values("user_id"),
+        is_active=True,
+    ).order_by("pk")
+
+
 def supervisors_over(region_code: str) -> Iterable[User]:
     ids = [
         r.user_id
@@ -1059,6 +1148,8 @@ def supervisors_over(region_code: str) -> Iterable[User]:
 __all__ = [
     "Intake",
     "Upload",
+    "category_corrections_export",
+    "category_corrections_for_training",
     "extension_decide",
     "extension_request",
     "hot_spot_acknowledge",

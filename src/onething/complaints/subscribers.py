@@ -12,7 +12,11 @@ from django.utils.translation import gettext_noop
 
 from onething.complaints.models import ExtensionRequest, HotSpot, Ticket
 from onething.complaints.runtime import categories
-from onething.complaints.services import supervisors_over, unit_members_notify_scope
+from onething.complaints.services import (
+    hotline_agents,
+    supervisors_over,
+    unit_members_notify_scope,
+)
 from onething.core.events import Event, subscribe
 from onething.notifications.services import notify, recipient_language
 
@@ -94,12 +98,34 @@ def warn_the_unit(event: Event) -> None:
     )
 
 
+@subscribe("ticket.callback_overdue")
+def tell_the_agents_of_a_late_callback(event: Event) -> None:
+    ticket = _ticket(event)
+    _tell(
+        hotline_agents(),
+        "ticket-callback-overdue",
+        gettext_noop("Callback overdue: %(reference)s"),
+        gettext_noop(
+            "The citizen of ticket %(reference)s should have been called back by %(due)s: "
+            "call them back now."
+        ),
+        _staff_link(ticket),
+        {
+            "reference": ticket.reference,
+            "due": ticket.callback_due.isoformat() if ticket.callback_due else "",
+        },
+    )
+
+
 @subscribe("ticket.escalated")
 def tell_the_supervisors(event: Event) -> None:
     ticket = _ticket(event)
     reasons = {
         "handoffs": gettext_noop("it was returned or transferred %(handoffs)d times"),
         "overdue": gettext_noop("its reply is overdue"),
+        "rehandled": gettext_noop(
+            "the citizen's problem was sent back for re-handling %(rehandled)d times"
+        ),
     }
     _tell(
         supervisors_over(ticket.region_code),
@@ -110,7 +136,8 @@ def tell_the_supervisors(event: Event) -> None:
         {
             "reference": ticket.reference,
             "reason": lambda lang: (
-                _(reasons[ticket.escalation_reason or "overdue"]) % {"handoffs": ticket.handoffs}
+                _(reasons.get(ticket.escalation_reason, reasons["overdue"]))
+                % {"handoffs": ticket.handoffs, "rehandled": ticket.rehandled}
             ),
         },
     )
