@@ -90,6 +90,12 @@ ESCALATION_REASONS = {
     "handoffs": gettext_lazy("returned or transferred three times"),
     "overdue": gettext_lazy("reply overdue"),
 }
+# Why a member of staff reveals the caller's contact details (services.REVEAL_PURPOSES).
+REVEAL_PURPOSE_LABELS = {
+    "callback": gettext_lazy("to call the caller back"),
+    "handling": gettext_lazy("to contact the caller about the handling"),
+    "supervision": gettext_lazy("to supervise the handling"),
+}
 
 
 def category_name(code: str) -> str:

@@ -124,6 +124,20 @@ def _require_supervisor(actor: Any, ticket: Ticket) -> None:
         raise NotAllowed(_("Only a supervisor over this ticket's region may do this."))
 
 
+def is_own_ticket(user: Any, ticket: Ticket) -> bool:
+    """The signed-in citizen who filed the ticket on the web."""
+    return bool(ticket.citizen_id) and getattr(user, "pk", None) == ticket.citizen_id
+
+
+def may_reveal_contact(user: Any, ticket: Ticket) -> bool:
+    """Who may have the caller's contact details shown in full (each time recorded): hotline
+    agents and supervisors; a unit holding the ticket only when it must contact the citizen
+    itself (`contact_needed`)."""
+    if is_hotline_agent(user) or supervisor_regions(user) is not None:
+        return True
+    return ticket.contact_needed and bool(ticket.unit) and ticket.unit in units_of(user)
+
+
 def _require_dispatcher(actor: Any, ticket: Ticket) -> None:
     """Hotline agents dispatch; supervisors over the region too (escalated tickets)."""
     if is_hotline_agent(actor):
@@ -871,6 +885,87 @@ def extension_decide(
     return extension
 
 
+# --- personal data, read on purpose --------------------------------------------------------------
+
+# Why a member of staff opens the caller's contact details; the audit record keeps it.
+REVEAL_PURPOSES = ("callback", "handling", "supervision")
+
+
+def default_reveal_purpose(user: Any) -> str:
+    """The purpose a reader's role reveals for: agents call back, supervisors supervise, units
+    handle the ticket."""
+    if is_hotline_agent(user):
+        return "callback"
+    if supervisor_regions(user) is not None:
+        return "supervision"
+    return "handling"
+
+
+@dataclass(frozen=True)
+class RevealedContact:
+    """The caller's contact details and the complaint's text, whole."""
+
+    name: str
+    phone: str
+    email: str
+    description: str
+
+
+@transaction.atomic
+def ticket_contact_reveal(*, actor: Any, ticket: Ticket, purpose: str = "") -> RevealedContact:
+    """Show a member of staff the caller's name, phone and e-mail (and the numbers written into
+    the text) in full; every reveal is recorded in the ticket's audit stream.
+
+    NotAllowed (and nothing recorded) for a unit whose ticket is not marked `contact_needed`.
+    """
+    if not may_reveal_contact(actor, ticket):
+        raise NotAllowed(
+            _(
+                "Only the hotline and supervisors see the caller's contact details, and a unit "
+                "only when the ticket says it must contact the caller itself."
+            )
+        )
+    purpose = purpose or default_reveal_purpose(actor)
+    if purpose not in REVEAL_PURPOSES:
+        raise InvalidInput(
+            _("Some information is missing or wrong."),
+            fields={"purpose": _("Choose callback, handling or supervision.")},
+        )
+    audit_record(
+        actor=actor_label(actor),
+        action="ticket.contact_revealed",
+        stream=f"ticket:{ticket.public_id}",
+        subject=ticket.reference,
+        purpose=purpose,
+        data={"fields": ["name", "phone", "email", "description"], "unit": ticket.unit},
+    )
+    return RevealedContact(
+        name=ticket.contact_name,
+        phone=ticket.contact_phone,
+        email=ticket.contact_email,
+        description=ticket.description,
+    )
+
+
+@transaction.atomic
+def ticket_attachment_open(
+    *, actor: Any, ticket: Ticket, attachment: TicketAttachment
+) -> TicketAttachment:
+    """Record that someone opened a photo or file of the ticket: a caller's photo can show
+    people, plates or a home, so every download is in the audit trail under the reader's name."""
+    if attachment.ticket_id != ticket.pk:
+        raise NotFound(_("No such file."))
+    audit_record(
+        actor=actor_label(actor),
+        action="ticket.attachment_opened",
+        stream=f"ticket:{ticket.public_id}",
+        subject=ticket.reference,
+        purpose="own" if is_own_ticket(actor, ticket) else default_reveal_purpose(actor),
+        data={"attachment": attachment.pk, "sha256": attachment.sha256},
+    )
+    return attachment
+
+
 # --- the sweep -----------------------------------------------------------------------------------
 
 
@@ -1067,7 +1162,9 @@ __all__ = [
     "open311_client_for_key",
     "open311_client_revoke",
     "ticket_accept",
+    "ticket_attachment_open",
     "ticket_callback",
+    "ticket_contact_reveal",
     "ticket_correct_category",
     "ticket_dispatch",
     "ticket_receive",
