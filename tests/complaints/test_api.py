@@ -193,6 +193,10 @@ def test_a_returning_unit_still_reads_the_ticket_it_sent_back(client, world):
     response = get(client, world, "holding_unit", "/api/v1/hotline/tickets/{ref}")
     assert response.status_code == 200
     assert response.json()["unit"] == "sm_police"
+    listed = get(client, world, "holding_unit", "/api/v1/hotline/tickets").json()
+    assert [item["reference"] for item in listed["items"]] == [world["ticket"].reference]
+    # Another unit, which neither holds nor returned it, still does not see it.
+    assert get(client, world, "other_unit", "/api/v1/hotline/tickets").json()["count"] == 0
 
 
 MASKED_CONTACT = {"name": "王**", "phone": "139****1234", "email": "***@example.test"}

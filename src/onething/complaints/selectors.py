@@ -55,24 +55,14 @@ def tickets_visible_to(user: Any) -> QuerySet[Ticket]:
     scope = Q(citizen=user)
     units = units_of(user)
     if units:
-        # A unit sees what it holds and what it returned (its own step in the timeline).
-        scope |= Q(unit__in=units)
-        for unit in units:
-            scope |= (
-                Q(returned_by__contains=[unit])
-                if _json_contains()
-                else Q(returned_by__icontains=f'"{unit}"')
-            )
+        # A unit sees what it holds and what it returned: its own step in the timeline, found
+        # by the "returned" events it left (one query on every database, unlike JSON lookups).
+        returned = TicketEvent.objects.filter(action="returned", unit__in=units)
+        scope |= Q(unit__in=units) | Q(pk__in=returned.values("ticket_id"))
     regions = supervisor_regions(user)
     if regions is not None:
         scope |= _region_filter(regions) if regions else Q(pk__isnull=False)
     return Ticket.objects.filter(scope)
-
-
-def _json_contains() -> bool:
-    from django.db import connection
-
-    return connection.vendor == "postgresql"
 
 
 def ticket_for(user: Any, reference: str) -> Ticket:
