@@ -21,6 +21,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.validators import EmailValidator, URLValidator, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,7 +50,7 @@ from onething.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from onething.core.events import publish
 from onething.core.masking import mask_personal_numbers
 from onething.core.references import new_reference
-from onething.core.regions import region_contains
+from onething.core.regions import enclosing_codes, region_contains
 
 MAX_DESCRIPTION = 4000
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -1143,12 +1144,10 @@ def unit_members_notify_scope(unit: str) -> Iterable[User]:
 
 
 def supervisors_over(region_code: str) -> Iterable[User]:
-    ids = [
-        r.user_id
-        for r in RoleAssignment.objects.filter(role=Role.SUPERVISOR).select_related("region")
-        if r.region is None or region_contains(r.region.code, region_code)
-    ]
-    return User.objects.filter(pk__in=ids, is_active=True).order_by("pk")
+    """The active supervisors whose region contains `region_code` (or who have none: all)."""
+    over = Q(region__isnull=True) | Q(region__code__in=enclosing_codes(region_code))
+    assigned = RoleAssignment.objects.filter(over, role=Role.SUPERVISOR).values("user_id")
+    return User.objects.filter(pk__in=assigned, is_active=True).order_by("pk")
 
 
 __all__ = [
