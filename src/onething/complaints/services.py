@@ -361,9 +361,8 @@ def ticket_receive(
     clean, fields = check_intake(intake, channel=channel)
     if fields:
         raise InvalidInput(_("Some information is missing or wrong."), fields=fields)
-    model = suggestion_model()
-    suggested, confidence = model.predict(clean["description"])
-    ruled = model.rule_for(clean["description"])
+    suggestion = suggestion_model().suggest(clean["description"])
+    suggested, confidence = suggestion.category, suggestion.confidence
     with transaction.atomic():
         citizen = actor if getattr(actor, "is_authenticated", False) and channel == "web" else None
         ticket = Ticket(
@@ -373,7 +372,7 @@ def ticket_receive(
             category=clean["category"] or suggested,
             suggested_category=suggested,
             suggestion_confidence=confidence,
-            suggestion_rule=ruled[1] if ruled else "",
+            suggestion_rule=suggestion.rule,
             category_confirmed=channel == Channel.PHONE,
             urgency=clean["urgency"],
             address=clean["address"],
@@ -440,7 +439,8 @@ def ticket_receive(
         elif ticket.category_confirmed or (
             # A category the client chose (an Open311 service_code) that the classifier does
             # not agree with waits for an agent, rather than going to the wrong unit.
-            ticket.category == suggested and (ruled or confidence >= AUTO_DISPATCH_CONFIDENCE)
+            ticket.category == suggested
+            and (bool(suggestion.rule) or confidence >= AUTO_DISPATCH_CONFIDENCE)
         ):
             _route_and_dispatch(ticket, actor=actor)
         publish("ticket.received", ticket=ticket.pk)
