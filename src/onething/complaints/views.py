@@ -691,7 +691,6 @@ def _contact_context(
     user: Any, ticket: Ticket, revealed: services.RevealedContact | None
 ) -> dict[str, Any]:
     """The contact card and the text: masked for everyone but the citizen until revealed."""
-    may_reveal = services.may_reveal_contact(user, ticket)
     shown = revealed is not None or services.is_own_ticket(user, ticket)
     return {
         "contact": {"name": revealed.name, "phone": revealed.phone, "email": revealed.email}
@@ -702,7 +701,7 @@ def _contact_context(
         else selectors.description_for(user, ticket),
         "contact_masked": not shown,
         "contact_revealed": revealed is not None,
-        "may_reveal": may_reveal and not shown,
+        "may_reveal": not shown and selectors.may_see_contact(user, ticket),
         "reveal_purposes": [
             (purpose, REVEAL_PURPOSE_LABELS[purpose]) for purpose in services.REVEAL_PURPOSES
         ],
