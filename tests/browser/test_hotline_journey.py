@@ -74,3 +74,37 @@ def test_a_citizen_complains_the_unit_replies_and_the_citizen_reads_it(
     assert REPLY in page.locator("[data-testid=reply]").inner_text()
     assert page.locator("[data-testid=timeline] [data-action=replied]").count() == 1
     assert page.locator("[data-testid=timeline] [data-action=accepted]").count() == 1
+
+
+def test_an_agent_reveals_the_callers_number_in_place_and_the_reveal_is_recorded(
+    page, live_server, people
+):
+    from onething.accounts.models import Role, RoleAssignment
+    from onething.audit.models import AuditRecord
+    from onething.complaints import services
+    from onething.complaints.models import Channel
+
+    agent = with_password(StaffFactory(username="hotline-agent"))
+    RoleAssignment.objects.create(user=agent, role=Role.HOTLINE_AGENT)
+    ticket = services.ticket_receive(
+        actor=agent,
+        channel=Channel.PHONE,
+        intake=services.Intake(
+            description=f"{NOISE}，请回电13959211234",
+            address="厦门市思明区中华街道中山路128号",
+            category="noise",
+            contact_name="王先生",
+            contact_phone="13959211234",
+        ),
+    )
+    sign_in(page, live_server.url, "hotline-agent")
+    page.goto(f"{live_server.url}/hotline/tickets/{ticket.reference}/")
+    assert page.locator("[data-testid=contact-phone]").inner_text() == "139****1234"
+    assert "13959211234" not in page.locator("[data-testid=description]").inner_text()
+    page.click("[data-testid=reveal-contact]")
+    page.wait_for_selector("[data-testid=contact-revealed]")
+    assert page.locator("[data-testid=contact-phone]").inner_text() == "13959211234"
+    assert "13959211234" in page.locator("[data-testid=description]").inner_text()
+    assert page.locator("[data-testid=reveal-contact]").count() == 0
+    record = AuditRecord.objects.get(action="ticket.contact_revealed")
+    assert (record.actor, record.subject) == (f"user:{agent.pk}", ticket.reference)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from onething.accounts.auth import token_issue
 from onething.accounts.models import Role, RoleAssignment
 from onething.api import api
+from onething.audit.models import AuditRecord
 from onething.complaints import services
 from onething.complaints.models import Channel
 from onething.complaints.services import Intake
@@ -139,7 +140,32 @@ def test_the_access_table_covers_every_hotline_operation():
         for method in operations
         if method != "get"
     }
-    assert writes == set(), "a write needs its rows in the access table"
+    assert writes == set(WRITE_ACCESS), "a write needs its rows in the access table"
+
+
+# The one write: revealing the contact details, for those allowed (the citizen reads them whole
+# already; a unit only for a ticket marked contact_needed).
+WRITE_ACCESS = {
+    ("/api/v1/hotline/tickets/{reference}/contact", "post"): [
+        401,
+        403,
+        404,
+        403,
+        404,
+        200,
+        200,
+        404,
+        200,
+    ],
+}
+
+
+def test_who_may_reveal_the_contact(client, world):
+    ((_path, _method), expected), *_ = WRITE_ACCESS.items()
+    observed = {role: reveal(client, world, role).status_code for role in ROLES}
+    assert observed == dict(zip(ROLES, expected, strict=True))
+    revealed_by = AuditRecord.objects.filter(action="ticket.contact_revealed")
+    assert revealed_by.count() == expected.count(200)
 
 
 def test_each_reader_lists_only_the_tickets_in_their_scope(client, world):
@@ -167,26 +193,76 @@ def test_a_returning_unit_still_reads_the_ticket_it_sent_back(client, world):
     response = get(client, world, "holding_unit", "/api/v1/hotline/tickets/{ref}")
     assert response.status_code == 200
     assert response.json()["unit"] == "sm_police"
+    listed = get(client, world, "holding_unit", "/api/v1/hotline/tickets").json()
+    assert [item["reference"] for item in listed["items"]] == [world["ticket"].reference]
+    # Another unit, which neither holds nor returned it, still does not see it.
+    assert get(client, world, "other_unit", "/api/v1/hotline/tickets").json()["count"] == 0
 
 
-def test_the_unit_sees_the_contact_masked_and_the_hotline_sees_it_whole(client, world):
+MASKED_CONTACT = {"name": "王**", "phone": "139****1234", "email": "***@example.test"}
+
+
+def test_everyone_but_the_citizen_reads_the_contact_masked_until_they_reveal_it(client, world):
+    for role in ("holding_unit", "agent", "supervisor_in_region", "administrator"):
+        masked = get(client, world, role, "/api/v1/hotline/tickets/{ref}").json()
+        assert masked["contact"] == MASKED_CONTACT, role
+        assert "13959211234" not in masked["description"], role
+        assert "139****1234" in masked["description"], role
     masked = get(client, world, "holding_unit", "/api/v1/hotline/tickets/{ref}").json()
-    assert masked["contact"] == {
-        "name": "王**",
-        "phone": "139****1234",
-        "email": "***@example.test",
-    }
-    assert "13959211234" not in masked["description"]
-    assert "139****1234" in masked["description"]
     assert masked["unit_name"] == "厦门市公安局思明分局中华派出所"
     assert [e["action"] for e in masked["events"]][-1] == "dispatched"
-    for role in ("owner", "agent", "supervisor_in_region", "administrator"):
-        whole = get(client, world, role, "/api/v1/hotline/tickets/{ref}").json()
-        assert whole["contact"]["phone"] == "13959211234", role
-        assert "13959211234" in whole["description"], role
+    own = get(client, world, "owner", "/api/v1/hotline/tickets/{ref}").json()
+    assert own["contact"]["phone"] == "13959211234"
+    assert "13959211234" in own["description"]
+    assert AuditRecord.objects.filter(action="ticket.contact_revealed").count() == 0
 
 
-def test_a_unit_sees_the_contact_when_it_must_call_the_citizen_itself(client, hotline):
+def reveal(client, world, role, body=None):
+    user = world["users"][role]
+    path = f"/api/v1/hotline/tickets/{world['ticket'].reference}/contact"
+    return client.post(
+        path, body or {}, content_type="application/json", **(bearer(user) if user else {})
+    )
+
+
+def test_the_hotline_reveals_the_contact_and_the_reveal_is_recorded(client, world):
+    response = reveal(client, world, "agent", {"purpose": "callback"})
+    assert response.status_code == 200
+    assert response.json() == {
+        "name": "王小红",
+        "phone": "13959211234",
+        "email": "wang@example.test",
+        "description": COMPLAINT,
+    }
+    (record,) = AuditRecord.objects.filter(action="ticket.contact_revealed")
+    assert record.actor == f"user:{world['users']['agent'].pk}"
+    assert record.subject == world["ticket"].reference
+    assert record.stream.name == f"ticket:{world['ticket'].public_id}"
+    assert record.purpose == "callback"
+    # The supervisor's purpose defaults to their role's.
+    assert reveal(client, world, "supervisor_in_region").status_code == 200
+    purposes = AuditRecord.objects.filter(action="ticket.contact_revealed").values_list(
+        "purpose", flat=True
+    )
+    assert sorted(purposes) == ["callback", "supervision"]
+
+
+def test_a_unit_without_contact_needed_is_refused_the_reveal_and_nothing_is_recorded(client, world):
+    response = reveal(client, world, "holding_unit")
+    assert response.status_code == 403
+    assert response.json()["code"] == "not_allowed"
+    assert "13959211234" not in response.content.decode()
+    assert not AuditRecord.objects.filter(action="ticket.contact_revealed").exists()
+
+
+def test_an_unknown_purpose_is_named(client, world):
+    response = reveal(client, world, "agent", {"purpose": "curiosity"})
+    assert response.status_code == 422
+    assert "purpose" in response.content.decode()
+    assert not AuditRecord.objects.filter(action="ticket.contact_revealed").exists()
+
+
+def test_a_unit_reveals_the_contact_when_it_must_call_the_citizen_itself(client, hotline):
     ticket = services.ticket_receive(
         actor=hotline["agent"],
         channel=Channel.PHONE,
@@ -199,11 +275,18 @@ def test_a_unit_sees_the_contact_when_it_must_call_the_citizen_itself(client, ho
             contact_needed=True,
         ),
     )
-    body = client.get(
-        f"/api/v1/hotline/tickets/{ticket.reference}",
-        **bearer(hotline["units"]["sm_zhonghua_police"]),
-    ).json()
-    assert body["contact"]["phone"] == "13959211234"
+    unit = hotline["units"]["sm_zhonghua_police"]
+    path = f"/api/v1/hotline/tickets/{ticket.reference}"
+    body = client.get(path, **bearer(unit)).json()
+    assert body["contact"]["phone"] == "139****1234"
+    revealed = client.post(f"{path}/contact", {}, content_type="application/json", **bearer(unit))
+    assert revealed.status_code == 200 and revealed.json()["phone"] == "13959211234"
+    (record,) = AuditRecord.objects.filter(action="ticket.contact_revealed")
+    assert (record.actor, record.subject, record.purpose) == (
+        f"user:{unit.pk}",
+        ticket.reference,
+        "handling",
+    )
 
 
 def test_the_ticket_list_filters_by_status_and_pages(client, world):

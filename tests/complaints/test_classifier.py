@@ -106,6 +106,11 @@ def test_keyword_rules_override_the_model(trained):
     assert top[0] == ("parking", 1.0)
     assert [c for c, _ in top].count("parking") == 1
     assert ruled.predict("老板三个月没发工资了") == trained.predict("老板三个月没发工资了")
+    # One call gives the category, the confidence and the keyword that decided it.
+    assert ruled.suggest(text) == classifier.Suggestion("parking", 1.0, "红绿灯")
+    unruled = ruled.suggest("老板三个月没发工资了")
+    assert unruled.rule == ""
+    assert (unruled.category, unruled.confidence) == trained.predict("老板三个月没发工资了")
 
 
 def test_rules_are_stored_with_the_model_and_can_be_replaced_on_loading(trained, tmp_path):

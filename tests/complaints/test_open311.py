@@ -434,11 +434,48 @@ def test_a_posted_request_is_dispatched_and_read_back_by_its_id(api, api_key, fm
     assert dt.datetime.fromisoformat(shown["requested_datetime"]) <= timezone.now()
     assert float(shown["lat"]) == 24.457 and float(shown["long"]) == 118.082
     assert shown["address_id"] == ticket.street_code == "350203001"
-    assert shown["media_url"] == "https://photos.example.test/bar.jpg"
+    # The photo link goes back only to the client that posted it, by its key.
+    assert shown["media_url"] in (None, "")
+    (own,) = api.get(f"requests/{ticket.reference}", fmt, api_key=api_key).data()
+    assert own["media_url"] == "https://photos.example.test/bar.jpg"
     # Nothing of the citizen: numbers in the text masked, contact details and account absent.
     assert "139****1234" in shown["description"] and "3502************34" in shown["description"]
     for private in (PHONE, RESIDENT_ID, "wang@example.test", "建国", "acct-42", "device-7"):
         assert private not in answer.text
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_the_public_reads_a_request_coarsened(api, places, hotline, fmt):
+    ticket = services.ticket_receive(
+        actor=hotline["agent"],
+        channel=Channel.PHONE,
+        intake=services.Intake(
+            description=f"{NOISE}，回电{PHONE}，身份证{RESIDENT_ID}",
+            address=ZHONGHUA,
+            latitude="24.457391",
+            longitude="118.082518",
+            category="noise",
+            contact_name="王先生",
+            contact_phone=PHONE,
+            contact_email="wang@example.test",
+        ),
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(media_url="https://photos.example.test/x.jpg")
+    one = api.get(f"requests/{ticket.reference}", fmt)
+    listed = api.get("requests", fmt)
+    for answer in (one, listed):
+        assert answer.status == 200
+        (shown,) = answer.data()
+        assert list(shown) == REQUEST_FIELDS  # the spec's names, all of them
+        assert shown["address"] == "厦门市思明区中华街道"  # no road, no house number
+        assert "128" not in answer.text and "中山路" not in answer.text
+        assert float(shown["lat"]) == 24.457 and float(shown["long"]) == 118.083
+        assert "24.457391" not in answer.text and "118.082518" not in answer.text
+        assert "139****1234" in shown["description"]
+        assert "3502************34" in shown["description"]
+        assert shown["media_url"] in (None, "")
+        for private in (PHONE, RESIDENT_ID, "王先生", "wang@example.test", "x.jpg"):
+            assert private not in answer.text
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

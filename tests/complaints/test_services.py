@@ -403,3 +403,27 @@ def test_the_second_re_handling_escalates_to_the_supervisors(hotline):
     ticket = _rehandled(ticket, hotline, 1)
     assert ticket.escalated_at == first_escalation
     assert Notification.objects.filter(kind="ticket-escalated").count() == 1
+
+
+def test_the_supervisors_over_a_place_are_those_of_its_regions_and_those_of_none(hotline):
+    from onething.accounts.models import Role, RoleAssignment
+    from onething.catalog.models import Region
+    from tests.factories import StaffFactory
+
+    everywhere = StaffFactory()
+    RoleAssignment.objects.create(user=everywhere, role=Role.SUPERVISOR, region=None)
+    siming, _ = Region.objects.get_or_create(
+        code="350203", defaults={"name_zh": "思明区", "name_en": "Siming", "level": "county"}
+    )
+    retired = StaffFactory(is_active=False)
+    RoleAssignment.objects.create(user=retired, role=Role.SUPERVISOR, region=siming)
+    xiamen, fuzhou = hotline["supervisor"], hotline["fuzhou_supervisor"]
+    assert list(services.supervisors_over("350203")) == sorted(
+        [xiamen, everywhere], key=lambda u: u.pk
+    )
+    assert list(services.supervisors_over("350203001")) == sorted(
+        [xiamen, everywhere], key=lambda u: u.pk
+    )
+    assert list(services.supervisors_over("350102")) == sorted(
+        [fuzhou, everywhere], key=lambda u: u.pk
+    )

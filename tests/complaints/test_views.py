@@ -11,6 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from onething.audit.models import AuditRecord
 from onething.complaints import services
 from onething.complaints.models import Channel, ExtensionRequest, Ticket
 from onething.complaints.services import Intake
@@ -201,31 +202,116 @@ def test_a_unit_sees_only_its_tickets(client, hotline):
     assert Ticket.objects.get(pk=theirs.pk).status == "dispatched"
 
 
-def test_contact_details_are_masked_for_the_unit_unless_it_must_call_itself(client, hotline):
-    masked = call(hotline)
+def contact_reveals():
+    return AuditRecord.objects.filter(action="ticket.contact_revealed")
+
+
+def test_contact_details_are_masked_on_every_staff_page_until_revealed(client, hotline):
+    ticket = call(hotline, text=f"楼下酒吧太吵，我的电话{PHONE}，身份证350203199406121242")
+    unit = hotline["units"]["sm_zhonghua_police"]
+    for reader in (hotline["agent"], hotline["supervisor"], unit):
+        signed_in(client, reader)
+        page = text(client.get(f"/hotline/tickets/{ticket.reference}/", **EN))
+        assert PHONE not in page and "350203199406121242" not in page, reader
+        assert "王先生" not in page and "139****1234" in page, reader
+    # In the lists too: the unit's queue, and the agent's queue of tickets to dispatch.
+    waiting = services.ticket_receive(
+        actor=PersonFactory(),
+        channel=Channel.WEB,
+        intake=Intake(description=f"{VAGUE}，电话{PHONE}", address=ZHONGHUA, contact_phone=PHONE),
+    )
+    assert waiting.status == "received"
+    for path, user in (("/hotline/agent/", hotline["agent"]), ("/hotline/unit/", unit)):
+        signed_in(client, user)
+        listed = text(client.get(path, **EN))
+        assert "139****1234" in listed, path  # the ticket is listed, its numbers masked
+        assert PHONE not in listed and "350203199406121242" not in listed, path
+    assert not contact_reveals().exists()
+
+
+def test_the_agent_reveals_the_contact_and_the_reveal_is_recorded(client, hotline):
+    ticket = call(hotline, text=f"楼下酒吧太吵，我的电话{PHONE}")
+    agent = hotline["agent"]
+    signed_in(client, agent)
+    page = text(client.get(f"/hotline/tickets/{ticket.reference}/", **EN))
+    assert 'data-testid="reveal-contact"' in page
+    shown = client.post(
+        f"/hotline/tickets/{ticket.reference}/contact/", {"purpose": "callback"}, **EN
+    )
+    assert shown.status_code == 200
+    page = text(shown)
+    assert PHONE in page and "王先生" in page and "revealed (logged)" in page
+    assert f"我的电话{PHONE}" in page
+    (record,) = contact_reveals()
+    assert record.actor == f"user:{agent.pk}"
+    assert (record.subject, record.purpose) == (ticket.reference, "callback")
+    # The next visit is masked again: a reveal is for that one reading.
+    assert PHONE not in text(client.get(f"/hotline/tickets/{ticket.reference}/", **EN))
+
+
+def test_the_supervisor_reveals_with_htmx_and_only_the_card_and_text_come_back(client, hotline):
+    ticket = call(hotline)
+    signed_in(client, hotline["supervisor"])
+    shown = client.post(
+        f"/hotline/tickets/{ticket.reference}/contact/", {}, HTTP_HX_REQUEST="true", **EN
+    )
+    assert shown.status_code == 200
+    fragment = text(shown)
+    assert PHONE in fragment and "<html" not in fragment
+    assert 'id="contact-card"' in fragment and 'hx-swap-oob="true"' in fragment
+    assert [r.purpose for r in contact_reveals()] == ["supervision"]
+
+
+def test_a_unit_without_contact_needed_gets_no_reveal_and_a_403(client, hotline):
+    ticket = call(hotline)
+    signed_in(client, hotline["units"]["sm_zhonghua_police"])
+    page = text(client.get(f"/hotline/tickets/{ticket.reference}/", **EN))
+    assert 'data-testid="reveal-contact"' not in page
+    refused = client.post(f"/hotline/tickets/{ticket.reference}/contact/", **EN)
+    assert refused.status_code == 403 and PHONE not in text(refused)
+    assert not contact_reveals().exists()
+
+
+def test_a_unit_reveals_the_contact_when_it_must_call_the_citizen_itself(client, hotline):
+    ticket = call(hotline, contact_needed=True)
     member = hotline["units"]["sm_zhonghua_police"]
     signed_in(client, member)
-    page = text(client.get(f"/hotline/tickets/{masked.reference}/", **EN))
-    assert PHONE not in page and "139****1234" in page and "王先生" not in page
+    page = text(client.get(f"/hotline/tickets/{ticket.reference}/", **EN))
+    assert PHONE not in page and 'data-testid="reveal-contact"' in page
+    shown = client.post(f"/hotline/tickets/{ticket.reference}/contact/", **EN)
+    assert shown.status_code == 200 and PHONE in text(shown) and "王先生" in text(shown)
+    (record,) = contact_reveals()
+    assert (record.actor, record.purpose) == (f"user:{member.pk}", "handling")
 
-    needed = call(hotline, address="厦门市思明区中华街道大同路5号", contact_needed=True)
-    assert needed.lead is None and needed.unit == "sm_zhonghua_police"
-    page = text(client.get(f"/hotline/tickets/{needed.reference}/", **EN))
-    assert PHONE in page and "王先生" in page
 
+def test_a_wrong_purpose_is_named_next_to_its_field(client, hotline):
+    ticket = call(hotline)
     signed_in(client, hotline["agent"])
-    assert PHONE in text(client.get(f"/hotline/tickets/{masked.reference}/", **EN))
+    wrong = client.post(f"/hotline/tickets/{ticket.reference}/contact/", {"purpose": "x"}, **EN)
+    assert wrong.status_code == 422
+    assert error_of(wrong, "purpose") == "Choose callback, handling or supervision."
+    assert PHONE not in text(wrong) and not contact_reveals().exists()
 
 
-def test_numbers_written_into_the_text_are_masked_for_the_unit_like_the_contact(client, hotline):
-    ticket = call(hotline, text=f"楼下酒吧太吵，我的电话{PHONE}，身份证350203199406121242")
-    signed_in(client, hotline["units"]["sm_zhonghua_police"])
-    for path in (f"/hotline/tickets/{ticket.reference}/", "/hotline/unit/"):
-        page = text(client.get(path, **EN))
-        assert PHONE not in page and "350203199406121242" not in page, path
-    assert "139****1234" in text(client.get(f"/hotline/tickets/{ticket.reference}/", **EN))
-    signed_in(client, hotline["agent"])
-    assert PHONE in text(client.get(f"/hotline/tickets/{ticket.reference}/", **EN))
+def test_a_units_download_of_an_attachment_is_recorded(client, hotline):
+    photo = SimpleUploadedFile("pothole.png", PNG, content_type="image/png")
+    reference = file_on_the_web(client, photo=photo).url.rstrip("/").rsplit("/", 1)[-1]
+    ticket = Ticket.objects.get(reference=reference)
+    if ticket.unit != "sm_zhonghua_police":
+        services.ticket_dispatch(actor=hotline["agent"], ticket=ticket, unit="sm_zhonghua_police")
+    attachment = ticket.attachments.get()
+    member = hotline["units"]["sm_zhonghua_police"]
+    signed_in(client, member)
+    path = f"/hotline/tickets/{reference}/files/{attachment.pk}/"
+    downloaded = client.get(path, **EN)
+    assert downloaded.status_code == 200 and b"".join(downloaded.streaming_content) == PNG
+    (record,) = AuditRecord.objects.filter(action="ticket.attachment_opened")
+    assert (record.actor, record.subject) == (f"user:{member.pk}", reference)
+    assert record.data["sha256"] == attachment.sha256
+    # Outside the unit's scope the file does not exist, and nothing is recorded.
+    signed_in(client, hotline["units"]["sm_housing"])
+    assert client.get(path, **EN).status_code == 404
+    assert AuditRecord.objects.filter(action="ticket.attachment_opened").count() == 1
 
 
 def test_the_unit_signs_for_and_replies_and_an_empty_reply_is_named(client, hotline):

@@ -2,7 +2,9 @@
 
 Every operation needs a signed-in user (token or session). Who may read what is decided by the
 selectors: the rates by `hotline_rates_for`, tickets by `tickets_visible_to` (a ticket outside
-the reader's scope is 404), contact details by `contact_for`.
+the reader's scope is 404). Contact details are masked for everyone but the citizen; hotline
+agents, supervisors and (for a ticket marked contact_needed) its unit reveal them with
+`POST /tickets/{reference}/contact`, which is recorded in the audit trail.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from ninja import Field, Query, Router, Schema
 
 from onething.accounts.auth import API_AUTH
 from onething.catalog.models import in_language
-from onething.complaints import selectors
+from onething.complaints import selectors, services
 from onething.complaints.models import Ticket
 from onething.complaints.runtime import categories
 
@@ -92,6 +94,16 @@ class ContactOut(Schema):
     name: str
     phone: str
     email: str
+
+
+class RevealIn(Schema):
+    purpose: Literal["callback", "handling", "supervision"] | None = Field(
+        None, description="why the details are needed; default by the reader's role"
+    )
+
+
+class RevealedContactOut(ContactOut):
+    description: str = Field(description="the complaint's text with its numbers unmasked")
 
 
 class TicketEventOut(Schema):
@@ -193,7 +205,9 @@ def list_tickets(
 @router.get(
     "/tickets/{reference}",
     response={200: TicketDetailOut, 404: ErrorOut},
-    summary="One ticket with its timeline (contact details masked unless the reader needs them)",
+    summary="One ticket with its timeline (contact details and numbers in the text masked)",
+    description="Contact details and the numbers written into the text are masked for everyone "
+    "but the citizen who filed it; those allowed reveal them with POST .../contact.",
 )
 def get_ticket(request: HttpRequest, reference: str):
     ticket = selectors.ticket_for(request.auth, reference)
@@ -223,4 +237,24 @@ def get_ticket(request: HttpRequest, reference: str):
             }
             for e in ticket.events.all()
         ],
+    }
+
+
+@router.post(
+    "/tickets/{reference}/contact",
+    response={200: RevealedContactOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Show the caller's contact details in full (recorded in the audit trail)",
+    description="Hotline agents and supervisors; the ticket's unit only when the ticket is "
+    "marked contact_needed (otherwise 403, and nothing is recorded).",
+)
+def reveal_contact(request: HttpRequest, reference: str, payload: RevealIn):
+    ticket = selectors.ticket_for(request.auth, reference)
+    revealed = services.ticket_contact_reveal(
+        actor=request.auth, ticket=ticket, purpose=payload.purpose or ""
+    )
+    return {
+        "name": revealed.name,
+        "phone": revealed.phone,
+        "email": revealed.email,
+        "description": revealed.description,
     }

@@ -92,6 +92,16 @@ class Evaluation:
     per_category: dict[str, CategoryScore]
 
 
+@dataclass(frozen=True)
+class Suggestion:
+    """The suggested category, the confidence in it (0–1), and the keyword of the rule that
+    decided it ("" when the model did)."""
+
+    category: str
+    confidence: float
+    rule: str = ""
+
+
 @dataclass
 class Model:
     pipeline: Pipeline
@@ -119,21 +129,35 @@ class Model:
                     return category, keyword
         return None
 
+    def _ranked(self, text: str) -> list[tuple[str, float]]:
+        """Every category by the model's probability, best first."""
+        probabilities = self.pipeline.predict_proba([_checked(text)])[0]
+        ranked = sorted(zip(self.categories, probabilities, strict=True), key=lambda p: -p[1])
+        return [(category, float(p)) for category, p in ranked]
+
     def top(self, text: str, n: int = 3) -> list[tuple[str, float]]:
         """The n likeliest categories, best first; a matching rule's category comes first at 1.0."""
         if n < 1:
             raise ValueError(f"n: must be at least 1, got {n}")
         ruled = self.rule_for(text)
-        probabilities = self.pipeline.predict_proba([text])[0]
-        ranked = sorted(zip(self.categories, probabilities, strict=True), key=lambda p: -p[1])
-        result = [(category, float(p)) for category, p in ranked]
+        result = self._ranked(text)
         if ruled is not None:
             result = [(ruled[0], 1.0)] + [pair for pair in result if pair[0] != ruled[0]]
         return result[:n]
 
+    def suggest(self, text: str) -> Suggestion:
+        """The suggested category with its confidence and deciding keyword; the rules are
+        checked once, and a matching rule wins at 1.0 without asking the model."""
+        ruled = self.rule_for(text)
+        if ruled is not None:
+            return Suggestion(category=ruled[0], confidence=1.0, rule=ruled[1])
+        category, confidence = self._ranked(text)[0]
+        return Suggestion(category=category, confidence=confidence)
+
     def predict(self, text: str) -> tuple[str, float]:
         """The suggested category and the confidence in it (0–1)."""
-        return self.top(text, 1)[0]
+        suggestion = self.suggest(text)
+        return suggestion.category, suggestion.confidence
 
 
 def _checked(text: str) -> str:

@@ -83,6 +83,15 @@ class Areas:
             "(if any) lie outside them"
         )
 
+    def place_name(self, region_code: str, street_code: str = "") -> str:
+        """The area's name in our addressing system, no finer than the street office:
+        `厦门市思明区中华街道`, `厦门市思明区`; "" for an area the hotline does not serve."""
+        district = next((d for d in self.districts if d.code == region_code), None)
+        if district is None:
+            return ""
+        street = next((s for s in self.streets if s.code == street_code), None)
+        return f"{district.city}{district.name}{street.name if street else ''}"
+
     def _by_address(self, address: str) -> Place | None:
         text = address.replace(" ", "")
         if not text:
@@ -96,6 +105,17 @@ class Areas:
         if len(named) == 1:
             return Place(named[0].code, "", "address")
         return None
+
+
+# Public coordinates keep 3 decimals: about 100 m, the block, not the doorway.
+PUBLIC_DECIMALS = 3
+
+
+def public_coordinate(value: Decimal | float | None) -> float | None:
+    """A coordinate coarsened for the public: rounded half-even to `PUBLIC_DECIMALS`."""
+    if value is None:
+        return None
+    return float(round(Decimal(str(value)), PUBLIC_DECIMALS))
 
 
 def load_areas(path: Path | str = AREAS_FILE, dispatch_file: Path | str = DEFAULT_FILE) -> Areas:

@@ -6,8 +6,12 @@ category; `POST requests` takes the spec's form-encoded parameters and the clien
 their offset; errors as the spec's list of `code` and `description`, with the HTTP status 400, 403
 or 404, each naming the parameter at fault.
 
-What a GET shows is public (the spec asks no key to read): never the citizen's name, phone,
-e-mail or account, and free text with resident ID and mobile numbers masked.
+What a GET shows is public (the spec asks no key to read), so it is coarsened: never the
+citizen's name, phone, e-mail or account; free text with resident ID and mobile numbers masked;
+the address only down to the district and street office (`address_string` as our addressing
+system names the area, no road or house number); coordinates rounded to 3 decimals (about
+100 m); `media_url` only to the client application that posted the request (its `api_key`).
+The spec's fields all stay, empty where withheld.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from onething.catalog.models import in_language
 from onething.complaints import deadlines
 from onething.complaints.dispatch import CATEGORIES_FILE, Dispatch
 from onething.complaints.lifecycle import TicketStatus
-from onething.complaints.locate import areas
+from onething.complaints.locate import areas, public_coordinate
 from onething.complaints.models import Channel, Open311Client, Ticket
 from onething.complaints.runtime import categories, dispatch_catalogue, keyword_rules
 from onething.complaints.services import (
@@ -337,8 +341,13 @@ def _service_notice(ticket: Ticket, catalogue: Dispatch) -> str | None:
     return None
 
 
-def request_fields(ticket: Ticket, catalogue: Dispatch) -> dict[str, Any]:
-    """One service request with the spec's fields, in its order; nothing about the citizen."""
+def request_fields(
+    ticket: Ticket, catalogue: Dispatch, *, client: Open311Client | None = None
+) -> dict[str, Any]:
+    """One service request with the spec's fields, in its order, as the public may read it:
+    nothing about the citizen, the place to the street office, coordinates to about 100 m, and
+    the photo link only for the client application that posted it."""
+    known = areas()
     return {
         "service_request_id": ticket.reference,
         "status": "closed" if ticket.status == TicketStatus.CLOSED else "open",
@@ -353,13 +362,15 @@ def request_fields(ticket: Ticket, catalogue: Dispatch) -> dict[str, Any]:
         "requested_datetime": w3c(ticket.created_at),
         "updated_datetime": w3c(ticket.closed_at or ticket.updated_at),
         "expected_datetime": w3c(expected_at(ticket)),
-        "address": mask_personal_numbers(ticket.address) or None,
+        "address": known.place_name(ticket.region_code, ticket.street_code) or None,
         # Our addressing system: the street's 9-digit code, else the district's GB/T 2260 code.
         "address_id": ticket.street_code or ticket.region_code or None,
         "zipcode": None,
-        "lat": float(ticket.latitude) if ticket.latitude is not None else None,
-        "long": float(ticket.longitude) if ticket.longitude is not None else None,
-        "media_url": ticket.media_url or None,
+        "lat": public_coordinate(ticket.latitude),
+        "long": public_coordinate(ticket.longitude),
+        "media_url": (ticket.media_url or None)
+        if client is not None and client.pk == ticket.client_id
+        else None,
     }
 
 
@@ -470,17 +481,18 @@ def _client_for(form: QueryDict, query: QueryDict) -> Open311Client:
     return client
 
 
+def _reading_client(query: QueryDict) -> Open311Client | None:
+    """The client application a GET names with its api_key (optional for reading), if valid."""
+    key = (query.get("api_key") or "").strip()
+    return open311_client_for_key(key) if key else None
+
+
 def _place_of(address_id: str) -> str | None:
     """The name of an area of our addressing system (a district or street code), or None."""
     known = areas()
-    for street in known.streets:
-        if street.code == address_id:
-            district = next(d for d in known.districts if d.code == street.code[:6])
-            return f"{district.city}{district.name}{street.name}"
-    for district in known.districts:
-        if district.code == address_id:
-            return f"{district.city}{district.name}"
-    return None
+    if any(street.code == address_id for street in known.streets):
+        return known.place_name(address_id[:6], address_id)
+    return known.place_name(address_id) or None
 
 
 def _contact_name(first: str, last: str) -> str:
@@ -588,7 +600,10 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
             "changeset": changeset,
             "contact": _("The 12345 government service hotline: call 12345."),
             "key_service": _(
-                "Client applications ask the platform's administrators for an api_key."
+                "Client applications ask the platform's administrators for an api_key to post. "
+                "Reading needs no key and shows requests coarsened: the place down to the "
+                "street office, coordinates to about 100 m, numbers in the text masked, no "
+                "contact details; a client sees its own requests' media_url with its key."
             ),
             "endpoints": [
                 {
@@ -618,9 +633,12 @@ def service_requests(request: HttpRequest, fmt: str) -> HttpResponse:
     if request.method == "POST":
         return _post_request(request, fmt)
     catalogue = dispatch_catalogue()
+    client = _reading_client(request.GET)
     tickets = requests_matching(request.GET)[:MAX_RESULTS]
     return render(
-        fmt, "service_requests", [request_fields(ticket, catalogue) for ticket in tickets]
+        fmt,
+        "service_requests",
+        [request_fields(ticket, catalogue, client=client) for ticket in tickets],
     )
 
 
@@ -666,7 +684,8 @@ def service_request(request: HttpRequest, fmt: str, service_request_id: str) -> 
             404,
             [_problem("service_request_id", _("No such service request."))],
         )
-    return render(fmt, "service_requests", [request_fields(ticket, dispatch_catalogue())])
+    fields = request_fields(ticket, dispatch_catalogue(), client=_reading_client(request.GET))
+    return render(fmt, "service_requests", [fields])
 
 
 def unknown(request: HttpRequest, path: str = "") -> HttpResponse:

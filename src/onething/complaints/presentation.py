@@ -92,6 +92,12 @@ ESCALATION_REASONS = {
     "overdue": gettext_lazy("reply overdue"),
     "rehandled": gettext_lazy("sent back for re-handling twice"),
 }
+# Why a member of staff reveals the caller's contact details (services.REVEAL_PURPOSES).
+REVEAL_PURPOSE_LABELS = {
+    "callback": gettext_lazy("to call the caller back"),
+    "handling": gettext_lazy("to contact the caller about the handling"),
+    "supervision": gettext_lazy("to supervise the handling"),
+}
 
 
 def category_name(code: str) -> str:

@@ -32,6 +32,8 @@ from onething.complaints.models import (
 from onething.complaints.runtime import dispatch_catalogue
 from onething.complaints.services import (
     is_hotline_agent,
+    is_own_ticket,
+    may_reveal_contact,
     supervisor_regions,
     units_of,
 )
@@ -56,24 +58,14 @@ def tickets_visible_to(user: Any) -> QuerySet[Ticket]:
     scope = Q(citizen=user)
     units = units_of(user)
     if units:
-        # A unit sees what it holds and what it returned (its own step in the timeline).
-        scope |= Q(unit__in=units)
-        for unit in units:
-            scope |= (
-                Q(returned_by__contains=[unit])
-                if _json_contains()
-                else Q(returned_by__icontains=f'"{unit}"')
-            )
+        # A unit sees what it holds and what it returned: its own step in the timeline, found
+        # by the "returned" events it left (one query on every database, unlike JSON lookups).
+        returned = TicketEvent.objects.filter(action="returned", unit__in=units)
+        scope |= Q(unit__in=units) | Q(pk__in=returned.values("ticket_id"))
     regions = supervisor_regions(user)
     if regions is not None:
         scope |= _region_filter(regions) if regions else Q(pk__isnull=False)
     return Ticket.objects.filter(scope)
-
-
-def _json_contains() -> bool:
-    from django.db import connection
-
-    return connection.vendor == "postgresql"
 
 
 def ticket_for(user: Any, reference: str) -> Ticket:
@@ -84,39 +76,41 @@ def ticket_for(user: Any, reference: str) -> Ticket:
 
 
 def may_see_contact(user: Any, ticket: Ticket) -> bool:
-    """Hotline agents, supervisors and the citizen see contact details; a unit only when the
-    ticket needs it to contact the citizen itself."""
-    if ticket.citizen_id and getattr(user, "pk", None) == ticket.citizen_id:
-        return True
-    if is_hotline_agent(user) or supervisor_regions(user) is not None:
-        return True
-    return ticket.contact_needed and ticket.unit in units_of(user)
+    """Whether `user` sees the contact details whole or may reveal them: the citizen
+    themself; hotline agents and supervisors; a unit only when the ticket needs it to contact
+    the citizen itself. Everyone but the citizen sees them masked until they reveal them."""
+    return is_own_ticket(user, ticket) or may_reveal_contact(user, ticket)
 
 
 def description_for(user: Any, ticket: Ticket) -> str:
-    """The complaint's text as this reader may see it: callers write their number or ID into
-    the text too, so it is masked for those who may not see the contact (pages and API)."""
-    if may_see_contact(user, ticket):
+    """The complaint's text as this reader sees it: callers write their number or ID into the
+    text too, so its numbers are masked for everyone but the citizen (pages, lists and API)
+    until a reader allowed to reveal the contact does so (`ticket_contact_reveal`)."""
+    if is_own_ticket(user, ticket):
         return ticket.description
     return mask_personal_numbers(ticket.description)
 
 
-def contact_for(user: Any, ticket: Ticket) -> dict[str, str]:
-    """The contact details as this reader may see them (masked otherwise)."""
-    values = {
-        "name": ticket.contact_name,
-        "phone": ticket.contact_phone,
-        "email": ticket.contact_email,
-    }
-    if may_see_contact(user, ticket):
-        return values
+def masked_contact(ticket: Ticket) -> dict[str, str]:
+    """The contact details masked: enough to recognise a caller, not to call them."""
+    name, phone, email = ticket.contact_name, ticket.contact_phone, ticket.contact_email
     return {
-        "name": (values["name"][:1] + "*" * max(len(values["name"]) - 1, 0))
-        if values["name"]
-        else "",
-        "phone": mask(values["phone"], keep_start=3, keep_end=4) if values["phone"] else "",
-        "email": ("***@" + values["email"].split("@")[-1]) if values["email"] else "",
+        "name": (name[:1] + "*" * (len(name) - 1)) if name else "",
+        "phone": mask(phone, keep_start=3, keep_end=4) if phone else "",
+        "email": ("***@" + email.split("@")[-1]) if email else "",
     }
+
+
+def contact_for(user: Any, ticket: Ticket) -> dict[str, str]:
+    """The contact details as this reader sees them without revealing: whole for the citizen
+    themself, masked for everyone else (a reveal goes through `ticket_contact_reveal`)."""
+    if is_own_ticket(user, ticket):
+        return {
+            "name": ticket.contact_name,
+            "phone": ticket.contact_phone,
+            "email": ticket.contact_email,
+        }
+    return masked_contact(ticket)
 
 
 def dispatch_queue() -> QuerySet[Ticket]:
@@ -214,7 +208,7 @@ def attachment_for(user: Any, reference: str, attachment_id: int) -> TicketAttac
     ticket = ticket_for(user, reference)
     attachment = ticket.attachments.filter(pk=attachment_id).first()
     if attachment is None:
-        raise NotFound("No such file.")
+        raise NotFound(_("No such file."))
     return attachment
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.validators import EmailValidator, URLValidator, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,7 +50,7 @@ from onething.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from onething.core.events import publish
 from onething.core.masking import mask_personal_numbers
 from onething.core.references import new_reference
-from onething.core.regions import region_contains
+from onething.core.regions import enclosing_codes, region_contains
 from onething.core.spreadsheets import csv_document
 
 MAX_DESCRIPTION = 4000
@@ -123,6 +124,20 @@ def supervises(user: Any, ticket: Ticket) -> bool:
 def _require_supervisor(actor: Any, ticket: Ticket) -> None:
     if not supervises(actor, ticket):
         raise NotAllowed(_("Only a supervisor over this ticket's region may do this."))
+
+
+def is_own_ticket(user: Any, ticket: Ticket) -> bool:
+    """The signed-in citizen who filed the ticket on the web."""
+    return bool(ticket.citizen_id) and getattr(user, "pk", None) == ticket.citizen_id
+
+
+def may_reveal_contact(user: Any, ticket: Ticket) -> bool:
+    """Who may have the caller's contact details shown in full (each time recorded): hotline
+    agents and supervisors; a unit holding the ticket only when it must contact the citizen
+    itself (`contact_needed`)."""
+    if is_hotline_agent(user) or supervisor_regions(user) is not None:
+        return True
+    return ticket.contact_needed and bool(ticket.unit) and ticket.unit in units_of(user)
 
 
 def _require_dispatcher(actor: Any, ticket: Ticket) -> None:
@@ -347,9 +362,8 @@ def ticket_receive(
     clean, fields = check_intake(intake, channel=channel)
     if fields:
         raise InvalidInput(_("Some information is missing or wrong."), fields=fields)
-    model = suggestion_model()
-    suggested, confidence = model.predict(clean["description"])
-    ruled = model.rule_for(clean["description"])
+    suggestion = suggestion_model().suggest(clean["description"])
+    suggested, confidence = suggestion.category, suggestion.confidence
     with transaction.atomic():
         citizen = actor if getattr(actor, "is_authenticated", False) and channel == "web" else None
         ticket = Ticket(
@@ -359,7 +373,7 @@ def ticket_receive(
             category=clean["category"] or suggested,
             suggested_category=suggested,
             suggestion_confidence=confidence,
-            suggestion_rule=ruled[1] if ruled else "",
+            suggestion_rule=suggestion.rule,
             category_confirmed=channel == Channel.PHONE,
             urgency=clean["urgency"],
             address=clean["address"],
@@ -426,7 +440,8 @@ def ticket_receive(
         elif ticket.category_confirmed or (
             # A category the client chose (an Open311 service_code) that the classifier does
             # not agree with waits for an agent, rather than going to the wrong unit.
-            ticket.category == suggested and (ruled or confidence >= AUTO_DISPATCH_CONFIDENCE)
+            ticket.category == suggested
+            and (bool(suggestion.rule) or confidence >= AUTO_DISPATCH_CONFIDENCE)
         ):
             _route_and_dispatch(ticket, actor=actor)
         publish("ticket.received", ticket=ticket.pk)
@@ -885,6 +900,87 @@ def extension_decide(
     return extension
 
 
+# --- personal data, read on purpose --------------------------------------------------------------
+
+# Why a member of staff opens the caller's contact details; the audit record keeps it.
+REVEAL_PURPOSES = ("callback", "handling", "supervision")
+
+
+def default_reveal_purpose(user: Any) -> str:
+    """The purpose a reader's role reveals for: agents call back, supervisors supervise, units
+    handle the ticket."""
+    if is_hotline_agent(user):
+        return "callback"
+    if supervisor_regions(user) is not None:
+        return "supervision"
+    return "handling"
+
+
+@dataclass(frozen=True)
+class RevealedContact:
+    """The caller's contact details and the complaint's text, whole."""
+
+    name: str
+    phone: str
+    email: str
+    description: str
+
+
+@transaction.atomic
+def ticket_contact_reveal(*, actor: Any, ticket: Ticket, purpose: str = "") -> RevealedContact:
+    """Show a member of staff the caller's name, phone and e-mail (and the numbers written into
+    the text) in full; every reveal is recorded in the ticket's audit stream.
+
+    NotAllowed (and nothing recorded) for a unit whose ticket is not marked `contact_needed`.
+    """
+    if not may_reveal_contact(actor, ticket):
+        raise NotAllowed(
+            _(
+                "Only the hotline and supervisors see the caller's contact details, and a unit "
+                "only when the ticket says it must contact the caller itself."
+            )
+        )
+    purpose = purpose or default_reveal_purpose(actor)
+    if purpose not in REVEAL_PURPOSES:
+        raise InvalidInput(
+            _("Some information is missing or wrong."),
+            fields={"purpose": _("Choose callback, handling or supervision.")},
+        )
+    audit_record(
+        actor=actor_label(actor),
+        action="ticket.contact_revealed",
+        stream=f"ticket:{ticket.public_id}",
+        subject=ticket.reference,
+        purpose=purpose,
+        data={"fields": ["name", "phone", "email", "description"], "unit": ticket.unit},
+    )
+    return RevealedContact(
+        name=ticket.contact_name,
+        phone=ticket.contact_phone,
+        email=ticket.contact_email,
+        description=ticket.description,
+    )
+
+
+@transaction.atomic
+def ticket_attachment_open(
+    *, actor: Any, ticket: Ticket, attachment: TicketAttachment
+) -> TicketAttachment:
+    """Record that someone opened a photo or file of the ticket: a caller's photo can show
+    people, plates or a home, so every download is in the audit trail under the reader's name."""
+    if attachment.ticket_id != ticket.pk:
+        raise NotFound(_("No such file."))
+    audit_record(
+        actor=actor_label(actor),
+        action="ticket.attachment_opened",
+        stream=f"ticket:{ticket.public_id}",
+        subject=ticket.reference,
+        purpose="own" if is_own_ticket(actor, ticket) else default_reveal_purpose(actor),
+        data={"attachment": attachment.pk, "sha256": attachment.sha256},
+    )
+    return attachment
+
+
 # --- the sweep -----------------------------------------------------------------------------------
 
 
@@ -1137,12 +1233,10 @@ def hotline_agents() -> Iterable[User]:
 
 
 def supervisors_over(region_code: str) -> Iterable[User]:
-    ids = [
-        r.user_id
-        for r in RoleAssignment.objects.filter(role=Role.SUPERVISOR).select_related("region")
-        if r.region is None or region_contains(r.region.code, region_code)
-    ]
-    return User.objects.filter(pk__in=ids, is_active=True).order_by("pk")
+    """The active supervisors whose region contains `region_code` (or who have none: all)."""
+    over = Q(region__isnull=True) | Q(region__code__in=enclosing_codes(region_code))
+    assigned = RoleAssignment.objects.filter(over, role=Role.SUPERVISOR).values("user_id")
+    return User.objects.filter(pk__in=assigned, is_active=True).order_by("pk")
 
 
 __all__ = [
@@ -1158,7 +1252,9 @@ __all__ = [
     "open311_client_for_key",
     "open311_client_revoke",
     "ticket_accept",
+    "ticket_attachment_open",
     "ticket_callback",
+    "ticket_contact_reveal",
     "ticket_correct_category",
     "ticket_dispatch",
     "ticket_receive",

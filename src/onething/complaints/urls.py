@@ -26,6 +26,7 @@ urlpatterns = [
         views.ticket_file,
         name="ticket-file",
     ),
+    path("hotline/tickets/<str:reference>/contact/", views.ticket_contact, name="ticket-contact"),
     path("hotline/tickets/<str:reference>/accept/", views.ticket_accept, name="ticket-accept"),
     path("hotline/tickets/<str:reference>/return/", views.ticket_return, name="ticket-return"),
     path("hotline/tickets/<str:reference>/extend/", views.ticket_extend, name="ticket-extend"),

@@ -29,6 +29,7 @@ from onething.complaints.presentation import (
     CHANNEL_LABELS,
     CITIZEN_STATUS_LABELS,
     ESCALATION_REASONS,
+    REVEAL_PURPOSE_LABELS,
     STATUS_LABELS,
     URGENCY_LABELS,
     Names,
@@ -399,6 +400,7 @@ def agent_workbench(request: HttpRequest) -> HttpResponse:
             "unit": names.unit(ticket.unit),
             "status_label": STATUS_LABELS[TicketStatus(ticket.status)],
             "phone": mask(ticket.contact_phone, keep_start=3, keep_end=4),
+            "description": selectors.description_for(request.user, ticket),
             "callback_mark": callback_mark(ticket, today),
             "reason": ESCALATION_REASONS.get(ticket.escalation_reason, ""),
         }
@@ -619,6 +621,7 @@ def _ticket_context(
     form: str = "",
     errors: dict[str, str] | None = None,
     problem: str = "",
+    revealed: services.RevealedContact | None = None,
 ) -> dict:
     """The ticket as this reader may see it, and the actions their role allows now."""
     user = request.user
@@ -641,9 +644,7 @@ def _ticket_context(
         "unit": names.unit(ticket.unit),
         "assisting": [names.unit(u) for u in ticket.assisting],
         "returned_by": [names.unit(u) for u in ticket.returned_by],
-        "contact": selectors.contact_for(user, ticket),
-        "contact_masked": not selectors.may_see_contact(user, ticket),
-        "description": selectors.description_for(user, ticket),
+        **_contact_context(user, ticket, revealed),
         "attachments": list(ticket.attachments.all()),
         "linked": [
             {"ticket": t, "status_label": STATUS_LABELS[TicketStatus(t.status)]}
@@ -686,6 +687,28 @@ def _ticket_context(
     }
 
 
+def _contact_context(
+    user: Any, ticket: Ticket, revealed: services.RevealedContact | None
+) -> dict[str, Any]:
+    """The contact card and the text: masked for everyone but the citizen until revealed."""
+    shown = revealed is not None or services.is_own_ticket(user, ticket)
+    return {
+        "contact": {"name": revealed.name, "phone": revealed.phone, "email": revealed.email}
+        if revealed
+        else selectors.contact_for(user, ticket),
+        "description": revealed.description
+        if revealed
+        else selectors.description_for(user, ticket),
+        "contact_masked": not shown,
+        "contact_revealed": revealed is not None,
+        "may_reveal": not shown and selectors.may_see_contact(user, ticket),
+        "reveal_purposes": [
+            (purpose, REVEAL_PURPOSE_LABELS[purpose]) for purpose in services.REVEAL_PURPOSES
+        ],
+        "reveal_purpose": services.default_reveal_purpose(user),
+    }
+
+
 @staff_required
 @require_GET
 def ticket_page(request: HttpRequest, reference: str) -> HttpResponse:
@@ -698,12 +721,34 @@ def ticket_page(request: HttpRequest, reference: str) -> HttpResponse:
 def ticket_file(request: HttpRequest, reference: str, attachment_id: int) -> FileResponse:
     """An attachment, to whoever may read the ticket (staff in scope, or the citizen)."""
     attachment = selectors.attachment_for(request.user, reference, attachment_id)
+    services.ticket_attachment_open(
+        actor=request.user, ticket=attachment.ticket, attachment=attachment
+    )
     return FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
         filename=attachment.name,
         content_type=attachment.content_type,
     )
+
+
+@staff_required
+@require_POST
+def ticket_contact(request: HttpRequest, reference: str) -> HttpResponse:
+    """Show the caller's contact details in full; the service records who saw them and why
+    (403 and nothing recorded for a unit the ticket does not ask to contact the caller)."""
+    ticket = selectors.ticket_for(request.user, reference)
+    try:
+        revealed = services.ticket_contact_reveal(
+            actor=request.user, ticket=ticket, purpose=request.POST.get("purpose", "")
+        )
+    except InvalidInput as exc:
+        context = _ticket_context(request, ticket, form="contact", errors=exc.fields)
+        return render(request, "complaints/ticket.html", context, status=422)
+    context = _ticket_context(request, ticket, revealed=revealed)
+    if request.htmx:
+        return render(request, "complaints/_contact.html", {**context, "swap_description": True})
+    return render(request, "complaints/ticket.html", context)
 
 
 def _back(request: HttpRequest, ticket: Ticket) -> HttpResponse:
