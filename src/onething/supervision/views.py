@@ -61,8 +61,15 @@ def _page(request: HttpRequest, *, errors: dict[str, str] | None = None, status:
     return response
 
 
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
 def _download(export: services.Export) -> HttpResponse:
-    response = HttpResponse(export.content, content_type="text/csv; charset=utf-8")
+    content_type = CONTENT_TYPES[export.filename.rpartition(".")[2]]
+    response = HttpResponse(export.content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response["Cache-Control"] = "no-store"
     return response
@@ -93,4 +100,23 @@ def export_data_uses(request: HttpRequest) -> HttpResponse:
         export = services.export_data_uses(actor=request.user, filters=filters)
     except InvalidInput as exc:
         return _page(request, errors=exc.fields or {"since": exc.message}, status=422)
+    return _download(export)
+
+
+@staff_required
+@require_GET
+def export_chart(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
+    """A chart's table view as CSV or xlsx, rebuilt from the page's query string."""
+    try:
+        export = services.export_chart(actor=request.user, key=key, params=request.GET, fmt=fmt)
+    except InvalidInput as exc:
+        response = render(
+            request,
+            "supervision/chart_export_invalid.html",
+            {"message": exc.message, "errors": exc.fields},
+            status=422,
+        )
+        # The layout echoes the address, filters and all.
+        response.content = mask_personal_numbers(response.content.decode()).encode()
+        return response
     return _download(export)
