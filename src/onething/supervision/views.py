@@ -1,7 +1,8 @@
-"""The staff exports page and its CSV downloads. Thin: parse the filters, call one service.
+"""The staff exports page, its CSV downloads and the dashboard charts' CSV and xlsx downloads.
+Thin: parse the filters, call one service.
 
-Who may export what is decided by the selectors (NotAllowed becomes the 403 page); the link on
-the page is only an offer.
+Who may export what is decided by the selectors, or for a chart by its builder (NotAllowed
+becomes the 403 page); the link on the page is only an offer.
 """
 
 from __future__ import annotations
