@@ -198,11 +198,7 @@ def export_chart(*, actor: Any, key: str, params: Any, fmt: str) -> Export:
         raise NotFound(_("There is no such chart to export."))
     item = _built(builder, actor, params)
     header, rows = charts.tabulated(item)
-    if len(rows) > EXPORT_ROW_LIMIT:
-        raise InvalidInput(
-            _("More than %(limit)s rows: choose a shorter period.") % {"limit": EXPORT_ROW_LIMIT},
-            fields={"since": _("Choose a shorter period.")},
-        )
+    rows = _limited(rows)
     header = [mask_personal_numbers(str(cell)) for cell in header]
     rows = [[_masked_cell(cell) for cell in row] for row in rows]
     if fmt == "csv":
