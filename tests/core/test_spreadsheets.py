@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from openpyxl import load_workbook
 
-from onething.core.spreadsheets import FORMULA_TRIGGERS, csv_document, spreadsheet_cell
+from onething.core.spreadsheets import (
+    FORMULA_TRIGGERS,
+    csv_document,
+    spreadsheet_cell,
+    xlsx_document,
+)
 
 
 @pytest.mark.parametrize(
@@ -27,6 +34,10 @@ from onething.core.spreadsheets import FORMULA_TRIGGERS, csv_document, spreadshe
         ("", ""),
         (None, ""),
         (3250, "3250"),
+        # A number is not text somebody typed: a negative one stays a number.
+        (-3, "-3"),
+        (-2.5, "-2.5"),
+        (Decimal("-0.5"), "-0.5"),
     ],
 )
 def test_a_cell_a_spreadsheet_would_run_gets_a_leading_apostrophe(value, expected):
@@ -49,3 +60,37 @@ def test_no_cell_of_any_document_starts_like_a_formula(rows):
     parsed = list(csv.reader(io.StringIO(content, newline="")))
     cells = [cell for row in parsed[1:] for cell in row]
     assert not any(cell.startswith(FORMULA_TRIGGERS) for cell in cells)
+
+
+def read_xlsx(content: bytes):
+    sheet = load_workbook(io.BytesIO(content)).active
+    return sheet, [[cell for cell in row] for row in sheet.iter_rows()]
+
+
+def test_the_workbook_writes_formula_text_as_text_and_numbers_as_numbers():
+    content = xlsx_document(
+        ("地区", "超期 (%)"),
+        [('=HYPERLINK("http://evil.example","点此")', -2.5), ("思明区", 3), ("\x01=1+2", None)],
+        title="Overdue: by region?",
+    )
+    sheet, rows = read_xlsx(content)
+    assert sheet.title == "Overdue  by region"
+    assert [[c.value for c in row] for row in rows] == [
+        ["地区", "超期 (%)"],
+        ['\'=HYPERLINK("http://evil.example","点此")', -2.5],
+        ["思明区", 3],
+        ["'=1+2", None],
+    ]
+    text_cells = [row[0] for row in rows]
+    assert all(cell.data_type == "s" for cell in text_cells)
+    assert rows[1][1].data_type == "n" and rows[2][1].data_type == "n"
+    assert rows[0][0].font.bold
+
+
+@given(st.lists(st.lists(st.text(max_size=12), min_size=1, max_size=4), max_size=5))
+def test_no_cell_of_any_workbook_is_a_formula(rows):
+    _sheet, cells = read_xlsx(xlsx_document(("a",), rows))
+    for row in cells[1:]:
+        for cell in row:
+            assert cell.data_type != "f"
+            assert not str(cell.value or "").startswith(FORMULA_TRIGGERS)

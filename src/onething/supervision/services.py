@@ -8,14 +8,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onething.audit.services import audit_record
 from onething.core.actors import actor_label
-from onething.core.errors import InvalidInput
-from onething.supervision import exports, selectors
+from onething.core.errors import InvalidInput, NotFound
+from onething.core.masking import mask_personal_numbers
+from onething.core.spreadsheets import csv_document, xlsx_document
+from onething.supervision import charts, exports, selectors
 
 # A bigger export is a sign the range is wrong (or of somebody collecting data): narrow it.
 EXPORT_ROW_LIMIT = 50_000
@@ -87,19 +90,23 @@ def _limited(rows: Any) -> list:
     return taken
 
 
-def _record_export(*, actor: Any, kind: str, filters: ExportFilters, rows: int) -> None:
+def _record_export(
+    *,
+    actor: Any,
+    kind: str,
+    filters: Mapping[str, str],
+    rows: int,
+    fmt: str = "csv",
+    subject: str = "",
+) -> None:
     label = actor_label(actor)
     audit_record(
         actor=label,
         action=f"export.{kind}",
         stream=label,
-        subject=kind,
+        subject=subject or kind,
         purpose="staff export",
-        data={
-            "filters": filters.as_audit_data(with_status=kind == "cases"),
-            "rows": rows,
-            "format": "csv",
-        },
+        data={"filters": dict(filters), "rows": rows, "format": fmt},
     )
 
 
@@ -119,7 +126,12 @@ def export_data_uses(*, actor: Any, filters: ExportFilters) -> Export:
     _check(filters)
     uses = _limited(uses)
     table = exports.data_use_table(uses)
-    _record_export(actor=actor, kind="data_uses", filters=filters, rows=len(uses))
+    _record_export(
+        actor=actor,
+        kind="data_uses",
+        filters=filters.as_audit_data(with_status=False),
+        rows=len(uses),
+    )
     return Export(_filename("data-uses", filters), table.csv(), len(uses))
 
 
@@ -132,5 +144,74 @@ def export_cases(*, actor: Any, filters: ExportFilters) -> Export:
     _check(filters)
     cases = _limited(cases)
     table = exports.case_table(cases)
-    _record_export(actor=actor, kind="cases", filters=filters, rows=len(cases))
+    _record_export(
+        actor=actor, kind="cases", filters=filters.as_audit_data(with_status=True), rows=len(cases)
+    )
     return Export(_filename("cases", filters), table.csv(), len(cases))
+
+
+CHART_EXPORT_FORMATS = ("csv", "xlsx")
+# What the audit record keeps of a query string: enough to rebuild the export, bounded.
+AUDIT_FILTER_COUNT = 20
+AUDIT_FILTER_LENGTH = 200
+
+
+def _audited_filters(params: Any) -> dict[str, str]:
+    """The query string's filters as the audit record keeps them: masked and bounded."""
+    filters = {}
+    for name in list(params)[:AUDIT_FILTER_COUNT]:
+        values = params.getlist(name) if hasattr(params, "getlist") else [params[name]]
+        text = ",".join(str(value) for value in values)
+        filters[mask_personal_numbers(str(name))[:AUDIT_FILTER_LENGTH]] = mask_personal_numbers(
+            text
+        )[:AUDIT_FILTER_LENGTH]
+    return filters
+
+
+def _masked_cell(cell: Any) -> Any:
+    return mask_personal_numbers(cell) if isinstance(cell, str) else cell
+
+
+def _built(builder: Any, actor: Any, params: Any) -> charts.Chart | charts.Table:
+    try:
+        return builder(actor, params)
+    except ValidationError as exc:
+        fields = (
+            {name: " ".join(messages) for name, messages in exc.message_dict.items()}
+            if hasattr(exc, "error_dict")
+            else {"filters": " ".join(exc.messages)}
+        )
+        raise InvalidInput(_("The filters are not valid."), fields=fields) from exc
+
+
+@transaction.atomic
+def export_chart(*, actor: Any, key: str, params: Any, fmt: str) -> Export:
+    """A dashboard chart's table view, or a table shown beside the charts, as CSV or xlsx.
+
+    Rebuilt from its key and the page's query string, so the file holds exactly what the page
+    showed. The builder decides who may see it (NotAllowed) and checks the filters
+    (InvalidInput, or Django's ValidationError, named per field); the export is recorded with
+    the chart, the filters and the row count.
+    """
+    builder = charts.CHART_BUILDERS.get(key) or charts.TABLE_BUILDERS.get(key)
+    if builder is None or fmt not in CHART_EXPORT_FORMATS:
+        raise NotFound(_("There is no such chart to export."))
+    item = _built(builder, actor, params)
+    header, rows = charts.tabulated(item)
+    rows = _limited(rows)
+    header = [mask_personal_numbers(str(cell)) for cell in header]
+    rows = [[_masked_cell(cell) for cell in row] for row in rows]
+    if fmt == "csv":
+        content = csv_document(header, rows)
+    else:
+        content = xlsx_document(header, rows, title=mask_personal_numbers(item.title))
+    _record_export(
+        actor=actor,
+        kind="chart",
+        subject=key,
+        filters=_audited_filters(params),
+        rows=len(rows),
+        fmt=fmt,
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+    return Export(f"{key}-{stamp}.{fmt}", content, len(rows))

@@ -8,4 +8,16 @@ urlpatterns = [
     path("supervision/exports/", views.exports_page, name="exports"),
     path("supervision/exports/cases.csv", views.export_cases, name="export-cases"),
     path("supervision/exports/data-uses.csv", views.export_data_uses, name="export-data-uses"),
+    path(
+        "supervision/charts/<slug:key>.csv",
+        views.export_chart,
+        {"fmt": "csv"},
+        name="chart-csv",
+    ),
+    path(
+        "supervision/charts/<slug:key>.xlsx",
+        views.export_chart,
+        {"fmt": "xlsx"},
+        name="chart-xlsx",
+    ),
 ]

@@ -1,7 +1,8 @@
-"""The staff exports page and its CSV downloads. Thin: parse the filters, call one service.
+"""The staff exports page, its CSV downloads and the dashboard charts' CSV and xlsx downloads.
+Thin: parse the filters, call one service.
 
-Who may export what is decided by the selectors (NotAllowed becomes the 403 page); the link on
-the page is only an offer.
+Who may export what is decided by the selectors, or for a chart by its builder (NotAllowed
+becomes the 403 page); the link on the page is only an offer.
 """
 
 from __future__ import annotations
@@ -61,8 +62,15 @@ def _page(request: HttpRequest, *, errors: dict[str, str] | None = None, status:
     return response
 
 
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
 def _download(export: services.Export) -> HttpResponse:
-    response = HttpResponse(export.content, content_type="text/csv; charset=utf-8")
+    content_type = CONTENT_TYPES[export.filename.rpartition(".")[2]]
+    response = HttpResponse(export.content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response["Cache-Control"] = "no-store"
     return response
@@ -93,4 +101,23 @@ def export_data_uses(request: HttpRequest) -> HttpResponse:
         export = services.export_data_uses(actor=request.user, filters=filters)
     except InvalidInput as exc:
         return _page(request, errors=exc.fields or {"since": exc.message}, status=422)
+    return _download(export)
+
+
+@staff_required
+@require_GET
+def export_chart(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
+    """A chart's table view as CSV or xlsx, rebuilt from the page's query string."""
+    try:
+        export = services.export_chart(actor=request.user, key=key, params=request.GET, fmt=fmt)
+    except InvalidInput as exc:
+        response = render(
+            request,
+            "supervision/chart_export_invalid.html",
+            {"message": exc.message, "errors": exc.fields},
+            status=422,
+        )
+        # The layout echoes the address, filters and all.
+        response.content = mask_personal_numbers(response.content.decode()).encode()
+        return response
     return _download(export)
