@@ -40,12 +40,14 @@ def _start_outbox_worker(worker) -> None:
     from onething.applications.services import deadline_schedule_sweep
     from onething.audit.tasks import audit_schedule_anchor
     from onething.complaints.tasks import hotline_schedule_sweep
+    from onething.ratings.tasks import ratings_schedule_sweep
     from onething.outbox.worker import Worker
 
     Worker(f"demo-{worker.pid}").start_in_thread()
     audit_schedule_anchor()
     deadline_schedule_sweep()
     hotline_schedule_sweep()
+    ratings_schedule_sweep()
 
 
 def run_server(
