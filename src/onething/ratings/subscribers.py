@@ -121,7 +121,9 @@ def tell_the_supervisors(event: Event) -> None:
         {
             "reference": subject_reference(rectification),
             "who": lambda language: who_rectifies(rectification, language),
-            "reason": lambda language: _(reasons[rectification.escalation_reason or "overdue"])
-            % {"due": rectification.due_date.isoformat()},
+            "reason": lambda language: (
+                _(reasons[rectification.escalation_reason or "overdue"])
+                % {"due": rectification.due_date.isoformat()}
+            ),
         },
     )
