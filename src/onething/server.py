@@ -40,8 +40,8 @@ def _start_outbox_worker(worker) -> None:
     from onething.applications.services import deadline_schedule_sweep
     from onething.audit.tasks import audit_schedule_anchor
     from onething.complaints.tasks import hotline_schedule_sweep
-    from onething.ratings.tasks import ratings_schedule_sweep
     from onething.outbox.worker import Worker
+    from onething.ratings.tasks import ratings_schedule_sweep
 
     Worker(f"demo-{worker.pid}").start_in_thread()
     audit_schedule_anchor()

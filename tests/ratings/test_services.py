@@ -79,7 +79,7 @@ def test_one_rating_per_application_and_person_changed_within_seven_days(people,
     later = timezone.now() + dt.timedelta(days=7, minutes=1)
     with pytest.raises(Conflict) as caught:
         rate(people, finished, stars=5, now=later)
-    assert "no longer be changed" in caught.value.message
+    assert "已不能修改" in caught.value.message  # the default language: Chinese
     assert Rating.objects.get().stars == 4
     assert AuditRecord.objects.filter(action="rating.changed").count() == 1
 
@@ -103,10 +103,10 @@ def test_every_wrong_field_is_named(people, finished):
         "departments.fj_public_security",
         "departments.fj_cdc.stars",
     }
-    assert "does not go with 4 or 5 stars" in caught.value.fields["reasons"]
+    assert "“办理时间长”是差评的理由" in caught.value.fields["reasons"]
     with pytest.raises(InvalidInput) as caught:
         rate(people, finished, stars=0)
-    assert caught.value.fields == {"stars": "Choose from 1 to 5 stars."}
+    assert caught.value.fields == {"stars": "请选择 1 到 5 颗星。"}
     assert not Rating.objects.exists()
 
 

@@ -114,6 +114,16 @@ def _supervisor_filter(user: Any) -> Q | None:
     return functools.reduce(operator.or_, parts) if parts else None
 
 
+def answers_rectifications(user: Any) -> bool:
+    """Whether the user answers any rectifications (a reviewer, a hotline unit's member)."""
+    return _answerer_filter(user) is not None
+
+
+def watches_rectifications(user: Any) -> bool:
+    """Whether escalated rectifications reach the user (a supervisor, an administrator)."""
+    return _supervisor_filter(user) is not None
+
+
 def may_answer(user: Any, rectification: Rectification) -> bool:
     condition = _answerer_filter(user)
     return (
