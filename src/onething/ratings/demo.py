@@ -22,6 +22,7 @@ from onething.ratings.models import Rating
 # The smallest valid PNG header the upload check accepts (the demo's scanned material).
 DEMO_SCAN = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 DEMO_EMPLOYER_BODY = "91350203MA2Y0RT1X"  # an invented employer's credit code, less its check digit
+REFUSAL = "参保缴费记录与档案记载不一致，请补充原始证明后重新申请"
 RETIREMENT_ANSWERS = {"retirement_type": "normal", "file_review_needed": False}
 
 
@@ -77,9 +78,7 @@ def _refused_retirement(applicant: User, reviewer: User):
     )
     for case in application.cases.filter(status=CaseStatus.READY).order_by("position"):
         case = applications.case_accept(actor=reviewer, case=case)
-        applications.case_reject(
-            actor=reviewer, case=case, reason="参保缴费记录与档案记载不一致，请补充原始证明后重新申请"
-        )
+        applications.case_reject(actor=reviewer, case=case, reason=REFUSAL)
     application.refresh_from_db()
     return application
 
