@@ -34,15 +34,15 @@ class ErrorOut(Schema):
     fields: dict[str, str] | None = None
 
 
-class ReasonOut(Schema):
+class RatingReasonOut(Schema):
     code: str
     kind: str = Field(description="good (3–5 stars) or bad (1–3 stars)")
     label: str
 
 
-class ReasonsOut(Schema):
-    good: list[ReasonOut]
-    bad: list[ReasonOut]
+class RatingReasonsOut(Schema):
+    good: list[RatingReasonOut]
+    bad: list[RatingReasonOut]
 
 
 class DepartmentStarsIn(Schema):
@@ -65,7 +65,7 @@ class DepartmentStarsOut(Schema):
     department: str
     name: str
     stars: int
-    reasons: list[ReasonOut]
+    reasons: list[RatingReasonOut]
 
 
 class RectificationOut(Schema):
@@ -76,7 +76,7 @@ class RectificationOut(Schema):
     unit: str
     who: str = Field(description="the department or unit asked to rectify")
     rating_stars: int
-    rating_reasons: list[ReasonOut]
+    rating_reasons: list[RatingReasonOut]
     comment: str = Field(description="the rater's comment (numbers masked for staff)")
     status: str
     status_label: str
@@ -99,7 +99,7 @@ class RatingOut(Schema):
     subject: str
     reference: str
     stars: int
-    reasons: list[ReasonOut]
+    reasons: list[RatingReasonOut]
     comment: str
     departments: list[DepartmentStarsOut]
     created_at: dt.datetime
@@ -186,7 +186,7 @@ def rating_out(rating: Rating, reference: str) -> dict[str, Any]:
     }
 
 
-@router.get("/reasons", response=ReasonsOut, auth=None, summary="The standard reasons")
+@router.get("/reasons", response=RatingReasonsOut, auth=None, summary="The standard reasons")
 def reasons(request: HttpRequest):
     language = _language()
 
