@@ -20,6 +20,7 @@ from onething.certificates.api import router as certificates_router
 from onething.complaints.api import router as hotline_router
 from onething.core.errors import OneThingError
 from onething.notifications.api import router as notifications_router
+from onething.ratings.api import router as ratings_router
 from onething.sharing.api import router as sharing_router
 from onething.sharing.exchange_api import router as exchange_router
 from onething.supervision.api import router as exports_router
@@ -144,3 +145,4 @@ api.add_router("/v1/me", sharing_router)
 api.add_router("/v1/exchange", exchange_router)
 api.add_router("/v1/exports", exports_router)
 api.add_router("/v1/hotline", hotline_router)
+api.add_router("/v1/ratings", ratings_router)

@@ -180,11 +180,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from onething.applications.services import deadline_schedule_sweep
     from onething.audit.tasks import audit_schedule_anchor
     from onething.complaints.tasks import hotline_schedule_sweep
+    from onething.ratings.tasks import ratings_schedule_sweep
 
     # The periodic jobs book their next run themselves; this books the first.
     audit_schedule_anchor()
     deadline_schedule_sweep()
     hotline_schedule_sweep()
+    ratings_schedule_sweep()
     worker = Worker(args.worker_id, poll_seconds=args.poll)
     if args.once:
         handled = worker.run_until_idle()

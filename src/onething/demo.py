@@ -32,6 +32,7 @@ from onething.certificates.signing import platform_keys
 from onething.complaints import services as hotline
 from onething.complaints.models import Channel, Open311Client, Ticket, UnitMember
 from onething.core.actors import SystemActor
+from onething.ratings.demo import demo_seed_ratings
 from onething.sharing.models import RegisterRecord
 from onething.sharing.registers import read_registers
 from onething.sharing.selectors import register_record
@@ -391,6 +392,15 @@ def demo_prepare(
             )
     agent, members = _hotline_staff(users)
     _seed_hotline_tickets(agent, members, people)
+    demo_seed_ratings(
+        people={p.username: p for p in people.values()},
+        reviewers={
+            r.department.code: r.user
+            for r in RoleAssignment.objects.filter(
+                role=Role.REVIEWER, region__isnull=True, user__username__startswith="reviewer_"
+            ).select_related("department", "user")
+        },
+    )
     logins = (
         DemoLogin("catalog administrator", "admin", DEMO_PASSWORD, "/admin/"),
         DemoLogin("applicant (newborn)", "linxiaoyan", DEMO_PASSWORD, "/"),
@@ -406,6 +416,12 @@ def demo_prepare(
         ),
         DemoLogin(
             "reviewer, public security", "reviewer_fj_public_security", DEMO_PASSWORD, "/workbench/"
+        ),
+        DemoLogin(
+            "reviewer, human resources (a bad rating to rectify)",
+            "reviewer_fj_hrss",
+            DEMO_PASSWORD,
+            "/workbench/rectifications/",
         ),
         DemoLogin("window clerk", "clerk", DEMO_PASSWORD, "/window/"),
         DemoLogin(

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("open311/v2/", include("onething.complaints.open311_urls")),
     path("accounts/", include("onething.accounts.urls")),
+    path("", include("onething.ratings.urls")),
     path("", include("onething.certificates.urls")),
     path("", include("onething.applications.urls")),
     path("", include("onething.catalog.urls")),

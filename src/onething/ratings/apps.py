@@ -6,3 +6,6 @@ class RatingsConfig(AppConfig):
     name = "onething.ratings"
     label = "ratings"
     verbose_name = _("Ratings (好差评)")
+
+    def ready(self) -> None:
+        from onething.ratings import subscribers  # noqa: F401

@@ -1,0 +1,459 @@
+"""Every write of 好差评: rating a finished application or a closed ticket, answering and settling
+a rectification, and the sweep that escalates late or unsettled ones.
+
+Each service locks what it changes, asks `rules` whether the step is allowed, writes the change
+with its `RectificationEvent` and its audit record in one transaction, and publishes a domain
+event; the subscribers queue the notifications, which leave after commit through the outbox.
+
+Decisions the issue leaves open:
+- A rating is changed by submitting it again within the window (seven days after it was first
+  given). Changing it to bad opens rectifications for the departments it newly names; changing
+  it to good closes nothing: a department that was told to rectify still answers, and the rater
+  still says whether the answer settles it (the supervisor's figures count the bad rating that
+  was given, not only the last one).
+- A department has at most one rectification per rating, whatever the edits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from onething.applications.models import Application
+from onething.audit.services import audit_record
+from onething.catalog.selectors import work_calendar
+from onething.complaints.models import Ticket
+from onething.core.actors import actor_label, actor_user
+from onething.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from onething.core.events import publish
+from onething.core.masking import mask_personal_numbers
+from onething.ratings import rules, selectors
+from onething.ratings.models import (
+    DepartmentRating,
+    Rating,
+    Rectification,
+    RectificationEvent,
+    RectificationStatus,
+    SubjectKind,
+)
+from onething.ratings.rules import ReasonProblem, RectificationAction
+
+SWEEP_EVERY_SECONDS = 900
+
+
+@dataclass(frozen=True)
+class DepartmentStars:
+    """The stars (and reasons) a rating gives one department that handled a case."""
+
+    department: str  # the department's code
+    stars: Any
+    reasons: Sequence[str] = ()
+
+
+def _now() -> dt.datetime:
+    return timezone.now()
+
+
+def _reason_message(problem: ReasonProblem, code: str) -> str:
+    reason = rules.REASONS.get(code)
+    label = reason.label(translation.get_language() or "zh-hans") if reason else code
+    if problem == ReasonProblem.UNKNOWN:
+        return _("“%(code)s” is not one of the standard reasons.") % {"code": code}
+    if problem == ReasonProblem.BAD_WITH_GOOD_STARS:
+        return _("“%(reason)s” is a reason for a bad rating; it does not go with 4 or 5 stars.") % {
+            "reason": label
+        }
+    return _("“%(reason)s” is a reason for a good rating; it does not go with 1 or 2 stars.") % {
+        "reason": label
+    }
+
+
+def _check_stars_and_reasons(
+    prefix: str, stars: Any, reasons: Sequence[str], fields: dict[str, str]
+) -> None:
+    if not rules.stars_valid(stars):
+        fields[f"{prefix}stars"] = _("Choose from 1 to 5 stars.")
+        return
+    if not isinstance(reasons, (list, tuple)) or not all(isinstance(r, str) for r in reasons):
+        fields[f"{prefix}reasons"] = _("Must be a list of reason codes.")
+        return
+    problems = rules.reason_problems(stars, reasons)
+    if problems:
+        code, problem = next(iter(problems.items()))
+        fields[f"{prefix}reasons"] = _reason_message(problem, code)
+
+
+def _check(
+    *,
+    stars: Any,
+    reasons: Sequence[str],
+    comment: str,
+    departments: Sequence[DepartmentStars],
+    handling: Mapping[str, Any],
+) -> dict[str, str]:
+    """Every wrong field at once, named as the API and the form name them."""
+    fields: dict[str, str] = {}
+    _check_stars_and_reasons("", stars, reasons, fields)
+    if not isinstance(comment, str):
+        fields["comment"] = _("Must be text.")
+    elif len(comment) > rules.MAX_COMMENT:
+        fields["comment"] = _("Must be at most %(max)s characters.") % {"max": rules.MAX_COMMENT}
+    seen: set[str] = set()
+    for item in departments:
+        prefix = f"departments.{item.department}."
+        if item.department not in handling:
+            fields[f"departments.{item.department}"] = _(
+                "Only a department that handled a case of this application can be rated."
+            )
+            continue
+        if item.department in seen:
+            fields[f"departments.{item.department}"] = _("This department is rated twice.")
+            continue
+        seen.add(item.department)
+        _check_stars_and_reasons(prefix, item.stars, list(item.reasons), fields)
+    return fields
+
+
+def _lock_application(actor: Any, application: Application) -> Application:
+    locked = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("region")
+        .filter(pk=application.pk, applicant_id=getattr(actor, "pk", None))
+        .first()
+    )
+    if locked is None:
+        raise NotFound(_("This application does not exist."))
+    if not selectors.is_finished(locked):
+        raise Conflict(_("An application can be rated once it is finished."))
+    return locked
+
+
+def _lock_ticket(actor: Any, ticket: Ticket) -> Ticket:
+    locked = (
+        Ticket.objects.select_for_update()
+        .filter(pk=ticket.pk, citizen_id=getattr(actor, "pk", None))
+        .first()
+    )
+    if locked is None:
+        raise NotFound(_("No such ticket."))
+    if not selectors.is_closed(locked):
+        raise Conflict(_("A complaint can be rated once it is closed."))
+    return locked
+
+
+def _audit_rating(rating: Rating, *, actor: Any, action: str, subject: str) -> None:
+    audit_record(
+        actor=actor_label(actor),
+        action=f"rating.{action}",
+        stream=f"rating:{rating.public_id}",
+        subject=subject,
+        data={
+            "stars": rating.stars,
+            "reasons": list(rating.reasons),
+            "departments": {d.department.code: d.stars for d in rating.departments.all()},
+        },
+    )
+
+
+@transaction.atomic
+def rating_submit(
+    *,
+    actor: Any,
+    application: Application | None = None,
+    ticket: Ticket | None = None,
+    stars: Any,
+    reasons: Sequence[str] = (),
+    comment: str = "",
+    departments: Sequence[DepartmentStars] = (),
+    now: dt.datetime | None = None,
+) -> Rating:
+    """Rate a finished application (or a closed ticket) one has made, or change that rating.
+
+    Only its applicant (or the citizen who filed the ticket) rates it, once, changing it within
+    `rules.EDIT_WINDOW`; department stars only for departments that decided one of its cases.
+    A bad rating opens a rectification for each department (or unit) it names.
+    """
+    if (application is None) == (ticket is None):
+        raise ValueError("rate exactly one application or one ticket")
+    now = now or _now()
+    if application is not None:
+        subject_row = _lock_application(actor, application)
+        handling = {d.code: d for d in selectors.handling_departments(subject_row)}
+        existing = Rating.objects.select_for_update().filter(application=subject_row, rater=actor)
+        subject_label = subject_row.reference
+    else:
+        subject_row = _lock_ticket(actor, ticket)
+        handling = {}
+        existing = Rating.objects.select_for_update().filter(ticket=subject_row, rater=actor)
+        subject_label = subject_row.reference
+    reasons = list(reasons) if isinstance(reasons, (list, tuple)) else reasons
+    fields = _check(
+        stars=stars,
+        reasons=reasons,
+        comment=comment,
+        departments=list(departments),
+        handling=handling,
+    )
+    if fields:
+        raise InvalidInput(_("Please correct the marked fields."), fields=fields)
+    rating = existing.first()
+    if rating is not None and not rules.is_editable(rating.editable_until, now):
+        raise Conflict(
+            _("This rating can no longer be changed: changes were possible until %(until)s.")
+            % {"until": timezone.localtime(rating.editable_until).strftime("%Y-%m-%d %H:%M")}
+        )
+    created = rating is None
+    if created:
+        rating = Rating(
+            subject_kind=SubjectKind.APPLICATION if application is not None else SubjectKind.TICKET,
+            application=subject_row if application is not None else None,
+            ticket=subject_row if ticket is not None else None,
+            rater=actor,
+            created_at=now,
+            editable_until=rules.editable_until(now),
+            region_code=(
+                (subject_row.region_code or "")
+                if application is not None
+                else subject_row.region_code
+            ),
+        )
+    rating.stars = stars
+    rating.reasons = list(dict.fromkeys(reasons))
+    rating.comment = comment.strip()
+    rating.updated_at = now
+    rating.save()
+    given = {item.department: item for item in departments}
+    rating.departments.exclude(department__code__in=list(given)).delete()
+    for code, item in given.items():
+        DepartmentRating.objects.update_or_create(
+            rating=rating,
+            department=handling[code],
+            defaults={"stars": item.stars, "reasons": list(dict.fromkeys(item.reasons))},
+        )
+    _audit_rating(
+        rating, actor=actor, action="given" if created else "changed", subject=subject_label
+    )
+    if application is not None:
+        targets = rules.rectification_targets(
+            stars, {code: item.stars for code, item in given.items()}, list(handling)
+        )
+        for code in targets:
+            _open(rating, actor=actor, department=handling[code], now=now)
+    elif subject_row.unit:
+        for unit in rules.rectification_targets(stars, {}, [subject_row.unit]):
+            _open(rating, actor=actor, unit=unit, now=now)
+    return rating
+
+
+def _record(
+    rectification: Rectification,
+    *,
+    actor: Any,
+    action: str,
+    from_status: str = "",
+    note: str = "",
+    data: Mapping[str, Any] | None = None,
+) -> None:
+    """The rectification's event and its audit record, in the caller's transaction."""
+    note = mask_personal_numbers(note)
+    RectificationEvent.objects.create(
+        rectification=rectification,
+        actor=actor_user(actor),
+        action=action,
+        from_status=from_status,
+        to_status=rectification.status,
+        note=note,
+        at=_now(),
+    )
+    audit_record(
+        actor=actor_label(actor),
+        action=f"rectification.{action}",
+        stream=f"rectification:{rectification.public_id}",
+        subject=str(rectification.public_id),
+        data={
+            "from": from_status,
+            "to": rectification.status,
+            "department": rectification.department.code if rectification.department_id else "",
+            "unit": rectification.unit,
+            "note": note,
+            **dict(data or {}),
+        },
+    )
+
+
+def _open(rating: Rating, *, actor: Any, now: dt.datetime, department=None, unit: str = ""):
+    """A rectification for the department or unit, unless this rating already opened one."""
+    already = rating.rectifications.filter(
+        department=department, unit=unit if department is None else ""
+    )
+    if already.exists():
+        return None
+    region = rating.region_code or (department.region.code if department is not None else "")
+    rectification = Rectification.objects.create(
+        rating=rating,
+        department=department,
+        unit=unit if department is None else "",
+        region_code=region,
+        due_date=rules.rectification_due(work_calendar(), timezone.localdate(now), region or None),
+        created_at=now,
+    )
+    _record(
+        rectification,
+        actor=actor,
+        action="opened",
+        data={"stars": rating.stars, "due": rectification.due_date.isoformat()},
+    )
+    publish("rectification.opened", rectification=rectification.pk)
+    return rectification
+
+
+def _lock(rectification: Rectification) -> Rectification:
+    try:
+        return (
+            Rectification.objects.select_for_update(of=("self",))
+            .select_related("department", "rating")
+            .get(pk=rectification.pk)
+        )
+    except Rectification.DoesNotExist:
+        raise NotFound(_("This rectification does not exist.")) from None
+
+
+def _move(rectification: Rectification, action: RectificationAction) -> str:
+    before = rectification.status
+    try:
+        rectification.status = rules.next_status(before, action)
+    except rules.TransitionNotAllowed:
+        raise Conflict(
+            _("A rectification that is %(status)s cannot be changed this way.")
+            % {"status": RectificationStatus(before).label}
+        ) from None
+    return before
+
+
+@transaction.atomic
+def rectification_answer(*, actor: Any, rectification: Rectification, answer: str) -> Rectification:
+    """The department (or unit) says what it changed; the rater is told.
+
+    Its reviewers within their region (the unit's members for a ticket) answer; a supervisor
+    who may read it is refused; to anybody else it does not exist.
+    """
+    rectification = _lock(rectification)
+    if not selectors.may_answer(actor, rectification):
+        if selectors.supervises(actor, rectification) or rectification.rating.rater_id == getattr(
+            actor, "pk", None
+        ):
+            raise NotAllowed(_("Only the department asked to rectify answers."))
+        raise NotFound(_("This rectification does not exist."))
+    text = answer.strip() if isinstance(answer, str) else ""
+    if not text:
+        raise InvalidInput(
+            _("Please correct the marked fields."),
+            fields={"answer": _("Say what the department changed.")},
+        )
+    if len(text) > rules.MAX_ANSWER:
+        raise InvalidInput(
+            _("Please correct the marked fields."),
+            fields={"answer": _("Must be at most %(max)s characters.") % {"max": rules.MAX_ANSWER}},
+        )
+    before = _move(rectification, RectificationAction.ANSWER)
+    rectification.answer = text
+    rectification.answered_by = actor_user(actor)
+    rectification.answered_at = _now()
+    rectification.save(update_fields=["status", "answer", "answered_by", "answered_at"])
+    _record(rectification, actor=actor, action="answered", from_status=before, note=text)
+    publish("rectification.answered", rectification=rectification.pk)
+    return rectification
+
+
+@transaction.atomic
+def rectification_settle(
+    *, actor: Any, rectification: Rectification, settled: Any, note: str = ""
+) -> Rectification:
+    """The rater says whether the department's answer settles the matter (yes or no, a note).
+
+    An unsettled one goes to the supervisors with the next sweep.
+    """
+    rectification = _lock(rectification)
+    if rectification.rating.rater_id != getattr(actor, "pk", None):
+        raise NotFound(_("This rectification does not exist."))
+    fields = {}
+    if not isinstance(settled, bool):
+        fields["settled"] = _("Must be true or false.")
+    if not isinstance(note, str):
+        fields["note"] = _("Must be text.")
+    elif len(note) > rules.MAX_COMMENT:
+        fields["note"] = _("Must be at most %(max)s characters.") % {"max": rules.MAX_COMMENT}
+    elif settled is False and not note.strip():
+        fields["note"] = _("Say what is still wrong.")
+    if fields:
+        raise InvalidInput(_("Please correct the marked fields."), fields=fields)
+    action = RectificationAction.SETTLE if settled else RectificationAction.REFUSE
+    before = _move(rectification, action)
+    rectification.settled_at = _now()
+    rectification.applicant_note = note.strip()
+    rectification.save(update_fields=["status", "settled_at", "applicant_note"])
+    _record(
+        rectification,
+        actor=actor,
+        action="settled" if settled else "unsettled",
+        from_status=before,
+        note=rectification.applicant_note,
+    )
+    publish("rectification.settled", rectification=rectification.pk, settled=settled)
+    return rectification
+
+
+def rectification_sweep(*, actor: Any, now: dt.datetime | None = None) -> dict[str, int]:
+    """Escalate, once each, the rectifications answered late and those the rater did not accept,
+    to the supervisors over their region."""
+    now = now or _now()
+    today = timezone.localdate(now)
+    counts = {"overdue": 0, "unsettled": 0}
+    candidates = Rectification.objects.filter(
+        status__in=[rules.RectificationStatus.OPEN, rules.RectificationStatus.UNSETTLED],
+        escalated_at__isnull=True,
+    )
+    for pk in candidates.values_list("pk", flat=True):
+        with transaction.atomic():
+            rectification = (
+                Rectification.objects.select_for_update(of=("self",))
+                .select_related("department")
+                .get(pk=pk)
+            )
+            reason = rules.escalation_due(
+                rectification.status,
+                rectification.due_date,
+                today,
+                rectification.escalated_at is not None,
+            )
+            if reason is None:
+                continue
+            before = _move(rectification, RectificationAction.ESCALATE)
+            rectification.escalated_at = now
+            rectification.escalation_reason = str(reason)
+            rectification.save(update_fields=["status", "escalated_at", "escalation_reason"])
+            _record(
+                rectification,
+                actor=actor,
+                action="escalated",
+                from_status=before,
+                data={"reason": str(reason)},
+            )
+            publish("rectification.escalated", rectification=rectification.pk)
+            counts[str(reason)] += 1
+    return counts
+
+
+__all__ = [
+    "DepartmentStars",
+    "rating_submit",
+    "rectification_answer",
+    "rectification_settle",
+    "rectification_sweep",
+]
