@@ -641,7 +641,13 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--applications", type=int, default=1000, metavar="N")
     generate.add_argument("--tickets", type=int, default=1000, metavar="M")
     generate.add_argument("--seed", type=int, default=0, help="the same seed, the same history")
-    generate.add_argument("--batch-size", type=int, default=50_000, metavar="ROWS")
+    generate.add_argument(
+        "--batch-size",
+        type=int,
+        default=2_000,
+        metavar="N",
+        help="applications or tickets per batch (each about 50,000 rows), one commit each",
+    )
     generate.add_argument(
         "--yes", action="store_true", help="add to a database that already holds applications"
     )

@@ -342,11 +342,14 @@ def test_a_database_with_more_applications_than_a_demo_needs_yes(history, db):
 def test_roll_ups_are_rebuilt_when_the_roll_up_module_exists(monkeypatch):
     calls = []
     module = types.ModuleType(generate.ROLLUPS_MODULE)
-    module.rebuild = lambda: calls.append("rebuilt")
+    module.rebuild = lambda *, actor: calls.append(actor)
     monkeypatch.setitem(sys.modules, generate.ROLLUPS_MODULE, module)
     lines = []
-    assert generate.rebuild_rollups(lines.append) == "rebuilt"
-    assert calls == ["rebuilt"]
+    assert generate.rebuild_rollups(lines.append, actor=ACTOR) == "rebuilt"
+    assert calls == [ACTOR]
+    module.rebuild = lambda: calls.append("without an actor")
+    assert generate.rebuild_rollups(lines.append, actor=ACTOR) == "rebuilt"
+    assert calls == [ACTOR, "without an actor"]
     monkeypatch.delitem(sys.modules, generate.ROLLUPS_MODULE)
     monkeypatch.setattr(generate, "ROLLUPS_MODULE", "onething.supervision.no_such_module")
     lines.clear()

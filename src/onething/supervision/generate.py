@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import inspect
 import json
 import random
 import time
@@ -67,7 +68,8 @@ from onething.ratings.models import DepartmentRating, Rating, Rectification
 TZ = ZoneInfo(settings.TIME_ZONE)
 ONE_DAY = dt.timedelta(days=1)
 HISTORY_DAYS = 730
-BATCH_SIZE = 50_000
+# Applications (or tickets) per batch: about 50,000 rows of all tables, one COPY each, one commit.
+BATCH_SIZE = 2_000
 # A demo database holds a handful of applications people clicked through; more than this and
 # the database may hold real applications, which a synthetic history must not be mixed into
 # unless the operator says so (`--yes`).
@@ -935,8 +937,9 @@ def _batches(total: int, size: int) -> Iterator[int]:
         done += step
 
 
-def rebuild_rollups(out: Callable[[str], None]) -> str:
-    """Call `onething.supervision.rollups.rebuild` when that module exists; say what happened."""
+def rebuild_rollups(out: Callable[[str], None], *, actor: Any = None) -> str:
+    """Call `onething.supervision.rollups.rebuild` when that module exists (with `actor=` if it
+    takes one); say what happened."""
     try:
         module = importlib.import_module(ROLLUPS_MODULE)
     except ModuleNotFoundError:
@@ -947,7 +950,10 @@ def rebuild_rollups(out: Callable[[str], None]) -> str:
     if rebuild is None:
         out(_("Roll-ups are to be rebuilt (onething rollups rebuild)."))
         return "absent"
-    rebuild()
+    if "actor" in inspect.signature(rebuild).parameters:
+        rebuild(actor=actor)
+    else:
+        rebuild()
     out(_("Roll-ups rebuilt."))
     return "rebuilt"
 
@@ -1005,7 +1011,7 @@ def history_generate(
                 subject=f"seed {seed}",
                 data={"seed": seed, "rows": dict(writer.rows), "now": now.isoformat()},
             )
-        rollups = rebuild_rollups(out)
+    rollups = rebuild_rollups(out, actor=actor)
     seconds = time.monotonic() - started
     return GenerateReport(rows=dict(writer.rows), seconds=seconds, rollups=rollups)
 
