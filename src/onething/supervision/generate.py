@@ -103,7 +103,7 @@ HOTLINE_HOURS = {h: 2 for h in range(24)} | {
 
 RECENT_SHARE = 0.04  # of applications and tickets, on top of the two years' spread
 RECENT_DAYS = 30
-REJECT_SHARE = 0.035  # of the cases a department decides
+REJECT_SHARE = 0.02  # of the cases a department decides
 SUPPLEMENT_SHARE = 0.09  # of the cases a department takes up
 LATE_SHARE = 0.07  # of the cases decided after their promised days
 WITHDRAW_SHARE = 0.03  # of the applications
