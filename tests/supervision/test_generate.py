@@ -29,7 +29,8 @@ from onething.core.references import ALPHABET
 from onething.core.workdays import DayKind, Override, WorkCalendar
 from onething.ratings.models import DepartmentRating, Rating, Rectification
 from onething.supervision import generate
-from onething.supervision.generate import GenerateRefused, WorkdayIndex, history_generate
+from onething.supervision.generate import GenerateRefused, history_generate
+from onething.supervision.synthetic import WorkdayIndex
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 11, 27, 15, 30, tzinfo=TZ)
