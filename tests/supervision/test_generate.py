@@ -5,6 +5,7 @@ references, who may rate what)."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 import sys
 import types
@@ -28,7 +29,7 @@ from onething.core.actors import SystemActor
 from onething.core.references import ALPHABET
 from onething.core.workdays import DayKind, Override, WorkCalendar
 from onething.ratings.models import DepartmentRating, Rating, Rectification
-from onething.supervision import generate
+from onething.supervision import generate, synthetic
 from onething.supervision.generate import GenerateRefused, history_generate
 from onething.supervision.synthetic import WorkdayIndex
 
@@ -402,3 +403,90 @@ def test_random_answer_sets_are_distinct_and_valid(db):
         assert len({tuple(sorted(a.items())) for a in sets}) == len(sets)
         for answers in sets:
             plan(bundle, answers)
+
+
+def _member(position, *, after=(), handler="workbench", rule="", days=5, stage=1):
+    return synthetic.Member(
+        service_id=position + 1,
+        service_code=f"s{position}",
+        service_name=f"服务{position}",
+        department_id=1,
+        department_region="350203",
+        handler=handler,
+        rule=rule,
+        stage=stage,
+        position=position,
+        promised_days=days,
+        after=after,
+    )
+
+
+# s0 → s1 → s2, s3 decided by a rule, s4 on its own.
+SHAPE = synthetic.Shape(
+    thing_id=1,
+    audience="person",
+    answers_json="{}",
+    promised_days=15,
+    consent_text="",
+    members=(
+        _member(0),
+        _member(1, after=(0,), stage=2),
+        _member(2, after=(1,), stage=3),
+        _member(3, handler="automatic", rule="instant", days=1),
+        _member(4, days=10),
+    ),
+    shared_materials=(),
+    applicant_materials=(),
+    material_codes=("id_card",),
+)
+TEXTS = synthetic.Texts(
+    reject_reasons=("rejected",),
+    supplement_reasons=("unreadable",),
+    ticket_replies=("fixed",),
+    cancelled_after_rejection="after %(service)s: %(reason)s",
+    cancelled_after_cancellation="after a cancellation",
+    withdrawn="withdrawn",
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), days_ago=st.integers(0, 60), hour=st.integers(0, 23))
+def test_no_case_is_decided_before_the_cases_it_depends_on(seed, days_ago, hour):
+    history = synthetic.History(
+        rng=random.Random(seed),
+        now=NOW,
+        calendar=CALENDAR,
+        regions=["350203"],
+        texts=TEXTS,
+        warn_days=2,
+        escalate_days=3,
+    )
+    submitted = min(NOW - dt.timedelta(days=days_ago, hours=hour), NOW)
+    story = history.application(SHAPE, submitted)
+    cases = story.cases
+    for case in cases:
+        before = [cases[p] for p in case.member.after]
+        if case.ready_at is not None:
+            assert all(p.status == "approved" and p.decided_at <= case.ready_at for p in before)
+            assert case.due_date == CALENDAR.due_date(
+                case.ready_at.date(),
+                case.member.promised_days,
+                [tuple(dt.date.fromisoformat(d) for d in pause) for pause in case.pauses],
+                "350203",
+            )
+        if any(p.status in ("rejected", "cancelled") for p in before):
+            assert case.status == "cancelled"
+            assert case.reason
+        if case.decided_at is not None:
+            assert case.decided_at <= NOW
+        if case.rule:
+            assert case.member.handler == "automatic"
+    statuses = [c.status for c in cases]
+    if story.status == "withdrawn":
+        assert not set(statuses) & lifecycle.CASE_OPEN
+    elif story.status in FINISHED:
+        outcome = lifecycle.application_outcome(statuses)
+        assert story.status == lifecycle.application_next("in_progress", outcome)
+    else:
+        assert set(statuses) & lifecycle.CASE_OPEN
+    assert [e[0] for e in story.events] == sorted(e[0] for e in story.events)
