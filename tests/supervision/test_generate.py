@@ -477,6 +477,9 @@ def test_no_case_is_decided_before_the_cases_it_depends_on(seed, days_ago, hour)
         if any(p.status in ("rejected", "cancelled") for p in before):
             assert case.status == "cancelled"
             assert case.reason
+            rejected = [p for p in before if p.status == "rejected"]
+            if rejected and story.status != "withdrawn":
+                assert case.reason.startswith(f"after {rejected[0].member.service_name}")
         if case.decided_at is not None:
             assert case.decided_at <= NOW
         if case.rule:

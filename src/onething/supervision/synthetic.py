@@ -300,6 +300,7 @@ class History:
     # --- applications ------------------------------------------------------------------------
 
     def application(self, shape: Shape, submitted_at: dt.datetime) -> ApplicationStory:
+        """The life of an application submitted at `submitted_at`, as far as `now`."""
         rng = self.rng
         cases = [CaseStory(member) for member in shape.members]
         withdraw_at = None
@@ -337,7 +338,7 @@ class History:
                 )
                 if cause is not None:
                     story.reason = self.texts.cancelled_after_rejection % {
-                        "service": cause.member.service_code,
+                        "service": cause.member.service_name,
                         "reason": cause.reason,
                     }
                 else:  # its prerequisite was itself cancelled
