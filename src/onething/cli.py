@@ -524,6 +524,39 @@ def cmd_hotline_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate(args: argparse.Namespace) -> int:
+    if args.applications < 0 or args.tickets < 0 or args.batch_size < 1:
+        print(
+            "onething generate: --applications and --tickets must be 0 or more, "
+            "--batch-size at least 1",
+            file=sys.stderr,
+        )
+        return 2
+    _setup_django()
+    if not _require_migrated():
+        return 2
+    from onething.core.actors import SystemActor
+    from onething.supervision.generate import GenerateRefused, history_generate
+
+    try:
+        report = history_generate(
+            actor=SystemActor("cli"),
+            applications=args.applications,
+            tickets=args.tickets,
+            seed=args.seed,
+            yes=args.yes,
+            batch_size=args.batch_size,
+            out=lambda line: print(line, flush=True),
+        )
+    except GenerateRefused as exc:
+        print(f"onething generate: {exc.message}", file=sys.stderr)
+        return 1
+    for table, count in report.rows.items():
+        print(f"  {table:<24} {count:>12,}")
+    print(f"{report.total:,} rows in {report.seconds:.1f}s ({report.rows_per_second:,.0f} rows/s)")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import execute_from_command_line
@@ -653,6 +686,25 @@ def build_parser() -> argparse.ArgumentParser:
     hotline_key.add_argument("name", metavar="NAME", help="the client application's name")
     hotline_key.add_argument("--contact", default="", help="who runs it (e-mail, phone …)")
     hotline_key.set_defaults(func=cmd_hotline_key)
+
+    generate = sub.add_parser(
+        "generate",
+        help="write a synthetic two-year history (applications, tickets, ratings) for dashboards",
+    )
+    generate.add_argument("--applications", type=int, default=1000, metavar="N")
+    generate.add_argument("--tickets", type=int, default=1000, metavar="M")
+    generate.add_argument("--seed", type=int, default=0, help="the same seed, the same history")
+    generate.add_argument(
+        "--batch-size",
+        type=int,
+        default=2_000,
+        metavar="N",
+        help="applications or tickets per batch (each about 50,000 rows), one commit each",
+    )
+    generate.add_argument(
+        "--yes", action="store_true", help="add to a database that already holds applications"
+    )
+    generate.set_defaults(func=cmd_generate)
 
     manage = sub.add_parser("manage", help="Django's management commands", add_help=False)
     manage.add_argument("rest", nargs=argparse.REMAINDER)

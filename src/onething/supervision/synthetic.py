@@ -1,0 +1,629 @@
+"""The synthetic history's stories (issue 7): applications and tickets played forward on the
+working-day calendar, from a seeded random generator, a thing's plans and `now`.
+
+Pure: no Django import. `supervision.generate` feeds it the catalog and the translated texts and
+writes what it tells in bulk. Cases become ready when their prerequisites are approved, are
+accepted, sometimes ask for a supplement (the clock stops), and are approved, rejected (their
+dependents cancelled) or approved at once by their rule (秒批); some applicants withdraw. What lies
+after `now` has not happened yet, which gives the open applications, their waiting supplements
+and their yellow and red deadlines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import accumulate
+from typing import Any
+
+from onething.applications import lifecycle
+from onething.applications.lifecycle import ApplicationStatus, CaseStatus
+from onething.complaints import deadlines as ticket_deadlines
+from onething.core.workdays import DeadlineStatus, WorkCalendar
+
+ONE_DAY = dt.timedelta(days=1)
+HISTORY_DAYS = 730
+# Monday to Sunday: Monday is the busiest day at the window and on the hotline.
+WEEKDAY_WEIGHT = (1.35, 1.15, 1.05, 1.0, 0.95, 0.0, 0.0)
+NON_WORKING_WEIGHT = 0.12  # online applications and calls keep coming on holidays
+# Hour of day: the windows open 9–12 and 14–17:30; online a little into the evening.
+OFFICE_HOURS = {9: 10, 10: 14, 11: 10, 12: 2, 13: 3, 14: 10, 15: 12, 16: 9, 17: 3}
+ONLINE_HOURS = {
+    **OFFICE_HOURS,
+    7: 1,
+    8: 4,
+    12: 5,
+    13: 5,
+    18: 4,
+    19: 5,
+    20: 6,
+    21: 5,
+    22: 3,
+    23: 1,
+}
+HOTLINE_HOURS = {h: 2 for h in range(24)} | {
+    h: 8 + (h in (9, 10, 14, 15)) * 4 for h in range(8, 21)
+}
+
+RECENT_SHARE = 0.04  # of applications and tickets, on top of the two years' spread
+RECENT_DAYS = 30
+REJECT_SHARE = 0.02  # of the cases a department decides
+SUPPLEMENT_SHARE = 0.09  # of the cases a department takes up
+LATE_SHARE = 0.07  # of the cases decided after their promised days
+WITHDRAW_SHARE = 0.03  # of the applications
+INSTANT_SHARE = 0.9  # of the cases of rule services that the rule decides (the rest: a reviewer)
+SUPPLEMENT_UNANSWERED_DAYS = 30  # a supplement older than this was answered in the end
+
+
+@dataclass(frozen=True)
+class Texts:
+    """What departments and the hotline write, already in the platform's language."""
+
+    reject_reasons: Sequence[str]
+    supplement_reasons: Sequence[str]
+    ticket_replies: Sequence[str]
+    cancelled_after_rejection: str  # with %(service)s and %(reason)s
+    cancelled_after_cancellation: str
+    withdrawn: str
+
+
+# --- working days at table speed -----------------------------------------------------------------
+
+
+class WorkdayIndex:
+    """The working days of one region over a fixed span, looked up instead of counted: the same
+    answers as the WorkCalendar it is built from (tests compare them), at list-index speed."""
+
+    def __init__(
+        self, calendar: WorkCalendar, first: dt.date, last: dt.date, region: str | None = None
+    ) -> None:
+        self.calendar, self.region, self.first, self.last = calendar, region, first, last
+        self.working: list[dt.date] = []
+        self.upto: list[int] = []  # per day of the span: working days up to and including it
+        day = first
+        while day <= last:
+            if calendar.is_working_day(day, region):
+                self.working.append(day)
+            self.upto.append(len(self.working))
+            day += ONE_DAY
+
+    def _at(self, day: dt.date) -> int:
+        offset = (day - self.first).days
+        if offset < 0 or day > self.last:
+            raise ValueError(f"{day} is outside the span {self.first}–{self.last}")
+        return self.upto[offset]
+
+    def is_working(self, day: dt.date) -> bool:
+        offset = (day - self.first).days
+        return self.upto[offset] - (self.upto[offset - 1] if offset else 0) == 1
+
+    def add(self, start: dt.date, days: int) -> dt.date:
+        """The `days`-th working day after `start` (start itself for 0): add_working_days."""
+        if days == 0:
+            return start
+        index = self._at(start) + days - 1
+        if index >= len(self.working):
+            return self.calendar.add_working_days(start, days, self.region)
+        return self.working[index]
+
+    def between(self, start: dt.date, end: dt.date) -> int:
+        """Working days after `start` up to and including `end` (working_days_between)."""
+        if end <= start:
+            return 0
+        return self._at(end) - self._at(start)
+
+    def due(self, start: dt.date, days: int, pause: tuple[dt.date, dt.date] | None) -> dt.date:
+        """WorkCalendar.due_date with at most one pause (first, answered), both days left out."""
+        if pause is None:
+            return self.add(start, days)
+        first, answered = pause
+        before = self.between(start, first - ONE_DAY)
+        if before >= days:
+            return self.add(start, days)
+        return self.add(answered, days - before)
+
+    def status_on(self, due: dt.date, today: dt.date, warn_days: int) -> DeadlineStatus:
+        if today > due:
+            return DeadlineStatus.OVERDUE
+        if self.between(today, due) <= warn_days:
+            return DeadlineStatus.DUE_SOON
+        return DeadlineStatus.ON_TIME
+
+
+# --- the catalog as the generator needs it -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Member:
+    service_id: int
+    service_code: str
+    service_name: str
+    department_id: int
+    department_region: str
+    handler: str
+    rule: str
+    stage: int
+    position: int
+    promised_days: int
+    after: tuple[int, ...]  # positions of the prerequisites
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One plan of a thing: what an application with these answers gets."""
+
+    thing_id: int
+    audience: str
+    answers_json: str
+    promised_days: int
+    consent_text: str
+    members: tuple[Member, ...]
+    shared_materials: tuple[tuple[int, str], ...]  # (material id, provision) not from applicant
+    applicant_materials: tuple[int, ...]
+    material_codes: tuple[str, ...]
+
+
+# --- the story of one application ----------------------------------------------------------------
+
+
+@dataclass
+class CaseStory:
+    member: Member
+    status: str = CaseStatus.WAITING
+    ready_at: dt.datetime | None = None
+    accepted_at: dt.datetime | None = None
+    decided_at: dt.datetime | None = None
+    first_reviewed_at: dt.datetime | None = None
+    asked_at: dt.datetime | None = None
+    answered_at: dt.datetime | None = None
+    due_date: dt.date | None = None
+    pauses: list[list[str]] = field(default_factory=list)
+    paused_since: dt.date | None = None
+    reason: str = ""
+    supplement_reason: str = ""
+    rule: str = ""
+    deadline_state: str = ""
+    escalated_at: dt.datetime | None = None
+    events: list[tuple] = field(default_factory=list)  # (at, action, from, to, note, label)
+
+
+@dataclass
+class ApplicationStory:
+    shape: Shape
+    submitted_at: dt.datetime
+    status: str
+    cases: list[CaseStory]
+    finished_at: dt.datetime | None
+    events: list[tuple]  # (at, action, from, to, note, actor is applicant)
+
+
+class History:
+    """Plays applications and tickets forward on the working-day calendar; pure given its
+    inputs (a seeded random generator, the catalog's shapes, the calendar and `now`)."""
+
+    def __init__(
+        self,
+        *,
+        rng: random.Random,
+        now: dt.datetime,
+        calendar: WorkCalendar,
+        regions: Sequence[str],
+        texts: Texts,
+        warn_days: int,
+        escalate_days: int,
+    ) -> None:
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware (the platform's local time)")
+        self.rng, self.now, self.tz, self.texts = rng, now, now.tzinfo, texts
+        self.today = self.now.date()
+        self.calendar = calendar
+        self.first_day = self.today - dt.timedelta(days=HISTORY_DAYS)
+        self._span = (self.first_day - dt.timedelta(days=30), self.today + dt.timedelta(days=800))
+        self._indexes: dict[str | None, WorkdayIndex] = {}
+        self.national = self.index(None)
+        for region in regions:
+            self.index(region)
+        self.warn_days, self.escalate_days = warn_days, escalate_days
+        days = [self.first_day + dt.timedelta(days=i) for i in range(1, HISTORY_DAYS + 1)]
+        self._days = days
+        self._day_weights = {
+            name: list(accumulate(self._day_weight(day, i, name) for i, day in enumerate(days)))
+            for name in ("office", "online", "hotline")
+        }
+        self._hours = {
+            name: (list(hours), list(accumulate(hours.values())))
+            for name, hours in (
+                ("office", OFFICE_HOURS),
+                ("online", ONLINE_HOURS),
+                ("hotline", HOTLINE_HOURS),
+            )
+        }
+
+    def index(self, region: str | None) -> WorkdayIndex:
+        if region not in self._indexes:
+            self._indexes[region] = WorkdayIndex(self.calendar, *self._span, region)
+        return self._indexes[region]
+
+    def _day_weight(self, day: dt.date, i: int, name: str) -> float:
+        growth = 0.75 + 0.5 * i / HISTORY_DAYS  # more use every month
+        if self.national.is_working(day):
+            weight = WEEKDAY_WEIGHT[day.weekday()] or 1.0  # an adjusted working Saturday
+        else:
+            weight = NON_WORKING_WEIGHT if name != "hotline" else 0.7
+        return weight * growth
+
+    def moments(self, count: int, kind: str) -> list[dt.datetime]:
+        """`count` moments of the last two years, busier on Mondays and in office hours, with
+        a few more in the last weeks (the work in hand a platform always has)."""
+        recent = sum(1 for _i in range(count) if self.rng.random() < RECENT_SHARE)
+        weights = self._day_weights[kind]
+        cut = len(self._days) - RECENT_DAYS
+        days = self.rng.choices(self._days, cum_weights=weights, k=count - recent)
+        days += self.rng.choices(
+            self._days[cut:], cum_weights=[w - weights[cut - 1] for w in weights[cut:]], k=recent
+        )
+        self.rng.shuffle(days)
+        hours, weights = self._hours[kind]
+        picked = self.rng.choices(hours, cum_weights=weights, k=count)
+        out = []
+        for day, hour in zip(days, picked, strict=True):
+            moment = dt.datetime(
+                day.year,
+                day.month,
+                day.day,
+                hour,
+                self.rng.randrange(60),
+                self.rng.randrange(60),
+                tzinfo=self.tz,
+            )
+            if moment > self.now:
+                moment = self.now - dt.timedelta(minutes=self.rng.randint(1, 600))
+            out.append(moment)
+        return out
+
+    def office_time(self, day: dt.date, after: dt.datetime | None = None) -> dt.datetime:
+        """A moment in office hours on `day`, later than `after` when that is the same day."""
+        moment = dt.datetime(
+            day.year,
+            day.month,
+            day.day,
+            self.rng.randint(9, 16),
+            self.rng.randrange(60),
+            tzinfo=self.tz,
+        )
+        if after is not None and moment <= after:
+            moment = after + dt.timedelta(minutes=self.rng.randint(5, 120))
+        return moment
+
+    # --- applications ------------------------------------------------------------------------
+
+    def application(self, shape: Shape, submitted_at: dt.datetime) -> ApplicationStory:
+        """The life of an application submitted at `submitted_at`, as far as `now`."""
+        rng = self.rng
+        cases = [CaseStory(member) for member in shape.members]
+        withdraw_at = None
+        if rng.random() < WITHDRAW_SHARE:
+            withdraw_at = submitted_at + dt.timedelta(hours=rng.uniform(2, 24 * 15))
+        # Departments decide in stage order: a case starts when its prerequisites are approved.
+        outcome: dict[int, tuple[str, dt.datetime]] = {}
+        asking: set[int] = set()
+        for story in cases:
+            member = story.member
+            if not member.after:
+                start = submitted_at + dt.timedelta(seconds=rng.randint(1, 30))
+            else:
+                before = [outcome[p] for p in member.after]
+                failed = [(s, at) for s, at in before if s != CaseStatus.APPROVED]
+                if failed:
+                    at = max(at for _s, at in failed)
+                    outcome[member.position] = (CaseStatus.CANCELLED, at)
+                    story.status, story.decided_at = CaseStatus.CANCELLED, at
+                    continue
+                start = max(at for _s, at in before)
+            # One supplement notice per stage (the service merges a stage's items into one):
+            # here at most one case of a stage asks.
+            self._play_case(story, start, may_ask=member.stage not in asking)
+            if story.asked_at is not None:
+                asking.add(member.stage)
+            outcome[member.position] = (story.status, story.decided_at)
+        # Cancellations of dependents happen when the rejection does (the service does the same).
+        rejected = {c.member.position: c for c in cases if c.status == CaseStatus.REJECTED}
+        for story in cases:
+            if story.status == CaseStatus.CANCELLED and story.ready_at is None:
+                cause = next(
+                    (rejected[p] for p in self._ancestors(story.member, cases) if p in rejected),
+                    None,
+                )
+                if cause is not None:
+                    story.reason = self.texts.cancelled_after_rejection % {
+                        "service": cause.member.service_name,
+                        "reason": cause.reason,
+                    }
+                else:  # its prerequisite was itself cancelled
+                    story.reason = self.texts.cancelled_after_cancellation
+                story.events.append(
+                    (
+                        story.decided_at,
+                        "cancelled",
+                        CaseStatus.WAITING,
+                        CaseStatus.CANCELLED,
+                        story.reason,
+                        "system:generate",
+                    )
+                )
+        return self._settle(shape, submitted_at, cases, withdraw_at)
+
+    @staticmethod
+    def _ancestors(member: Member, cases: Sequence[CaseStory]) -> list[int]:
+        seen: list[int] = []
+        todo = list(member.after)
+        while todo:
+            position = todo.pop()
+            if position not in seen:
+                seen.append(position)
+                todo.extend(cases[position].member.after)
+        return seen
+
+    def _play_case(self, story: CaseStory, ready_at: dt.datetime, *, may_ask: bool) -> None:
+        """The whole life of a case from the moment it is released; `now` is applied later."""
+        rng, member = self.rng, story.member
+        index = self.index(member.department_region)
+        story.status = CaseStatus.READY
+        story.ready_at = ready_at
+        ready_day = ready_at.date()
+        story.due_date = index.add(ready_day, member.promised_days)
+        if member.handler == "automatic" and member.rule and rng.random() < INSTANT_SHARE:
+            label = f"system:rule:{member.rule}"
+            story.accepted_at = ready_at + dt.timedelta(seconds=1)
+            story.decided_at = story.first_reviewed_at = ready_at + dt.timedelta(seconds=2)
+            story.rule = member.rule
+            story.status = CaseStatus.APPROVED
+            story.events += [
+                (story.accepted_at, "accepted", CaseStatus.READY, CaseStatus.ACCEPTED, "", label),
+                (story.decided_at, "approved", CaseStatus.ACCEPTED, CaseStatus.APPROVED, "", label),
+            ]
+            return
+        label = "system:generate"
+        accept_day = index.add(ready_day, rng.choice((0, 0, 0, 1, 1, 2)))
+        story.accepted_at = self.office_time(accept_day, ready_at)
+        story.events.append(
+            (story.accepted_at, "accepted", CaseStatus.READY, CaseStatus.ACCEPTED, "", label)
+        )
+        days = member.promised_days
+        if rng.random() < LATE_SHARE:
+            handling = days + rng.randint(1, max(3, days // 2 + 1))
+        else:
+            handling = rng.randint(min(1, days), max(days, 0))
+        pause = None
+        if may_ask and rng.random() < SUPPLEMENT_SHARE:
+            ask_day = index.add(accept_day, rng.randint(0, max(0, min(2, days - 1))))
+            story.asked_at = self.office_time(ask_day, story.accepted_at)
+            story.first_reviewed_at = story.asked_at
+            story.answered_at = story.asked_at + dt.timedelta(
+                days=rng.randint(1, 15), hours=rng.randint(0, 8)
+            )
+            story.paused_since = story.asked_at.date()
+            story.supplement_reason = rng.choice(self.texts.supplement_reasons)
+            story.events.append(
+                (
+                    story.asked_at,
+                    "supplement_asked",
+                    CaseStatus.ACCEPTED,
+                    CaseStatus.SUPPLEMENT,
+                    story.supplement_reason,
+                    label,
+                )
+            )
+            first_waiting = story.paused_since + ONE_DAY
+            answered_day = story.answered_at.date()
+            if answered_day >= first_waiting:
+                pause = (first_waiting, answered_day)
+            story.events.append(
+                (
+                    story.answered_at,
+                    "resumed",
+                    CaseStatus.SUPPLEMENT,
+                    CaseStatus.ACCEPTED,
+                    "",
+                    "system:generate",
+                )
+            )
+        start = accept_day if pause is None else pause[1]
+        decide_day = index.add(start, max(handling - index.between(accept_day, start), 0))
+        story.decided_at = self.office_time(decide_day, story.answered_at or story.accepted_at)
+        story.first_reviewed_at = story.first_reviewed_at or story.decided_at
+        if pause is not None:
+            story.pauses = [[pause[0].isoformat(), pause[1].isoformat()]]
+            story.due_date = index.due(ready_day, member.promised_days, pause)
+        if rng.random() < REJECT_SHARE:
+            story.status = CaseStatus.REJECTED
+            story.reason = rng.choice(self.texts.reject_reasons)
+            story.events.append(
+                (
+                    story.decided_at,
+                    "rejected",
+                    CaseStatus.ACCEPTED,
+                    CaseStatus.REJECTED,
+                    story.reason,
+                    label,
+                )
+            )
+        else:
+            story.status = CaseStatus.APPROVED
+            story.events.append(
+                (story.decided_at, "approved", CaseStatus.ACCEPTED, CaseStatus.APPROVED, "", label)
+            )
+
+    def _case_at(self, story: CaseStory, moment: dt.datetime) -> None:
+        """Cut the case's life at `moment` (now, or the withdrawal): what came later is undone."""
+        if story.ready_at is None:
+            if story.decided_at is not None and story.decided_at > moment:
+                story.status, story.decided_at, story.reason = CaseStatus.WAITING, None, ""
+                story.events = []
+            return
+        if story.ready_at > moment:
+            story.status = CaseStatus.WAITING
+            story.ready_at = story.accepted_at = story.decided_at = story.due_date = None
+            story.first_reviewed_at = story.asked_at = story.answered_at = None
+            story.paused_since, story.pauses, story.reason, story.rule = None, [], "", ""
+            story.supplement_reason = ""
+            story.events = []
+            return
+        story.events = [e for e in story.events if e[0] <= moment]
+        if story.decided_at is not None and story.decided_at <= moment:
+            story.paused_since = None
+            return
+        story.decided_at, story.rule, story.reason = None, "", ""
+        if story.first_reviewed_at and story.first_reviewed_at > moment:
+            story.first_reviewed_at = None
+        if story.accepted_at is None or story.accepted_at > moment:
+            story.status, story.accepted_at = CaseStatus.READY, None
+        elif story.asked_at is not None and story.asked_at <= moment < story.answered_at:
+            story.status = CaseStatus.SUPPLEMENT
+            story.pauses = []
+            story.due_date = self.index(story.member.department_region).add(
+                story.ready_at.date(), story.member.promised_days
+            )
+        else:
+            story.status = CaseStatus.ACCEPTED
+            if story.asked_at is None or story.asked_at > moment:
+                story.asked_at = story.answered_at = story.paused_since = None
+                story.pauses, story.supplement_reason = [], ""
+                story.due_date = self.index(story.member.department_region).add(
+                    story.ready_at.date(), story.member.promised_days
+                )
+            else:
+                story.paused_since = None
+        if story.status != CaseStatus.SUPPLEMENT:
+            story.paused_since = None
+
+    def _settle(
+        self,
+        shape: Shape,
+        submitted_at: dt.datetime,
+        cases: list[CaseStory],
+        withdraw_at: dt.datetime | None,
+    ) -> ApplicationStory:
+        ends = [c.decided_at for c in cases]
+        all_done_at = None if any(e is None for e in ends) else max(ends)
+        if withdraw_at is not None and (
+            withdraw_at > self.now or (all_done_at is not None and all_done_at <= withdraw_at)
+        ):
+            withdraw_at = None
+        cut = withdraw_at or self.now
+        for story in cases:
+            self._case_at(story, cut)
+        events: list[tuple] = [
+            (
+                submitted_at,
+                "submitted",
+                ApplicationStatus.DRAFT,
+                ApplicationStatus.SUBMITTED,
+                "",
+                True,
+            )
+        ]
+        finished_at = None
+        if any(c.status == CaseStatus.SUPPLEMENT for c in cases):
+            running = ApplicationStatus.AWAITING_SUPPLEMENT
+        elif any(c.accepted_at is not None for c in cases):
+            running = ApplicationStatus.IN_PROGRESS
+        else:
+            running = ApplicationStatus.SUBMITTED
+        if withdraw_at is not None:
+            note = self.texts.withdrawn
+            for story in cases:
+                if story.status in lifecycle.CASE_OPEN:
+                    before = story.status
+                    story.status, story.reason = CaseStatus.CANCELLED, note
+                    story.paused_since = None
+                    story.events.append(
+                        (withdraw_at, "cancelled", before, CaseStatus.CANCELLED, note, None)
+                    )
+            status, finished_at = ApplicationStatus.WITHDRAWN, withdraw_at
+            events.append((withdraw_at, "withdrawn", running, status, note, True))
+        else:
+            action = lifecycle.application_outcome([c.status for c in cases])
+            if action is not None:
+                status = lifecycle.application_next(ApplicationStatus.IN_PROGRESS, action)
+                finished_at = max(c.decided_at for c in cases)
+                events.append(
+                    (finished_at, "finished", ApplicationStatus.IN_PROGRESS, status, "", False)
+                )
+            else:
+                status = running
+        for story in cases:
+            self._mark_deadline(story)
+        return ApplicationStory(shape, submitted_at, status, cases, finished_at, events)
+
+    def _mark_deadline(self, story: CaseStory) -> None:
+        """The yellow or red mark the deadline sweep would have set on an open case by now."""
+        if story.status not in lifecycle.DEADLINE_MARKED or story.due_date is None:
+            return
+        index = self.index(story.member.department_region)
+        state = str(index.status_on(story.due_date, self.today, self.warn_days))
+        if state == "overdue" and (index.between(story.due_date, self.today) >= self.escalate_days):
+            state = "escalated"
+            story.escalated_at = self.office_time(index.add(story.due_date, self.escalate_days))
+            story.escalated_at = min(story.escalated_at, self.now)
+        story.deadline_state = "" if state == "on_time" else state
+
+    # --- tickets -----------------------------------------------------------------------------
+
+    def ticket(self, received_at: dt.datetime, urgency: str, region: str) -> dict[str, Any]:
+        """The timeline of one ticket from intake to closing, cut at `now`."""
+        rng = self.rng
+        index = self.index(region)
+        limits = ticket_deadlines.LIMITS[ticket_deadlines.Urgency(urgency)]
+        story: dict[str, Any] = {"status": "received", "received_at": received_at}
+        dispatched_at = received_at + dt.timedelta(minutes=rng.randint(2, 90))
+        if dispatched_at > self.now:
+            return story
+        story.update(
+            status="dispatched",
+            dispatched_at=dispatched_at,
+            sign_due_at=ticket_deadlines.sign_due(dispatched_at, urgency),
+            due_date=index.add(dispatched_at.date(), limits.resolve_working_days),
+        )
+        late_sign = rng.random() < 0.05
+        sign_hours = limits.sign_hours * (rng.uniform(1.1, 3) if late_sign else rng.uniform(0.1, 1))
+        accepted_at = dispatched_at + dt.timedelta(hours=sign_hours)
+        if accepted_at > self.now:
+            story["sign_overdue"] = self.now > story["sign_due_at"]
+            return self._ticket_deadline(story, index)
+        story.update(status="accepted", accepted_at=accepted_at, sign_overdue=late_sign)
+        days = limits.resolve_working_days
+        handling = days + rng.randint(1, 4) if rng.random() < LATE_SHARE else rng.randint(0, days)
+        replied_at = self.office_time(index.add(accepted_at.date(), handling), accepted_at)
+        if replied_at > self.now:
+            return self._ticket_deadline(story, index)
+        story.update(
+            status="replied",
+            replied_at=replied_at,
+            reply=rng.choice(self.texts.ticket_replies),
+            callback_due=index.add(replied_at.date(), ticket_deadlines.CALLBACK_WORKING_DAYS),
+        )
+        callback_at = self.office_time(
+            index.add(replied_at.date(), rng.choice((0, 1, 1))), replied_at
+        )
+        if callback_at > self.now:
+            return story
+        reached = rng.random() < 0.92
+        resolved = reached and rng.random() < 0.85
+        satisfied = reached and rng.random() < (0.9 if resolved else 0.3)
+        story.update(
+            status="closed",
+            callback_at=callback_at,
+            callback_reached=reached,
+            resolved=resolved if reached else None,
+            satisfied=satisfied if reached else None,
+            closed_at=callback_at + dt.timedelta(seconds=rng.randint(5, 120)),
+        )
+        return story
+
+    def _ticket_deadline(self, story: dict[str, Any], index: WorkdayIndex) -> dict[str, Any]:
+        state = index.status_on(story["due_date"], self.today, ticket_deadlines.WARN_WORKING_DAYS)
+        story["deadline_state"] = str(state)
+        return story

@@ -1,0 +1,495 @@
+"""The synthetic history (`onething generate`): what a supervisor looking at the generated data
+would find, checked against the platform's own rules (lifecycle, working-day calendar,
+references, who may rate what)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+import sys
+import types
+from collections import Counter, defaultdict
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import transaction
+from django.utils import translation
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from onething.applications import lifecycle
+from onething.applications.models import Application, Case, SupplementRequest
+from onething.catalog.models import Region, Thing
+from onething.catalog.selectors import work_calendar
+from onething.cli import main
+from onething.complaints import deadlines as ticket_deadlines
+from onething.complaints.models import Ticket, TicketEvent
+from onething.core.actors import SystemActor
+from onething.core.references import ALPHABET
+from onething.core.workdays import DayKind, Override, WorkCalendar
+from onething.ratings.models import DepartmentRating, Rating, Rectification
+from onething.supervision import generate, synthetic
+from onething.supervision.generate import GenerateRefused, history_generate
+from onething.supervision.synthetic import WorkdayIndex
+
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = dt.datetime(2026, 11, 27, 15, 30, tzinfo=TZ)
+TODAY = NOW.date()
+ACTOR = SystemActor("test")
+FINISHED = {"completed", "partly_completed", "rejected"}
+
+
+def _generate(applications: int, tickets: int, seed: int, **options):
+    return history_generate(
+        actor=ACTOR,
+        applications=applications,
+        tickets=tickets,
+        seed=seed,
+        now=NOW,
+        batch_size=options.pop("batch_size", 250),
+        **options,
+    )
+
+
+# Before the module's history exists (it is set up by the first test that asks for it).
+
+
+@pytest.mark.django_db
+def test_a_database_without_a_catalog_is_refused_with_a_clear_message(capsys):
+    Thing.objects.all().delete()
+    with translation.override("en"):
+        assert main(["generate", "--applications", "5", "--tickets", "5"]) == 1
+    error = capsys.readouterr().err
+    assert "no catalog" in error
+    assert "onething catalog load" in error
+    with translation.override("zh-hans"):
+        assert main(["generate", "--applications", "5", "--tickets", "5"]) == 1
+    assert "没有事项目录" in capsys.readouterr().err
+    assert not Application.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_command_prints_rows_per_second_and_the_totals(capsys):
+    assert main(["generate", "--applications", "30", "--tickets", "20", "--seed", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert re.search(r"applications\s+30\n", printed)
+    assert re.search(r"tickets\s+20\n", printed)
+    assert re.search(r"rows in [\d.]+s \([\d,]+ rows/s\)", printed)
+    assert Application.objects.count() == 30
+    assert Ticket.objects.count() == 20
+
+
+@pytest.mark.django_db
+def test_wrong_counts_are_named_by_the_command(capsys):
+    assert main(["generate", "--applications", "-1"]) == 2
+    assert "--applications" in capsys.readouterr().err
+
+
+def _snapshot():
+    return (
+        list(
+            Application.objects.order_by("reference").values_list(
+                "reference", "thing__code", "status", "channel", "submitted_at", "finished_at"
+            )
+        ),
+        sorted(Case.objects.values_list("application__reference", "service__code", "status")),
+        list(Ticket.objects.order_by("reference").values_list("reference", "status", "unit")),
+        sorted(Rating.objects.values_list("subject_kind", "stars", "created_at")),
+    )
+
+
+@pytest.mark.django_db
+def test_the_same_seed_gives_the_same_history_and_another_seed_another():
+    histories = []
+    for seed in (5, 5, 6):
+        with transaction.atomic():
+            _generate(60, 40, seed=seed, batch_size=25)
+            histories.append(_snapshot())
+            transaction.set_rollback(True)
+    assert len(histories[0][0]) == 60
+    assert len(histories[0][2]) == 40
+    assert histories[0] == histories[1]
+    assert histories[0] != histories[2]
+
+
+# One history for the tests below, rolled back at the end of the module.
+
+
+@pytest.fixture(scope="module")
+def history(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock(), transaction.atomic():
+        report = _generate(700, 500, seed=11)
+        yield report
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def cases_by_application(history, db):
+    grouped = defaultdict(list)
+    for case in Case.objects.select_related("service").prefetch_related("prerequisites"):
+        grouped[case.application_id].append(case)
+    return grouped
+
+
+def test_the_counts_asked_for_are_written(history, db):
+    assert Application.objects.count() == 700
+    assert Ticket.objects.count() == 500
+    assert history.rows["applications"] == 700
+    assert history.rows["cases"] == Case.objects.count() > 700
+    assert history.rows["ticket_events"] == TicketEvent.objects.count() >= 500
+
+
+def test_every_thing_region_channel_and_outcome_is_present(history, db):
+    applications = Application.objects.all()
+    assert set(applications.values_list("thing_id", flat=True)) == set(
+        Thing.objects.values_list("pk", flat=True)
+    )
+    counties = set(Region.objects.filter(level="county").values_list("code", flat=True))
+    assert set(applications.values_list("region__code", flat=True)) == counties
+    assert set(Ticket.objects.values_list("region_code", flat=True)) == counties
+    assert set(applications.values_list("channel", flat=True)) == {"web", "window", "api"}
+    assert set(Ticket.objects.values_list("channel", flat=True)) == {"phone", "web", "open311"}
+    statuses = Counter(applications.values_list("status", flat=True))
+    for status in FINISHED | {"withdrawn", "in_progress", "awaiting_supplement"}:
+        assert statuses[status], f"no application is {status}: {statuses}"
+    assert statuses["completed"] > statuses["rejected"]
+    assert {"closed", "replied", "accepted"} <= set(Ticket.objects.values_list("status", flat=True))
+
+
+def test_enterprise_things_are_applied_for_by_an_agent_of_the_enterprise(history, db):
+    from onething.accounts.models import EnterpriseAgent
+
+    for application in Application.objects.filter(thing__audience="enterprise"):
+        assert application.enterprise_id is not None
+        assert EnterpriseAgent.objects.filter(
+            user=application.applicant_id, enterprise=application.enterprise_id
+        ).exists()
+
+
+def test_cases_agree_with_the_status_of_their_application(history, cases_by_application):
+    for application in Application.objects.all():
+        cases = cases_by_application[application.pk]
+        statuses = [c.status for c in cases]
+        assert cases, application.reference
+        if application.status == "withdrawn":
+            assert not set(statuses) & lifecycle.CASE_OPEN
+            assert application.finished_at is not None
+        elif application.status in FINISHED:
+            outcome = lifecycle.application_outcome(statuses)
+            expected = lifecycle.application_next("in_progress", outcome)
+            assert application.status == expected
+            assert application.finished_at == max(c.decided_at for c in cases)
+        else:
+            assert set(statuses) & lifecycle.CASE_OPEN, application.reference
+            assert application.finished_at is None
+        if application.status == "awaiting_supplement":
+            assert "supplement" in statuses
+        for case in cases:
+            if case.status in ("cancelled", "rejected"):
+                assert case.reason, f"{application.reference}/{case.service.code} has no reason"
+            if case.status == "approved":
+                assert all(p.status == "approved" for p in case.prerequisites.all())
+                assert case.ready_at <= case.accepted_at <= case.decided_at <= NOW
+            if case.status == "waiting":
+                assert case.ready_at is None
+                assert any(p.status in lifecycle.CASE_OPEN for p in case.prerequisites.all())
+            if any(p.status in ("rejected", "cancelled") for p in case.prerequisites.all()):
+                assert case.status == "cancelled"
+
+
+def test_instant_approvals_are_decided_by_the_rule_of_rule_services(history, db):
+    instant = Case.objects.exclude(decided_by_rule="").select_related("service")
+    assert instant.exists()
+    for case in instant:
+        assert case.service.handler == "automatic"
+        assert case.decided_by_rule == case.service.rule
+        assert case.status == "approved"
+        assert case.decided_at - case.ready_at < dt.timedelta(minutes=1)
+
+
+def test_references_are_unique_and_in_the_platforms_format(history, db):
+    letters = re.escape(ALPHABET)
+    references = list(Application.objects.values_list("reference", "submitted_at"))
+    assert len({r for r, _at in references}) == len(references)
+    for reference, submitted_at in references:
+        assert re.fullmatch(rf"OT\d{{8}}-[{letters}]{{6}}", reference)
+        assert reference[2:10] == f"{submitted_at.astimezone(TZ):%Y%m%d}"
+    tickets = list(Ticket.objects.values_list("reference", flat=True))
+    assert len(set(tickets)) == len(tickets)
+    assert all(re.fullmatch(rf"12345-\d{{8}}-[{letters}]{{6}}", r) for r in tickets)
+
+
+def test_times_spread_over_two_years_with_weekday_peaks(history, db):
+    submitted = [
+        a.astimezone(TZ) for a in Application.objects.values_list("submitted_at", flat=True)
+    ]
+    assert min(submitted).date() >= TODAY - dt.timedelta(days=730)
+    assert max(submitted) <= NOW
+    assert max(submitted) - min(submitted) > dt.timedelta(days=650)
+    weekdays = Counter(moment.weekday() for moment in submitted)
+    assert weekdays[0] > weekdays[4] > weekdays[6]
+
+
+def test_case_deadlines_are_counted_in_working_days(history, db):
+    calendar = work_calendar()
+    checked = 0
+    for case in Case.objects.exclude(ready_at=None).select_related("department__region"):
+        region = case.department.region.code
+        pauses = [(dt.date.fromisoformat(a), dt.date.fromisoformat(b)) for a, b in case.pauses]
+        start = case.ready_at.astimezone(TZ).date()
+        assert case.due_date == calendar.due_date(start, case.promised_days, pauses, region)
+        checked += 1
+    assert checked > 700
+    for application in Application.objects.all():
+        start = application.submitted_at.astimezone(TZ).date()
+        assert application.due_date == calendar.add_working_days(start, application.promised_days)
+
+
+def test_open_cases_carry_the_yellow_and_red_marks_of_their_deadline(history, db):
+    calendar = work_calendar()
+    marks = Counter()
+    for case in Case.objects.filter(status__in=["ready", "accepted"]).select_related(
+        "department__region"
+    ):
+        region = case.department.region.code
+        state = str(calendar.status_on(case.due_date, TODAY, 2, region))
+        if state == "overdue" and calendar.working_days_between(case.due_date, TODAY, region) >= 3:
+            state = "escalated"
+        assert case.deadline_state == ("" if state == "on_time" else state)
+        marks[case.deadline_state] += 1
+    assert marks["due_soon"] and (marks["overdue"] or marks["escalated"]), marks
+    assert not Case.objects.exclude(status__in=["ready", "accepted"]).exclude(deadline_state="")
+
+
+def test_supplements_stop_the_clock_and_are_asked_once_per_stage(history, db):
+    requests = SupplementRequest.objects.prefetch_related("items__case")
+    assert requests.filter(status="sent").exists()
+    assert requests.filter(status="answered").exists()
+    for request in requests:
+        (item,) = request.items.all()
+        assert item.case.stage == request.stage
+        if request.status == "sent":
+            assert item.case.status == "supplement"
+            assert item.case.paused_since == request.sent_at.astimezone(TZ).date()
+            assert request.application.status in ("awaiting_supplement", "withdrawn")
+        else:
+            assert request.answered_at > request.sent_at
+
+
+def test_ticket_deadlines_follow_the_hotline_rules(history, db):
+    calendar = work_calendar()
+    for ticket in Ticket.objects.exclude(dispatched_at=None):
+        dispatched = ticket.dispatched_at.astimezone(TZ).date()
+        assert ticket.due_date == ticket_deadlines.resolve_due(
+            calendar, dispatched, ticket.urgency, region=ticket.region_code
+        )
+        assert ticket.sign_due_at == ticket_deadlines.sign_due(ticket.dispatched_at, ticket.urgency)
+        assert ticket.unit
+        if ticket.status == "closed":
+            assert ticket.dispatched_at < ticket.accepted_at < ticket.replied_at
+            assert ticket.replied_at < ticket.callback_at < ticket.closed_at <= NOW
+            assert ticket.callback_due == ticket_deadlines.callback_due(
+                calendar, ticket.replied_at.astimezone(TZ).date(), ticket.region_code
+            )
+
+
+def test_ratings_are_only_of_finished_applications_and_closed_tickets(history, db):
+    ratings = Rating.objects.select_related("application", "ticket")
+    assert ratings.filter(subject_kind="application").exists()
+    assert ratings.filter(subject_kind="ticket").exists()
+    for rating in ratings:
+        if rating.subject_kind == "application":
+            assert rating.application.status in FINISHED
+            assert rating.rater_id == rating.application.applicant_id
+            assert rating.created_at > rating.application.finished_at
+            handled = set(
+                rating.application.cases.filter(status__in=["approved", "rejected"]).values_list(
+                    "department_id", flat=True
+                )
+            )
+            rated = set(
+                DepartmentRating.objects.filter(rating=rating).values_list(
+                    "department_id", flat=True
+                )
+            )
+            assert rated == handled
+        else:
+            assert rating.ticket.status == "closed"
+            assert rating.rater_id == rating.ticket.citizen_id
+            assert rating.created_at > rating.ticket.closed_at
+        assert rating.created_at <= NOW
+        assert rating.rectifications.exists() == (rating.stars <= 2)
+    assert set(ratings.values_list("stars", flat=True)) == {1, 2, 3, 4, 5}
+    assert Rectification.objects.filter(status="settled").exists()
+
+
+def test_a_database_with_more_applications_than_a_demo_needs_yes(history, db):
+    with pytest.raises(GenerateRefused) as refused:
+        _generate(1, 0, seed=1)
+    assert "--yes" in refused.value.message
+    assert "yes" in refused.value.fields
+    with translation.override("zh-hans"), pytest.raises(GenerateRefused) as refused:
+        _generate(1, 0, seed=1)
+    assert "--yes" in refused.value.message
+    assert re.search(r"[\u4e00-\u9fff]", refused.value.message)
+    before = Application.objects.count()
+    _generate(3, 0, seed=1, yes=True)
+    assert Application.objects.count() == before + 3
+
+
+# Pure parts
+
+
+def test_roll_ups_are_rebuilt_when_the_roll_up_module_exists(monkeypatch):
+    calls = []
+    module = types.ModuleType(generate.ROLLUPS_MODULE)
+    module.rebuild = lambda *, actor: calls.append(actor)
+    monkeypatch.setitem(sys.modules, generate.ROLLUPS_MODULE, module)
+    lines = []
+    assert generate.rebuild_rollups(lines.append, actor=ACTOR) == "rebuilt"
+    assert calls == [ACTOR]
+    module.rebuild = lambda: calls.append("without an actor")
+    assert generate.rebuild_rollups(lines.append, actor=ACTOR) == "rebuilt"
+    assert calls == [ACTOR, "without an actor"]
+    monkeypatch.delitem(sys.modules, generate.ROLLUPS_MODULE)
+    monkeypatch.setattr(generate, "ROLLUPS_MODULE", "onething.supervision.no_such_module")
+    lines.clear()
+    with translation.override("en"):
+        assert generate.rebuild_rollups(lines.append) == "absent"
+    assert "rebuild" in lines[0]
+
+
+CALENDAR = WorkCalendar(
+    [
+        Override(dt.date(2026, 3, 2), DayKind.HOLIDAY, "350200", "a Xiamen holiday"),
+        Override(dt.date(2026, 3, 7), DayKind.WORKING, None, "a working Saturday"),
+    ]
+)
+SPAN = (dt.date(2025, 1, 1), dt.date(2027, 12, 31))
+INDEXES = {region: WorkdayIndex(CALENDAR, *SPAN, region) for region in (None, "350203")}
+days_in_span = st.dates(min_value=dt.date(2025, 1, 1), max_value=dt.date(2027, 6, 30))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=days_in_span,
+    days=st.integers(0, 40),
+    region=st.sampled_from([None, "350203"]),
+    pause=st.one_of(st.none(), st.tuples(st.integers(1, 20), st.integers(0, 15))),
+)
+def test_the_workday_index_answers_as_the_calendar_does(start, days, region, pause):
+    index = INDEXES[region]
+    assert index.add(start, days) == CALENDAR.add_working_days(start, days, region)
+    end = start + dt.timedelta(days=days)
+    assert index.between(start, end) == CALENDAR.working_days_between(start, end, region)
+    assert index.status_on(end, start, 2) == CALENDAR.status_on(end, start, 2, region)
+    if pause is not None:
+        first = start + dt.timedelta(days=pause[0])
+        window = (first, first + dt.timedelta(days=pause[1]))
+        assert index.due(start, days, window) == CALENDAR.due_date(start, days, [window], region)
+
+
+def test_random_answer_sets_are_distinct_and_valid(db):
+    import random
+
+    from onething.catalog.planning import plan
+    from onething.catalog.selectors import thing_bundle
+
+    for code in Thing.objects.values_list("code", flat=True):
+        bundle = thing_bundle(code)
+        sets = generate.answer_sets(bundle.thing.questions, random.Random(1), 6)
+        assert sets
+        assert len({tuple(sorted(a.items())) for a in sets}) == len(sets)
+        for answers in sets:
+            plan(bundle, answers)
+
+
+def _member(position, *, after=(), handler="workbench", rule="", days=5, stage=1):
+    return synthetic.Member(
+        service_id=position + 1,
+        service_code=f"s{position}",
+        service_name=f"服务{position}",
+        department_id=1,
+        department_region="350203",
+        handler=handler,
+        rule=rule,
+        stage=stage,
+        position=position,
+        promised_days=days,
+        after=after,
+    )
+
+
+# s0 → s1 → s2, s3 decided by a rule, s4 on its own.
+SHAPE = synthetic.Shape(
+    thing_id=1,
+    audience="person",
+    answers_json="{}",
+    promised_days=15,
+    consent_text="",
+    members=(
+        _member(0),
+        _member(1, after=(0,), stage=2),
+        _member(2, after=(1,), stage=3),
+        _member(3, handler="automatic", rule="instant", days=1),
+        _member(4, days=10),
+    ),
+    shared_materials=(),
+    applicant_materials=(),
+    material_codes=("id_card",),
+)
+TEXTS = synthetic.Texts(
+    reject_reasons=("rejected",),
+    supplement_reasons=("unreadable",),
+    ticket_replies=("fixed",),
+    cancelled_after_rejection="after %(service)s: %(reason)s",
+    cancelled_after_cancellation="after a cancellation",
+    withdrawn="withdrawn",
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), days_ago=st.integers(0, 60), hour=st.integers(0, 23))
+def test_no_case_is_decided_before_the_cases_it_depends_on(seed, days_ago, hour):
+    history = synthetic.History(
+        rng=random.Random(seed),
+        now=NOW,
+        calendar=CALENDAR,
+        regions=["350203"],
+        texts=TEXTS,
+        warn_days=2,
+        escalate_days=3,
+    )
+    submitted = min(NOW - dt.timedelta(days=days_ago, hours=hour), NOW)
+    story = history.application(SHAPE, submitted)
+    cases = story.cases
+    for case in cases:
+        before = [cases[p] for p in case.member.after]
+        if case.ready_at is not None:
+            assert all(p.status == "approved" and p.decided_at <= case.ready_at for p in before)
+            assert case.due_date == CALENDAR.due_date(
+                case.ready_at.date(),
+                case.member.promised_days,
+                [tuple(dt.date.fromisoformat(d) for d in pause) for pause in case.pauses],
+                "350203",
+            )
+        if any(p.status in ("rejected", "cancelled") for p in before):
+            assert case.status == "cancelled"
+            assert case.reason
+            rejected = [p for p in before if p.status == "rejected"]
+            if rejected and story.status != "withdrawn":
+                assert case.reason.startswith(f"after {rejected[0].member.service_name}")
+        if case.decided_at is not None:
+            assert case.decided_at <= NOW
+        if case.rule:
+            assert case.member.handler == "automatic"
+    statuses = [c.status for c in cases]
+    if story.status == "withdrawn":
+        assert not set(statuses) & lifecycle.CASE_OPEN
+    elif story.status in FINISHED:
+        outcome = lifecycle.application_outcome(statuses)
+        assert story.status == lifecycle.application_next("in_progress", outcome)
+    else:
+        assert set(statuses) & lifecycle.CASE_OPEN
+    assert [e[0] for e in story.events] == sorted(e[0] for e in story.events)
