@@ -41,11 +41,13 @@ def _start_outbox_worker(worker) -> None:
     from onething.audit.tasks import audit_schedule_anchor
     from onething.complaints.tasks import hotline_schedule_sweep
     from onething.outbox.worker import Worker
+    from onething.supervision.tasks import rollups_schedule_refresh
 
     Worker(f"demo-{worker.pid}").start_in_thread()
     audit_schedule_anchor()
     deadline_schedule_sweep()
     hotline_schedule_sweep()
+    rollups_schedule_refresh()
 
 
 def run_server(

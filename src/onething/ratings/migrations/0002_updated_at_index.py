@@ -4,14 +4,13 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ratings', '0001_initial'),
+        ("ratings", "0001_initial"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='rating',
-            index=models.Index(fields=['updated_at'], name='rating_updated_at'),
+            model_name="rating",
+            index=models.Index(fields=["updated_at"], name="rating_updated_at"),
         ),
     ]
