@@ -154,6 +154,11 @@ def rate(application: Application, day: date, stars: int, departments=None) -> R
     """A rating as the applicant gives it (the ratings service is another issue's: the row is
     written as that service would write it)."""
     moment = dt.datetime(day.year, day.month, day.day, 12, tzinfo=BEIJING)
+    with at(day, 12):
+        return _rate(application, moment, stars, departments)
+
+
+def _rate(application: Application, moment, stars: int, departments) -> Rating:
     rating, _created = Rating.objects.update_or_create(
         application=application,
         rater=application.applicant,

@@ -159,9 +159,10 @@ def test_a_region_supervisor_sees_their_region_and_below_only(data_set):
     assert by_region.rows()[0][:3] == ["福建省", 5, 2]
     # Asking for Fuzhou shows nothing of it to Xiamen's supervisor.
     fuzhou_filter = dict(whole_period, region="350100")
-    assert tiles(dashboard.dashboard_for(xiamen, dashboard.filters_parse(fuzhou_filter)))[
-        "received"
-    ] == 0
+    assert (
+        tiles(dashboard.dashboard_for(xiamen, dashboard.filters_parse(fuzhou_filter)))["received"]
+        == 0
+    )
 
 
 def test_a_department_supervisor_sees_their_departments_cases_only(data_set):
