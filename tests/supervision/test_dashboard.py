@@ -240,10 +240,10 @@ def test_a_wrong_filter_on_the_page_and_the_api_is_a_422_naming_it_in_chinese_to
     client = signed_in(supervisor)
     page = client.get("/supervision/", {"channel": "fax"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert page.status_code == 422
-    assert "web, window, api, federated" in page.content.decode()
+    assert "请从以下选项中选择：web, window, api, federated。" in page.content.decode()
     api = client.get("/api/v1/supervision/dashboard", {"from": "2025-13"}, **EN)
     assert api.status_code == 422
-    assert set(api.json()["fields"]) == {"from"}
+    assert api.json()["fields"] == {"from": "Enter a month from 2000-01 to 2099-12 as YYYY-MM."}
 
 
 def test_the_page_and_the_api_show_the_same_figures(data_set):
