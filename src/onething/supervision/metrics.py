@@ -37,9 +37,10 @@ Metrics, at the application level (A) and the case level (C):
   `<name>_separately` is the plan's claim at submission (handling each member service alone:
   catalog.planning Reductions.separately); `<name>_together` is what really happened:
   materials the applicant really provided (uploaded, seen at the window, promised — not those
-  obtained by sharing, e-certificates or earlier results), fields really typed (asked fields
-  minus prefilled ones), the actual handling working days, and trips (1 for the window channel,
-  0 online or through the API; answers to supplements are online and add none).
+  obtained by sharing, e-certificates or earlier results), fields really typed (the fields
+  the form asked, less those prefilled by sharing), the actual handling working days, and
+  trips (1 for the window channel, 0 online or through the API; answers to supplements are
+  online and add none).
 - satisfaction (A: the overall stars of an application's ratings; C: the stars a rating gives
   the case's department, service ""): rated in the month; bucket = stars; count 1, total = stars.
 """

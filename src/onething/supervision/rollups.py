@@ -17,6 +17,7 @@ from itertools import islice
 
 from django.db import connection, transaction
 from django.db.models import Count
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from onething.applications.models import (
@@ -68,9 +69,11 @@ class _WorkingDays:
         return self.known[key]
 
 
-def _fields_typed(snapshot: dict, prefilled: dict) -> int:
-    asked = {f["key"] for f in snapshot.get("form", ()) if f.get("source") != "result"}
-    return len(asked - set(prefilled or {}))
+def _fields_typed(claimed: dict, prefilled: dict) -> int:
+    """The fields the applicant really typed: those the form asked (the plan's `together`
+    count of fields) less those filled in by sharing (which only ever fills asked fields)."""
+    asked = int((claimed.get("fields") or {}).get("together", 0))
+    return max(0, asked - len(prefilled or {}))
 
 
 def application_facts(ids: Sequence[int]) -> dict[int, metrics.ApplicationFacts]:
@@ -134,11 +137,11 @@ def application_facts(ids: Sequence[int]) -> dict[int, metrics.ApplicationFacts]
         "submitted_at",
         "finished_at",
         "due_date",
-        "plan_snapshot",
         "prefilled",
+        # Only the plan's reductions: the whole snapshot (form, materials, texts) is large.
+        claimed=KeyTransform("reductions", "plan_snapshot"),
     ):
-        snapshot = row["plan_snapshot"] or {}
-        claimed = snapshot.get("reductions", {})
+        claimed = row["claimed"] or {}
         facts[row["pk"]] = metrics.ApplicationFacts(
             region=row["region__code"] or "",
             thing=row["thing__code"],
@@ -152,7 +155,7 @@ def application_facts(ids: Sequence[int]) -> dict[int, metrics.ApplicationFacts]
                 name: int(claimed.get(name, {}).get("separately", 0)) for name in metrics.REDUCTIONS
             },
             materials_provided=provided.get(row["pk"], 0),
-            fields_typed=_fields_typed(snapshot, row["prefilled"]),
+            fields_typed=_fields_typed(claimed, row["prefilled"]),
             ratings=tuple(sorted(ratings[row["pk"]], key=lambda r: (r.rated_on, r.stars))),
         )
     return facts
