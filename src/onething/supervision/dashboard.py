@@ -19,7 +19,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.models import Q, Sum
@@ -263,6 +264,15 @@ class Figures:
         share = metrics.ratio(total, count)
         return None if share is None else round(share, 2)
 
+    def merge(self, other: Figures) -> None:
+        for metric, (count, total) in other.sums.items():
+            self.sums[metric][0] += count
+            self.sums[metric][1] += total
+        for days, n in other.days.items():
+            self.days[days] += n
+        for stars, n in other.stars.items():
+            self.stars[stars] += n
+
     @property
     def completed(self) -> int:
         return self.count("completed") + self.count("partly_completed")
@@ -287,18 +297,48 @@ def _rollup_q(scope: Scope, filters: Filters, level: str) -> Q:
     return q & _scope_q(scope, "region", "department")
 
 
+# Within one dashboard_for call, each (scope, filters, level, grouping) is read once.
+_read_once: ContextVar[dict | None] = ContextVar("supervision_figures_read_once", default=None)
+
+
 def figures_by(scope: Scope, filters: Filters, level: str, by: str | None) -> dict[Any, Figures]:
-    """The roll-ups within scope and filters, summed per value of `by` (None: one group)."""
-    group = [by] if by else []
+    """The roll-ups within scope and filters, summed per value of `by` (None: one group, the
+    sum of the months, so that it costs no query of its own)."""
+    if by is None:
+        whole = Figures()
+        for found in figures_by(scope, filters, level, "month").values():
+            whole.merge(found)
+        return {None: whole}
+    if level == metrics.CASE and by in ("department", "service"):
+        # One read serves both: a service belongs to one department, and department ratings
+        # (service "") still carry their department.
+        pairs = _grouped(scope, filters, level, ("department", "service"))
+        out: dict[Any, Figures] = defaultdict(Figures)
+        for (department, service), found in pairs.items():
+            out[department if by == "department" else service].merge(found)
+        out.pop("", None)
+        return out
+    return {k[0]: v for k, v in _grouped(scope, filters, level, (by,)).items()}
+
+
+def _grouped(
+    scope: Scope, filters: Filters, level: str, by: tuple[str, ...]
+) -> dict[tuple, Figures]:
+    memo = _read_once.get()
+    key = (scope, replace(filters, page=1), level, by)
+    if memo is not None and key in memo:
+        return memo[key]
     rows = (
         Rollup.objects.filter(_rollup_q(scope, filters, level))
-        .values(*group, "metric", "bucket")
+        .values(*by, "metric", "bucket")
         .annotate(n=Sum("count"), t=Sum("total"))
         .order_by()
     )
-    out: dict[Any, Figures] = defaultdict(Figures)
+    out: dict[tuple, Figures] = defaultdict(Figures)
     for row in rows:
-        out[row[by] if by else None].add(row["metric"], row["bucket"], row["n"], row["t"])
+        out[tuple(row[b] for b in by)].add(row["metric"], row["bucket"], row["n"], row["t"])
+    if memo is not None:
+        memo[key] = out
     return out
 
 
@@ -461,13 +501,7 @@ def chart_by_region(user: Any, filters: Filters) -> Chart:
         merged = Figures()
         for county, found in by_county.items():
             if county and region_contains(code, county):
-                for metric, (count, total) in found.sums.items():
-                    merged.sums[metric][0] += count
-                    merged.sums[metric][1] += total
-                for days, n in found.days.items():
-                    merged.days[days] += n
-                for stars, n in found.stars.items():
-                    merged.stars[stars] += n
+                merged.merge(found)
         figures.append(merged)
     return Chart(
         key="supervision.by_region",
@@ -705,6 +739,14 @@ def _hotline(user: Any, filters: Filters) -> tuple[dict, ...] | None:
 
 def dashboard_for(user: Any, filters: Filters) -> Dashboard:
     """Everything the dashboard shows for `filters`, within what `user` oversees."""
+    token = _read_once.set({})
+    try:
+        return _dashboard(user, filters)
+    finally:
+        _read_once.reset(token)
+
+
+def _dashboard(user: Any, filters: Filters) -> Dashboard:
     scope = dashboard_scope(user)
     level = level_for(scope, filters)
     overall = figures_by(scope, filters, level, None).get(None, Figures())
