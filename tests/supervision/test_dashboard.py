@@ -213,6 +213,9 @@ def test_the_overdue_list_is_marked_red_and_the_due_soon_yellow(data_set):
         ({"from": "2025-10", "to": "2025-09"}, "to", "cannot end before"),
         ({"from": "2020-01", "to": "2025-12"}, "to", "at most 60 months"),
         ({"region": "999999"}, "region", "999999"),
+        # Not a code at all (a NUL, a personal number typed by mistake): refused, not echoed.
+        ({"region": "35\x0002"}, "region", "letters, digits"),
+        ({"thing": "350203199406121242 x"}, "thing", "1 to 64"),
         ({"thing": "nothing"}, "thing", "nothing"),
         ({"department": "fj_nowhere"}, "department", "fj_nowhere"),
         ({"service": "no_service"}, "service", "no_service"),

@@ -17,6 +17,7 @@ service also turns to case figures.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
@@ -38,6 +39,8 @@ from onething.supervision.charts import CHART_BUILDERS, Chart, Series, Table, re
 from onething.supervision.models import Rollup
 
 MONTHS_AT_MOST = 60
+# What a catalog code can look like; anything else is not looked up (and not echoed whole).
+CODE = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 PAGE_SIZE = 20
 RUNNING_APPLICATIONS = (
     ApplicationStatus.SUBMITTED,
@@ -137,8 +140,12 @@ def filters_parse(params: Mapping[str, str], *, today: dt.date | None = None) ->
     }
     for name, (model, message) in catalog.items():
         code = codes[name]
-        if code and (len(code) > 64 or not model.objects.filter(code=code).exists()):
-            problems[name] = message % {"code": code[:64]}
+        if not code:
+            continue
+        if not CODE.fullmatch(code):
+            problems[name] = _("A code is 1 to 64 letters, digits, dots, dashes or underscores.")
+        elif not model.objects.filter(code=code).exists():
+            problems[name] = message % {"code": code}
     if codes["channel"] and codes["channel"] not in Channel.values:
         problems["channel"] = _("Choose one of: %(allowed)s.") % {
             "allowed": ", ".join(Channel.values)
