@@ -181,12 +181,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from onething.audit.tasks import audit_schedule_anchor
     from onething.complaints.tasks import hotline_schedule_sweep
     from onething.ratings.tasks import ratings_schedule_sweep
+    from onething.supervision.tasks import rollups_schedule_refresh
 
     # The periodic jobs book their next run themselves; this books the first.
     audit_schedule_anchor()
     deadline_schedule_sweep()
     hotline_schedule_sweep()
     ratings_schedule_sweep()
+    rollups_schedule_refresh()
     worker = Worker(args.worker_id, poll_seconds=args.poll)
     if args.once:
         handled = worker.run_until_idle()
@@ -557,6 +559,38 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rollups(args: argparse.Namespace) -> int:
+    _setup_django()
+    from onething.core.actors import SystemActor
+    from onething.supervision import rollups, services
+    from onething.supervision.metrics import key_text
+
+    actor = SystemActor("cli")
+    if args.rollups_command == "rebuild":
+        rows = services.rollups_rebuild(actor=actor)
+        print(f"supervision roll-ups rebuilt: {rows} row(s)")
+        return 0
+    if args.rollups_command == "refresh":
+        result = services.rollups_refresh(actor=actor)
+        print(
+            f"supervision roll-ups refreshed: {result.applications} application(s) looked at, "
+            f"{result.changed} changed"
+        )
+        return 0
+    differences = rollups.differences()
+    if not differences:
+        print("supervision roll-ups: equal to a direct recomputation")
+        return 0
+    for key, stored, expected in differences[:20]:
+        print(f"{key_text(key)}: stored {stored}, recomputed {expected}", file=sys.stderr)
+    print(
+        f"supervision roll-ups: {len(differences)} key(s) differ; "
+        "run `onething rollups rebuild` to repair",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import execute_from_command_line
@@ -705,6 +739,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--yes", action="store_true", help="add to a database that already holds applications"
     )
     generate.set_defaults(func=cmd_generate)
+    rollups = sub.add_parser("rollups", help="the supervision dashboards' roll-up tables")
+    rollups_sub = rollups.add_subparsers(dest="rollups_command", required=True)
+    rollups_sub.add_parser(
+        "rebuild", help="recompute every roll-up from the applications (streamed, in chunks)"
+    ).set_defaults(func=cmd_rollups)
+    rollups_sub.add_parser(
+        "refresh", help="fold the applications changed since the last refresh in now"
+    ).set_defaults(func=cmd_rollups)
+    rollups_sub.add_parser(
+        "check", help="compare with a direct recomputation; exit 1 naming the differences"
+    ).set_defaults(func=cmd_rollups)
 
     manage = sub.add_parser("manage", help="Django's management commands", add_help=False)
     manage.add_argument("rest", nargs=argparse.REMAINDER)

@@ -42,12 +42,14 @@ def _start_outbox_worker(worker) -> None:
     from onething.complaints.tasks import hotline_schedule_sweep
     from onething.outbox.worker import Worker
     from onething.ratings.tasks import ratings_schedule_sweep
+    from onething.supervision.tasks import rollups_schedule_refresh
 
     Worker(f"demo-{worker.pid}").start_in_thread()
     audit_schedule_anchor()
     deadline_schedule_sweep()
     hotline_schedule_sweep()
     ratings_schedule_sweep()
+    rollups_schedule_refresh()
 
 
 def run_server(

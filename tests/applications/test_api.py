@@ -140,6 +140,8 @@ ACCESS = {
     # only a supervisor (or an administrator) the record of data use.
     ("get", "/api/v1/exports/cases"): [401, 403, 403, 200, 200, 403, 200, 200, 200, 200, 200],
     ("get", "/api/v1/exports/data-uses"): [401, 403, 403, 403, 403, 403, 200, 200, 403, 403, 200],
+    # The supervision dashboard: supervisors (within their scope) and administrators only.
+    ("get", "/api/v1/supervision/dashboard"): [401, *[403] * 5, 200, 200, 403, 403, 200],
     # Only applicants apply in one call; they get past the check to the form's (the newborn
     # needs uploads this JSON body cannot carry: 422). The call that succeeds, with the data
     # departments hold read instead, is test_one_call_submit_needs_an_idempotency_key….

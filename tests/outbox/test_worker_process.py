@@ -103,7 +103,13 @@ def enqueue(receiver, key: str, sleep: float, **options) -> OutboxMessage:
 
 def statuses() -> dict[str, str]:
     # The worker books the platform's periodic jobs when it starts; they are not under test.
-    periodic = ("audit.anchor", "deadline.sweep", "hotline.sweep", "ratings.sweep")
+    periodic = (
+        "audit.anchor",
+        "deadline.sweep",
+        "hotline.sweep",
+        "ratings.sweep",
+        "supervision.refresh_rollups",
+    )
     return dict(OutboxMessage.objects.exclude(topic__in=periodic).values_list("key", "status"))
 
 

@@ -118,7 +118,11 @@ class Application(models.Model):
                 name="application_idempotency_key_once",
             )
         ]
-        indexes = [models.Index(fields=["status", "submitted_at"])]
+        indexes = [
+            models.Index(fields=["status", "submitted_at"]),
+            # The supervision roll-ups refresh what changed since their watermark.
+            models.Index(fields=["updated_at"], name="application_updated_at"),
+        ]
 
     def __str__(self) -> str:
         return self.reference
@@ -186,7 +190,15 @@ class Case(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["application", "service"], name="case_per_service")
         ]
-        indexes = [models.Index(fields=["department", "status"])]
+        indexes = [
+            models.Index(fields=["department", "status"]),
+            # The supervision dashboard's red and yellow lists: open cases marked late, by due date.
+            models.Index(
+                fields=["deadline_state", "due_date"],
+                condition=models.Q(status__in=["ready", "accepted", "supplement"]),
+                name="case_open_deadline",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.application.reference}/{self.service.code}"
@@ -214,6 +226,8 @@ class CaseEvent(models.Model):
         ordering = ["at", "id"]
         verbose_name = _("case event")
         verbose_name_plural = _("case events")
+        # The supervision roll-ups refresh the applications with events since their watermark.
+        indexes = [models.Index(fields=["at"], name="case_event_at")]
 
     def __str__(self) -> str:
         return f"{self.action} {self.from_status}→{self.to_status}"

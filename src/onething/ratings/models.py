@@ -55,6 +55,8 @@ class Rating(models.Model):
     class Meta:
         verbose_name = _("rating")
         verbose_name_plural = _("ratings")
+        # The supervision roll-ups refresh the subjects of ratings changed since their watermark.
+        indexes = [models.Index(fields=["updated_at"], name="rating_updated_at")]
         constraints = [
             models.UniqueConstraint(
                 fields=["application", "rater"],

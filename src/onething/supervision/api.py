@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
 from onething.accounts.auth import API_AUTH
-from onething.supervision import selectors, services
+from onething.supervision import dashboard, selectors, services
 
 router = Router(tags=["exports"], auth=API_AUTH)
 
@@ -71,3 +71,28 @@ def export_data_uses(request: HttpRequest, filters: Query[DataUseFilters]):
 def export_cases(request: HttpRequest, filters: Query[CaseFilters]):
     chosen = services.ExportFilters(since=filters.since, until=filters.until, status=filters.status)
     return _csv(services.export_cases(actor=request.auth, filters=chosen))
+
+
+dashboard_router = Router(tags=["supervision"], auth=API_AUTH)
+
+
+class DashboardFilters(Schema):
+    from_: str = Field("", alias="from", description="first month, YYYY-MM (default: a year ago)")
+    to: str = Field("", description="last month, YYYY-MM (default: this month)")
+    region: str = Field("", description="region code: it and the regions inside it")
+    thing: str = Field("", description="one thing's code")
+    department: str = Field("", description="department code (figures become case figures)")
+    service: str = Field("", description="service code (figures become case figures)")
+    channel: str = Field("", description="web, window, api or federated")
+    page: str = Field("1", description="page of the overdue and due-soon lists")
+
+
+@dashboard_router.get(
+    "/dashboard",
+    response={200: dict, 403: ErrorOut, 422: ErrorOut},
+    summary="The supervision dashboard's figures, charts and red/yellow lists (supervisors)",
+)
+def supervision_dashboard(request: HttpRequest, filters: Query[DashboardFilters]):
+    dashboard.dashboard_scope(request.auth)
+    chosen = dashboard.filters_parse(filters.model_dump(by_alias=True))
+    return dashboard.dashboard_for(request.auth, chosen).as_dict()

@@ -1,11 +1,13 @@
-"""Staff exports: each one read within the caller's scope, masked, and recorded in the audit
+"""Staff exports and the supervision roll-ups.
+
+Staff exports: each one read within the caller's scope, masked, and recorded in the audit
 trail (who exported what, with which filters, how many rows) in one transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -18,7 +20,7 @@ from onething.core.actors import actor_label
 from onething.core.errors import InvalidInput, NotFound
 from onething.core.masking import mask_personal_numbers
 from onething.core.spreadsheets import csv_document, xlsx_document
-from onething.supervision import charts, exports, selectors
+from onething.supervision import charts, exports, rollups, selectors
 
 # A bigger export is a sign the range is wrong (or of somebody collecting data): narrow it.
 EXPORT_ROW_LIMIT = 50_000
@@ -215,3 +217,28 @@ def export_chart(*, actor: Any, key: str, params: Any, fmt: str) -> Export:
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
     return Export(f"{key}-{stamp}.{fmt}", content, len(rows))
+
+
+def rollups_refresh(*, actor: Any, now: datetime | None = None) -> rollups.RefreshResult:
+    """Bring the roll-ups up to date with every application changed since the last refresh.
+
+    Derived figures only (no decision, no personal data): the refresh is not an audited action;
+    each batch is one transaction, and repeating a refresh changes nothing.
+    """
+    return rollups.refresh(now=now)
+
+
+def rollups_rebuild(*, actor: Any, now: datetime | None = None) -> int:
+    """Recompute the roll-ups and their ledger from every application (an operator's repair),
+    recorded in the audit trail with the number of rows."""
+    rows = rollups.rebuild(now=now)
+    with transaction.atomic():
+        audit_record(
+            actor=actor_label(actor),
+            action="rollups.rebuild",
+            stream="supervision",
+            subject="rollups",
+            purpose="rebuild the supervision roll-ups",
+            data={"rows": rows},
+        )
+    return rows

@@ -5,6 +5,7 @@ from onething.supervision import views
 app_name = "supervision"
 
 urlpatterns = [
+    path("supervision/", views.dashboard_page, name="dashboard"),
     path("supervision/exports/", views.exports_page, name="exports"),
     path("supervision/exports/cases.csv", views.export_cases, name="export-cases"),
     path("supervision/exports/data-uses.csv", views.export_data_uses, name="export-data-uses"),

@@ -1,5 +1,5 @@
-"""The staff exports page, its CSV downloads and the dashboard charts' CSV and xlsx downloads.
-Thin: parse the filters, call one service.
+"""The supervision dashboard, the staff exports page, its CSV downloads and the dashboard charts'
+CSV and xlsx downloads. Thin: parse the filters, call one selector or service.
 
 Who may export what is decided by the selectors, or for a chart by its builder (NotAllowed
 becomes the 403 page); the link on the page is only an offer.
@@ -8,6 +8,7 @@ becomes the 403 page); the link on the page is only an offer.
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -18,7 +19,7 @@ from onething.applications.presentation import REVIEWER_CASE_LABELS
 from onething.applications.workbench_views import staff_required
 from onething.core.errors import InvalidInput, NotAllowed
 from onething.core.masking import mask_personal_numbers
-from onething.supervision import selectors, services
+from onething.supervision import dashboard, selectors, services
 
 
 def _status_choices() -> list[tuple[str, str]]:
@@ -121,3 +122,62 @@ def export_chart(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
         response.content = mask_personal_numbers(response.content.decode()).encode()
         return response
     return _download(export)
+
+
+def _filter_choices(typed) -> dict:
+    """The filter form's options (codes and names of the catalog, the channels)."""
+    from onething.applications.models import Channel
+    from onething.catalog.models import Department, Service, Thing, in_language
+
+    def named(model):
+        return [
+            (code, in_language(zh, en))
+            for code, zh, en in model.objects.order_by("code").values_list(
+                "code", "name_zh", "name_en"
+            )
+        ]
+
+    return {
+        "things": named(Thing),
+        "departments": named(Department),
+        "services": named(Service),
+        "channels": [(value, str(label)) for value, label in Channel.choices],
+    }
+
+
+@staff_required
+@require_GET
+def dashboard_page(request: HttpRequest) -> HttpResponse:
+    """统一监管: the supervisor's dashboard; a wrong filter is named next to it (422)."""
+    dashboard.dashboard_scope(request.user)  # NotAllowed (403) before anything is read
+    errors: dict[str, str] = {}
+    try:
+        filters = dashboard.filters_parse(request.GET)
+    except InvalidInput as exc:
+        errors = exc.fields or {"from": exc.message}
+        filters = dashboard.filters_parse({})
+    board = dashboard.dashboard_for(request.user, filters)
+    typed = {k: request.GET.get(k, "")[:64] for k in ("from", "to")} if errors else {}
+
+    def link(**changes) -> str:
+        return "?" + urlencode(filters.as_query(**changes))
+
+    context = {
+        "board": board,
+        "drill_links": [(name, link(region=code, page="")) for code, name in board.drill],
+        "breadcrumb_links": [
+            (_("All regions"), link(region="", page="")),
+            *[(name, link(region=code, page="")) for code, name in board.breadcrumbs],
+        ],
+        "next_page": link(page=filters.page + 1),
+        "previous_page": link(page=filters.page - 1) if filters.page > 1 else "",
+        "filters": filters,
+        "query": filters.as_query(),
+        "typed": typed,
+        "errors": errors,
+        "red_marks": dashboard.RED,
+        **_filter_choices(filters),
+    }
+    response = render(request, "supervision/dashboard.html", context, status=422 if errors else 200)
+    response.content = mask_personal_numbers(response.content.decode()).encode()
+    return response

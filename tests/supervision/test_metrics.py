@@ -1,0 +1,221 @@
+"""The contributions of one application to the roll-ups, from plain facts: no database.
+
+Working days come from the platform's one calendar (core.workdays) with the State Council's
+schedule: National Day 2025 (1–8 October off, Sunday 28 September and Saturday 11 October
+worked) and the Spring Festival 2026 (15–23 February off, Saturday 14 and 28 February worked).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from onething.core.workdays import WorkCalendar
+from onething.supervision import metrics
+from onething.supervision.metrics import ApplicationFacts, CaseFacts, Key, RatingFacts
+
+CALENDAR = WorkCalendar()
+D = dt.date
+
+
+def working_days(start, end, region):
+    return CALENDAR.working_days_between(start, end, region)
+
+
+def app_key(month, metric, bucket=0, region="350203", thing="newborn", channel="web"):
+    return Key("application", month, region, thing, "", "", channel, metric, bucket)
+
+
+@pytest.mark.parametrize(
+    ("submitted", "finished", "days"),
+    [
+        # Across National Day: only 9 October counts.
+        (D(2025, 9, 30), D(2025, 10, 9), 1),
+        # The adjusted Sunday and Saturday count, the holiday does not.
+        (D(2025, 9, 26), D(2025, 10, 11), 6),
+        # Across the Spring Festival: Saturday 14 February is worked, then 24 February.
+        (D(2026, 2, 13), D(2026, 2, 24), 2),
+        # Finished the day it was submitted.
+        (D(2026, 3, 2), D(2026, 3, 2), 0),
+        # An ordinary week: Monday to the next Monday.
+        (D(2026, 3, 2), D(2026, 3, 9), 5),
+    ],
+)
+def test_handling_days_are_working_days_after_submission(submitted, finished, days):
+    facts = ApplicationFacts(
+        region="350203",
+        thing="newborn",
+        channel="web",
+        status="completed",
+        submitted_on=submitted,
+        finished_on=finished,
+        due_date=finished,
+    )
+    got = metrics.contributions(facts, working_days)
+    assert got[app_key(metrics.month_of(finished), "handling_days", days)] == (1, days)
+    assert got[app_key(metrics.month_of(submitted), "received")] == (1, 0)
+    assert got[app_key(metrics.month_of(finished), "days_together")] == (1, days)
+
+
+@pytest.mark.parametrize(
+    ("finished", "due", "on_time"),
+    [(D(2025, 10, 9), D(2025, 10, 9), 1), (D(2025, 10, 10), D(2025, 10, 9), 0)],
+)
+def test_on_time_means_decided_on_or_before_the_due_date(finished, due, on_time):
+    facts = ApplicationFacts(
+        region="350203",
+        thing="newborn",
+        channel="web",
+        status="rejected",
+        submitted_on=D(2025, 9, 30),
+        finished_on=finished,
+        due_date=due,
+    )
+    got = metrics.contributions(facts, working_days)
+    assert got[app_key(D(2025, 10, 1), "on_time")] == (1, on_time)
+    assert got[app_key(D(2025, 10, 1), "rejected")] == (1, 0)
+    # A rejected application saved nothing: no reductions.
+    assert not any(k.metric.endswith("_together") for k in got)
+
+
+def test_a_completed_window_application_with_cases_and_ratings():
+    cases = (
+        CaseFacts(
+            service="birth_medical_certificate",
+            department="fj_health",
+            status="approved",
+            ready_on=D(2026, 2, 13),
+            decided_on=D(2026, 2, 14),
+            due_date=D(2026, 2, 24),
+            supplemented=True,
+        ),
+        CaseFacts(
+            service="newborn_medical_insurance",
+            department="fj_medical_security",
+            status="approved",
+            ready_on=D(2026, 2, 14),
+            decided_on=D(2026, 3, 2),
+            due_date=D(2026, 2, 27),
+            decided_by_rule=True,
+        ),
+    )
+    facts = ApplicationFacts(
+        region="350203",
+        thing="newborn",
+        channel="window",
+        status="completed",
+        submitted_on=D(2026, 2, 13),
+        finished_on=D(2026, 3, 2),
+        due_date=D(2026, 3, 5),
+        cases=cases,
+        separately={"materials": 9, "fields": 40, "days": 35, "trips": 6},
+        materials_provided=2,
+        fields_typed=11,
+        ratings=(RatingFacts(stars=4, rated_on=D(2026, 3, 3), departments={"fj_health": 2}),),
+    )
+    got = metrics.contributions(facts, working_days)
+    march, feb = D(2026, 3, 1), D(2026, 2, 1)
+    a = lambda metric, bucket=0: got[app_key(march, metric, bucket, channel="window")]  # noqa: E731
+    # 14 Feb (worked Saturday), 24, 25, 26, 27 Feb, 28 Feb (worked Saturday), 2 March.
+    assert a("handling_days", 7) == (1, 7)
+    assert a("on_time") == (1, 1)
+    assert a("supplemented") == (1, 1)
+    assert a("instant") == (2, 1)
+    assert a("materials_separately") == (1, 9)
+    assert a("materials_together") == (1, 2)
+    assert a("fields_together") == (1, 11)
+    assert a("days_separately") == (1, 35)
+    assert a("trips_separately") == (1, 6)
+    assert a("trips_together") == (1, 1)
+    assert a("satisfaction", 4) == (1, 4)
+
+    def c(department, service, month, metric, bucket=0):
+        key = Key("case", month, "350203", "newborn", department, service, "window", metric, bucket)
+        return got.get(key)
+
+    birth = ("fj_health", "birth_medical_certificate")
+    insurance = ("fj_medical_security", "newborn_medical_insurance")
+    assert c(*birth, feb, "received") == (1, 0)
+    assert c(*birth, feb, "handling_days", 1) == (1, 1)
+    assert c(*birth, feb, "on_time") == (1, 1)
+    assert c(*birth, feb, "supplemented") == (1, 1)
+    assert c(*insurance, feb, "received") == (1, 0)
+    # From the worked Saturday to 2 March: 24–28 February and 2 March.
+    assert c(*insurance, march, "handling_days", 6) == (1, 6)
+    assert c(*insurance, march, "on_time") == (1, 0)
+    assert c(*insurance, march, "instant") == (1, 1)
+    assert c("fj_health", "", march, "satisfaction", 2) == (1, 2)
+
+
+def test_a_draft_contributes_nothing_and_a_withdrawal_only_its_count():
+    draft = ApplicationFacts("350203", "newborn", "web", "draft", submitted_on=None)
+    assert metrics.contributions(draft, working_days) == {}
+    withdrawn = ApplicationFacts(
+        "350203",
+        "newborn",
+        "web",
+        "withdrawn",
+        submitted_on=D(2026, 3, 2),
+        finished_on=D(2026, 4, 1),
+        cases=(CaseFacts("s", "d", "cancelled", decided_on=D(2026, 4, 1)),),
+    )
+    got = metrics.contributions(withdrawn, working_days)
+    assert {k.metric for k in got} == {"received", "withdrawn", "cancelled"}
+
+
+@pytest.mark.parametrize(
+    ("histogram", "median", "p90"),
+    [
+        ({}, None, None),
+        ({3: 1}, 3, 3),
+        ({1: 1, 2: 1, 3: 1, 4: 1}, 2, 4),
+        ({1: 5, 10: 5}, 1, 10),
+        ({0: 9, 20: 1}, 0, 0),
+        ({0: 8, 20: 2}, 0, 20),
+    ],
+)
+def test_median_and_90th_percentile_by_nearest_rank(histogram, median, p90):
+    assert metrics.percentile(histogram, 0.5) == median
+    assert metrics.percentile(histogram, 0.9) == p90
+
+
+@given(st.lists(st.integers(min_value=0, max_value=60), min_size=1, max_size=200))
+def test_the_histogram_percentile_is_the_sorted_lists_nearest_rank(values):
+    histogram: dict[int, int] = {}
+    for v in values:
+        histogram[v] = histogram.get(v, 0) + 1
+    ordered = sorted(values)
+    for fraction in (0.5, 0.9):
+        rank = -(-len(values) * int(fraction * 10) // 10)
+        assert metrics.percentile(histogram, fraction) == ordered[rank - 1]
+
+
+keys = st.builds(
+    Key,
+    st.sampled_from(["application", "case"]),
+    st.dates(min_value=D(2024, 1, 1), max_value=D(2026, 12, 1)).map(metrics.month_of),
+    st.sampled_from(["350203", ""]),
+    st.just("newborn"),
+    st.sampled_from(["", "fj_health"]),
+    st.just(""),
+    st.sampled_from(["web", "window"]),
+    st.sampled_from(metrics.METRICS),
+    st.integers(0, 5),
+)
+contribution_maps = st.dictionaries(keys, st.tuples(st.integers(1, 9), st.integers(0, 99)))
+
+
+@given(contribution_maps, contribution_maps)
+def test_adding_the_difference_to_the_old_gives_the_new(old, new):
+    delta = metrics.difference(new, old)
+    result = metrics.merge(dict(old), delta)
+    assert {k: v for k, v in result.items() if v != (0, 0)} == new
+
+
+@given(contribution_maps)
+def test_the_ledger_encoding_reads_back_the_same(contributions):
+    assert metrics.decode(metrics.encode(contributions)) == contributions
+    assert len({metrics.key_text(k) for k in contributions}) == len(contributions)
