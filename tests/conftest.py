@@ -9,6 +9,17 @@ from onething.sharing.registers import RegisterSet, read_registers
 DEMO_REGISTERS = settings.DEMO_REGISTERS_DIR
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the platform's default language: Django's test client leaves the
+    language of its last request active in the thread, which would leak into the next test."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture(scope="session")
 def demo_catalog() -> Catalog:
     """The shipped demo catalog, read from its YAML files (no database)."""

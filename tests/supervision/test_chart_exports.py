@@ -14,6 +14,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
+from django.utils import translation
 from openpyxl import load_workbook
 
 from onething.accounts.models import Role, RoleAssignment
@@ -252,8 +253,10 @@ def test_a_personal_number_typed_into_the_filters_is_masked_on_the_error_page(su
 
 
 def render_chart(chart: Chart, query: str = "") -> str:
+    """The include as an English-speaking supervisor's page shows it."""
     request = RequestFactory().get(f"/supervision/?{query}")
-    return render_to_string("supervision/_chart.html", {"chart": chart}, request=request)
+    with translation.override("en"):
+        return render_to_string("supervision/_chart.html", {"chart": chart}, request=request)
 
 
 def embedded(html: str, element_id: str):

@@ -154,7 +154,7 @@ def test_a_region_supervisor_sees_their_region_and_below_only(data_set):
     xiamen = staff_with(Role.SUPERVISOR, region="350200")
     board = dashboard.dashboard_for(xiamen, dashboard.filters_parse(whole_period))
     assert (tiles(board)["received"], tiles(board)["completed"]) == (5, 2)
-    by_region = next(c for c in board.charts if c.key == "supervision.by_region")
+    by_region = next(c for c in board.charts if c.key == "dashboard-by-region")
     # From the top: the province, all five of Xiamen's applications in it.
     assert by_region.rows()[0][:3] == ["福建省", 5, 2]
     # Asking for Fuzhou shows nothing of it to Xiamen's supervisor.
@@ -173,7 +173,7 @@ def test_a_department_supervisor_sees_their_departments_cases_only(data_set):
     # Hukou cases decided in October: A1's on time (due 9 Oct), A2's late (due 30 Sep).
     assert got["on_time_rate"] == 50.0
     assert got["completed"] == 2
-    by_department = next(c for c in board.charts if c.key == "supervision.by_department")
+    by_department = next(c for c in board.charts if c.key == "dashboard-by-department")
     assert by_department.drill == ("fj_public_security",)
     assert board.reductions == ()
     health = staff_with(Role.SUPERVISOR, department="fj_health")

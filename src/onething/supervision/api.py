@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
 from onething.accounts.auth import API_AUTH
+from onething.core.schemas import ErrorOut
 from onething.supervision import dashboard, selectors, services
 
 router = Router(tags=["exports"], auth=API_AUTH)
@@ -27,12 +28,6 @@ CSV_RESPONSE = {
         }
     }
 }
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    fields: dict[str, str] | None = None
 
 
 class DataUseFilters(Schema):

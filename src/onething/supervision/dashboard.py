@@ -17,6 +17,7 @@ service also turns to case figures.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -410,7 +411,7 @@ def late_cases(scope: Scope, filters: Filters, marks: Iterable[str]) -> tuple[Ta
     red = set(marks) == set(RED)
     return (
         Table(
-            key="supervision.overdue" if red else "supervision.due_soon",
+            key="dashboard-overdue" if red else "dashboard-due-soon",
             title=_("Overdue cases") if red else _("Cases due soon"),
             header=(
                 _("Application"),
@@ -460,14 +461,33 @@ def _rate_series(figures: list[Figures]) -> tuple[Series, ...]:
     )
 
 
-@register_chart("supervision.by_month")
+def dashboard_chart(key: str):
+    """Register a dashboard chart builder under `key`; an export link hands it the page's query
+    string, which it reads as the page does (the caller's scope first: NotAllowed before a
+    filter is even parsed)."""
+
+    def decorate(builder):
+        @functools.wraps(builder)
+        def build(user: Any, filters: Any) -> Chart:
+            if not isinstance(filters, Filters):
+                dashboard_scope(user)
+                filters = filters_parse(filters)
+            return builder(user, filters)
+
+        register_chart(key)(build)
+        return build
+
+    return decorate
+
+
+@dashboard_chart("dashboard-by-month")
 def chart_by_month(user: Any, filters: Filters) -> Chart:
     scope = dashboard_scope(user)
     by_month = figures_by(scope, filters, level_for(scope, filters), "month")
     months = filters.months()
     figures = [by_month.get(m, Figures()) for m in months]
     return Chart(
-        key="supervision.by_month",
+        key="dashboard-by-month",
         title=_("By month"),
         category_label=_("Month"),
         categories=tuple(f"{m:%Y-%m}" for m in months),
@@ -494,7 +514,7 @@ def region_children(code: str) -> list[tuple[str, str]]:
     ]
 
 
-@register_chart("supervision.by_region")
+@dashboard_chart("dashboard-by-region")
 def chart_by_region(user: Any, filters: Filters) -> Chart:
     """One bar per region one level below the filter's (provinces, cities, counties)."""
     scope = dashboard_scope(user)
@@ -511,12 +531,13 @@ def chart_by_region(user: Any, filters: Filters) -> Chart:
                 merged.merge(found)
         figures.append(merged)
     return Chart(
-        key="supervision.by_region",
+        key="dashboard-by-region",
         title=_("By region"),
         category_label=_("Region"),
         categories=tuple(name for _code, name in children),
         series=_rate_series(figures),
         drill=tuple(code for code, _name in children),
+        drill_param="region",
     )
 
 
@@ -533,37 +554,38 @@ def _chart_by(user: Any, filters: Filters, *, by: str, key: str, title: str, lab
         categories=tuple(names.get(code, code) for code in codes),
         series=_rate_series([grouped[code] for code in codes]),
         drill=tuple(codes),
+        drill_param=by,
     )
 
 
-@register_chart("supervision.by_thing")
+@dashboard_chart("dashboard-by-thing")
 def chart_by_thing(user: Any, filters: Filters) -> Chart:
     return _chart_by(
-        user, filters, by="thing", key="supervision.by_thing", title=_("By one thing"),
+        user, filters, by="thing", key="dashboard-by-thing", title=_("By one thing"),
         label=_("One thing"), model=Thing,
     )  # fmt: skip
 
 
-@register_chart("supervision.by_department")
+@dashboard_chart("dashboard-by-department")
 def chart_by_department(user: Any, filters: Filters) -> Chart:
     return _chart_by(
-        user, filters, by="department", key="supervision.by_department",
+        user, filters, by="department", key="dashboard-by-department",
         title=_("By department (cases)"), label=_("Department"), model=Department,
     )  # fmt: skip
 
 
-@register_chart("supervision.by_service")
+@dashboard_chart("dashboard-by-service")
 def chart_by_service(user: Any, filters: Filters) -> Chart:
     return _chart_by(
-        user, filters, by="service", key="supervision.by_service",
+        user, filters, by="service", key="dashboard-by-service",
         title=_("By service (cases)"), label=_("Service"), model=Service,
     )  # fmt: skip
 
 
-@register_chart("supervision.by_channel")
+@dashboard_chart("dashboard-by-channel")
 def chart_by_channel(user: Any, filters: Filters) -> Chart:
     return _chart_by(
-        user, filters, by="channel", key="supervision.by_channel", title=_("By channel"),
+        user, filters, by="channel", key="dashboard-by-channel", title=_("By channel"),
         label=_("Channel"), model=None,
     )  # fmt: skip
 
@@ -604,7 +626,7 @@ def reductions(figures: Figures) -> list[Reduction]:
     return out
 
 
-@register_chart("supervision.reductions")
+@dashboard_chart("dashboard-reductions")
 def chart_reductions(user: Any, filters: Filters) -> Chart:
     scope = dashboard_scope(user)
     if not scope.sees_applications:
@@ -614,7 +636,7 @@ def chart_reductions(user: Any, filters: Filters) -> Chart:
     rows = reductions(found)
     per = lambda value, r: round(value / r.applications, 2) if r.applications else None  # noqa: E731
     return Chart(
-        key="supervision.reductions",
+        key="dashboard-reductions",
         title=_("The four reductions, per completed application"),
         category_label=_("Reduction"),
         categories=tuple(REDUCTION_LABELS[r.name]() for r in rows),
@@ -628,12 +650,12 @@ def chart_reductions(user: Any, filters: Filters) -> Chart:
     )
 
 
-@register_chart("supervision.satisfaction")
+@dashboard_chart("dashboard-satisfaction")
 def chart_satisfaction(user: Any, filters: Filters) -> Chart:
     scope = dashboard_scope(user)
     found = figures_by(scope, filters, level_for(scope, filters), None).get(None, Figures())
     return Chart(
-        key="supervision.satisfaction",
+        key="dashboard-satisfaction",
         title=_("Satisfaction (ratings by stars)"),
         category_label=_("Stars"),
         categories=tuple(f"{n}★" for n in range(1, 6)),
@@ -642,14 +664,14 @@ def chart_satisfaction(user: Any, filters: Filters) -> Chart:
 
 
 DASHBOARD_CHARTS = (
-    "supervision.by_month",
-    "supervision.by_region",
-    "supervision.by_thing",
-    "supervision.by_department",
-    "supervision.by_service",
-    "supervision.by_channel",
-    "supervision.reductions",
-    "supervision.satisfaction",
+    "dashboard-by-month",
+    "dashboard-by-region",
+    "dashboard-by-thing",
+    "dashboard-by-department",
+    "dashboard-by-service",
+    "dashboard-by-channel",
+    "dashboard-reductions",
+    "dashboard-satisfaction",
 )
 
 

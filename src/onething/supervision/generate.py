@@ -940,7 +940,8 @@ TICKET_COLUMNS = [
     "handoffs",
     "escalation_reason", "dispatched_at", "sign_due_at", "accepted_at", "due_date",
     "extension_days", "deadline_state", "sign_overdue", "replied_at", "reply", "callback_due",
-    "callback_at", "callback_reached", "resolved", "satisfied", "rehandled", "closed_at",
+    "callback_at", "callback_reached", "resolved", "satisfied", "rehandled",
+    "callback_overdue", "closed_at",
     "created_at", "updated_at",
 ]  # fmt: skip
 TICKET_EVENT_COLUMNS = [
@@ -1057,6 +1058,7 @@ def _write_tickets(
                     story.get("resolved"),
                     story.get("satisfied"),
                     0,
+                    story.get("callback_overdue", False),
                     story.get("closed_at"),
                     received_at,
                     last,
