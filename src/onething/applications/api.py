@@ -29,6 +29,7 @@ from onething.applications.models import (
 from onething.catalog.models import DataElement, Department
 from onething.core.errors import InvalidInput, NotAllowed, NotFound
 from onething.core.masking import mask_mapping
+from onething.core.schemas import ErrorOut
 from onething.simulator.signing import verify_signature
 
 router = Router(tags=["applications"], auth=API_AUTH)
@@ -37,12 +38,6 @@ workbench = Router(tags=["workbench"], auth=API_AUTH)
 connector = Router(tags=["connector"], auth=None)
 
 AnswerValue = bool | int | float | str | None
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    fields: dict[str, str] | None = None
 
 
 class DraftIn(Schema):

@@ -11,16 +11,11 @@ from pydantic import StringConstraints
 from onething.catalog import selectors
 from onething.catalog.models import in_language
 from onething.catalog.plan_output import json_number, money, plan_as_dict
+from onething.core.schemas import ErrorOut
 
 router = Router(tags=["catalog"], auth=None)  # the catalog is public
 
 AnswerValue = bool | int | float | str | None
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    fields: dict[str, str] | None = None
 
 
 class DepartmentRef(Schema):

@@ -25,14 +25,9 @@ from onething.certificates.presentation import (
 )
 from onething.core.errors import InvalidInput, NotFound
 from onething.core.masking import mask
+from onething.core.schemas import ErrorOut
 
 router = Router(tags=["certificates"], auth=API_AUTH)
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    fields: dict[str, str] | None = None
 
 
 class VerifyIn(Schema):

@@ -20,14 +20,9 @@ from onething.catalog.models import in_language
 from onething.complaints import selectors, services
 from onething.complaints.models import Ticket
 from onething.complaints.runtime import categories
+from onething.core.schemas import ErrorOut
 
 router = Router(tags=["hotline"], auth=API_AUTH)
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    fields: dict[str, str] | None = None
 
 
 # --- rates ---------------------------------------------------------------------------------------
@@ -96,7 +91,7 @@ class ContactOut(Schema):
     email: str
 
 
-class RevealIn(Schema):
+class ContactRevealIn(Schema):
     purpose: Literal["callback", "handling", "supervision"] | None = Field(
         None, description="why the details are needed; default by the reader's role"
     )
@@ -247,7 +242,7 @@ def get_ticket(request: HttpRequest, reference: str):
     description="Hotline agents and supervisors; the ticket's unit only when the ticket is "
     "marked contact_needed (otherwise 403, and nothing is recorded).",
 )
-def reveal_contact(request: HttpRequest, reference: str, payload: RevealIn):
+def reveal_contact(request: HttpRequest, reference: str, payload: ContactRevealIn):
     ticket = selectors.ticket_for(request.auth, reference)
     revealed = services.ticket_contact_reveal(
         actor=request.auth, ticket=ticket, purpose=payload.purpose or ""

@@ -12,17 +12,13 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
 from onething.accounts.auth import API_AUTH
+from onething.core.schemas import ErrorOut
 from onething.notifications import selectors, services
 from onething.notifications.models import Notification
 
 router = Router(tags=["notifications"], auth=API_AUTH)
 
 PAGE_LIMIT = 200
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
 
 
 class NotificationOut(Schema):

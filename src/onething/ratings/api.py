@@ -21,17 +21,12 @@ from onething.applications.selectors import application_for_applicant
 from onething.complaints.selectors import ticket_of_citizen
 from onething.core.errors import NotFound
 from onething.core.masking import mask_personal_numbers
+from onething.core.schemas import ErrorOut
 from onething.ratings import rules, selectors, services
 from onething.ratings.models import Rating, Rectification, RectificationStatus
 from onething.ratings.subscribers import subject_reference, who_rectifies
 
 router = Router(tags=["ratings"], auth=API_AUTH)
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    fields: dict[str, str] | None = None
 
 
 class RatingReasonOut(Schema):

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja.security import HttpBearer
 
+from onething.core.schemas import ErrorOut
 from onething.sharing import exchange
 
 
@@ -23,12 +24,6 @@ class ExchangeTokenAuth(HttpBearer):
 
 
 router = Router(tags=["exchange"], auth=ExchangeTokenAuth())
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    fields: dict[str, str] | None = None
 
 
 class QueryIn(Schema):
