@@ -334,3 +334,18 @@ def test_a_wrong_rates_query_is_refused_naming_the_field(client, hotline, query,
     body = response.json()
     assert body["code"] == "invalid_input"
     assert field in body["fields"], body
+
+
+def test_a_reply_naming_a_number_is_masked_in_the_api_for_staff_and_kept_for_its_citizen(
+    client, world
+):
+    ticket = world["ticket"]
+    holder = world["users"]["holding_unit"]
+    services.ticket_accept(actor=holder, ticket=ticket)
+    services.ticket_reply(actor=holder, ticket=ticket, reply="已回电13959211234，酒吧已整改。")
+    path = f"/api/v1/hotline/tickets/{ticket.reference}"
+    for reader in ("holding_unit", "agent"):
+        reply = client.get(path, **bearer(world["users"][reader])).json()["reply"]
+        assert reply == "已回电139****1234，酒吧已整改。"
+    own = client.get(path, **bearer(world["users"]["owner"])).json()["reply"]
+    assert own == "已回电13959211234，酒吧已整改。"

@@ -146,6 +146,29 @@ def test_a_citizen_follows_their_complaint_and_reads_the_reply_but_not_the_inter
     assert "内部原因" not in page and "Returned by the unit" not in page
 
 
+def test_a_reply_to_a_lead_ticket_shows_its_numbers_masked_to_the_citizens_of_linked_tickets(
+    client, hotline
+):
+    lead = call(hotline, latitude="24.457000", longitude="118.082000")
+    neighbour = PersonFactory(real_name="李女士", phone="13800138000")
+    signed_in(client, neighbour)
+    reference = file_on_the_web(
+        client, contact_phone="13800138000", latitude="24.457800", longitude="118.082500"
+    ).url.split("/")[3]
+    linked = Ticket.objects.get(reference=reference)
+    assert linked.lead == lead
+    holder = hotline["units"]["sm_zhonghua_police"]
+    services.ticket_accept(actor=holder, ticket=lead)
+    services.ticket_reply(actor=holder, ticket=lead, reply=f"已回电王先生{PHONE}，酒吧已整改。")
+
+    page = text(client.get(f"/hotline/my/{reference}/", **EN))
+    assert "酒吧已整改" in page
+    assert PHONE not in page and f"{PHONE[:3]}****{PHONE[-4:]}" in page
+    # Staff read it masked too, on the page and in the API.
+    staff_page = text(signed_in(client, holder).get(f"/hotline/tickets/{lead.reference}/", **EN))
+    assert "酒吧已整改" in staff_page and PHONE not in staff_page
+
+
 def test_a_citizen_sees_only_their_own_complaints(client, hotline):
     owner = PersonFactory()
     signed_in(client, owner)

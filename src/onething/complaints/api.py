@@ -215,7 +215,7 @@ def get_ticket(request: HttpRequest, reference: str):
         "assisting": list(ticket.assisting),
         "accepted_at": ticket.accepted_at,
         "replied_at": ticket.replied_at,
-        "reply": ticket.reply,
+        "reply": selectors.reply_for(request.auth, ticket),
         "callback_due": ticket.callback_due,
         "callback_at": ticket.callback_at,
         "resolved": ticket.resolved,

@@ -91,6 +91,15 @@ def description_for(user: Any, ticket: Ticket) -> str:
     return mask_personal_numbers(ticket.description)
 
 
+def reply_for(user: Any, ticket: Ticket) -> str:
+    """The unit's reply as this reader sees it. Units sometimes name a number in it, and a reply
+    to a lead ticket is copied to every ticket linked to it, whose citizens are other people: its
+    numbers are masked for everyone but the citizen of a ticket answered directly."""
+    if is_own_ticket(user, ticket) and ticket.lead_id is None:
+        return ticket.reply
+    return mask_personal_numbers(ticket.reply)
+
+
 def masked_contact(ticket: Ticket) -> dict[str, str]:
     """The contact details masked: enough to recognise a caller, not to call them."""
     name, phone, email = ticket.contact_name, ticket.contact_phone, ticket.contact_email

@@ -325,6 +325,7 @@ def my_complaints(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "ticket": ticket,
+            "reply": selectors.reply_for(request.user, ticket),
             "category": category_name(ticket.category),
             "status_label": CITIZEN_STATUS_LABELS[TicketStatus(ticket.status)],
             "expected": _expected(ticket),
@@ -634,6 +635,7 @@ def _ticket_context(
     names = Names.load()
     return {
         "ticket": ticket,
+        "reply": selectors.reply_for(user, ticket),
         "status_label": STATUS_LABELS[status],
         "category": category_name(ticket.category),
         "suggested": category_name(ticket.suggested_category),
