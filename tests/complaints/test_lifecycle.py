@@ -10,11 +10,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from onething.complaints.lifecycle import (
+    CallbackNext,
     TicketAction,
     TicketStatus,
     TransitionNotAllowed,
     allowed_actions,
-    callback_outcome,
+    callback_next,
     next_status,
 )
 
@@ -64,20 +65,31 @@ def test_unknown_statuses_and_actions_are_refused(status, action):
 
 
 @pytest.mark.parametrize(
-    ("reached", "resolved", "satisfied", "outcome"),
+    ("reached", "resolved", "satisfied", "unreached_before", "outcome"),
     [
-        (True, True, True, TicketAction.CLOSE),
-        (True, True, False, None),  # the agent decides: re-handle or close
-        (True, False, True, None),
-        (True, False, False, None),
-        (False, False, False, None),
-        (False, True, True, None),  # a callback that reached nobody proves nothing
+        (True, True, True, 0, CallbackNext.CLOSE),
+        (True, True, False, 0, CallbackNext.AGENT_DECIDES),  # re-handle or close
+        (True, False, True, 0, CallbackNext.AGENT_DECIDES),
+        (True, False, False, 2, CallbackNext.AGENT_DECIDES),
+        # A call that reached nobody proves nothing: call again, twice, then close.
+        (False, False, False, 0, CallbackNext.CALL_AGAIN),
+        (False, True, True, 0, CallbackNext.CALL_AGAIN),
+        (False, False, False, 1, CallbackNext.CALL_AGAIN),
+        (False, False, False, 2, CallbackNext.CLOSE),
     ],
 )
-def test_a_callback_closes_only_a_solved_ticket_with_a_satisfied_citizen(
-    reached, resolved, satisfied, outcome
+def test_a_callback_closes_a_solved_ticket_and_calls_again_when_it_reached_nobody(
+    reached, resolved, satisfied, unreached_before, outcome
 ):
-    assert callback_outcome(reached=reached, resolved=resolved, satisfied=satisfied) == outcome
+    assert (
+        callback_next(
+            reached=reached,
+            resolved=resolved,
+            satisfied=satisfied,
+            unreached_before=unreached_before,
+        )
+        == outcome
+    )
 
 
 @given(st.lists(st.sampled_from(list(TicketAction)), max_size=60))

@@ -11,6 +11,7 @@ from django.utils import timezone
 from onething.audit.models import AuditRecord
 from onething.complaints import services
 from onething.complaints.models import CategoryCorrection, Channel, ExtensionRequest, Ticket
+from onething.complaints.selectors import callback_queue
 from onething.complaints.services import Intake
 from onething.core.actors import WORKER
 from onething.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -427,3 +428,29 @@ def test_the_supervisors_over_a_place_are_those_of_its_regions_and_those_of_none
     assert list(services.supervisors_over("350102")) == sorted(
         [fuzhou, everywhere], key=lambda u: u.pk
     )
+
+
+def test_a_callback_that_reaches_nobody_is_tried_again_and_the_third_closes_the_ticket(hotline):
+    ticket = _replied(hotline)
+    replied_on = timezone.localdate(ticket.replied_at)
+    for attempt in (1, 2):
+        ticket = services.ticket_callback(
+            actor=hotline["agent"],
+            ticket=ticket,
+            reached=False,
+            resolved=None,
+            satisfied=None,
+            rehandle=True,  # nobody was asked: nothing to re-handle yet
+        )
+        ticket.refresh_from_db()
+        assert ticket.status == "replied" and ticket.closed_at is None
+        assert ticket.rehandled == 0
+        assert ticket.callback_due > replied_on  # the next working day
+        assert ticket in callback_queue()
+        assert ticket.events.filter(action="callback").count() == attempt
+    ticket = services.ticket_callback(
+        actor=hotline["agent"], ticket=ticket, reached=False, resolved=None, satisfied=None
+    )
+    ticket.refresh_from_db()
+    assert ticket.status == "closed" and ticket.callback_reached is False
+    assert ticket.events.filter(action="callback").last().data["unreached_calls"] == 3

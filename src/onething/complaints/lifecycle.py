@@ -79,9 +79,25 @@ def allowed_actions(status: str) -> frozenset[TicketAction]:
     return frozenset(action for (state, action) in TRANSITIONS if state == status)
 
 
-def callback_outcome(*, reached: bool, resolved: bool, satisfied: bool) -> TicketAction | None:
-    """What a callback (回访) leads to: close when the citizen says it is solved and is satisfied;
-    otherwise the agent decides between re-handling and closing (None: the agent's choice)."""
-    if reached and resolved and satisfied:
-        return TicketAction.CLOSE
-    return None
+# 回访: a callback that reaches nobody is tried again on the next working day; after this many
+# calls that reached nobody the ticket closes, counted as "not reached" in the rates.
+UNREACHED_CALLS_AT_MOST = 3
+
+
+class CallbackNext(StrEnum):
+    CLOSE = "close"
+    AGENT_DECIDES = "agent_decides"  # re-handle or close
+    CALL_AGAIN = "call_again"
+
+
+def callback_next(
+    *, reached: bool, resolved: bool, satisfied: bool, unreached_before: int = 0
+) -> CallbackNext:
+    """What a callback leads to: close when the citizen says it is solved and is satisfied; the
+    agent's choice when reached but not both; another call while nobody answered, up to
+    UNREACHED_CALLS_AT_MOST calls (a call that reached nobody proves nothing)."""
+    if reached:
+        return CallbackNext.CLOSE if resolved and satisfied else CallbackNext.AGENT_DECIDES
+    if unreached_before + 1 < UNREACHED_CALLS_AT_MOST:
+        return CallbackNext.CALL_AGAIN
+    return CallbackNext.CLOSE

@@ -748,6 +748,8 @@ def ticket_callback(
 
     Solved and satisfied closes the ticket. Otherwise the agent sends it back for re-handling
     (重办) — to the same unit, with a new deadline — or closes it (a demand that cannot be met).
+    A call that reaches nobody keeps the ticket waiting for another call on the next working day;
+    the third such call closes it (lifecycle.callback_next).
     """
     fields = {}
     if reached and resolved is None:
@@ -761,23 +763,41 @@ def ticket_callback(
         _require_agent(actor)
         if ticket.status != TicketStatus.REPLIED:
             raise Conflict(_("Only a replied ticket can be called back."))
+        unreached_before = ticket.events.filter(
+            action="callback", at__gte=ticket.replied_at, data__reached=False
+        ).count()
+        outcome = lifecycle.callback_next(
+            reached=reached,
+            resolved=bool(resolved),
+            satisfied=bool(satisfied),
+            unreached_before=unreached_before,
+        )
         ticket.callback_at = _now()
         ticket.callback_reached = reached
         ticket.resolved = resolved if reached else None
         ticket.satisfied = satisfied if reached else None
+        if outcome == lifecycle.CallbackNext.CALL_AGAIN:
+            ticket.callback_due = deadlines.callback_due(
+                work_calendar(), timezone.localdate(ticket.callback_at), ticket.region_code
+            )
+            ticket.callback_overdue = False
         ticket.save()
-        outcome = lifecycle.callback_outcome(
-            reached=reached, resolved=bool(resolved), satisfied=bool(satisfied)
-        )
         _record(
             ticket,
             actor=actor,
             action="callback",
             from_status=ticket.status,
             note=note,
-            data={"reached": reached, "resolved": resolved, "satisfied": satisfied},
+            data={
+                "reached": reached,
+                "resolved": resolved,
+                "satisfied": satisfied,
+                "unreached_calls": unreached_before + (0 if reached else 1),
+            },
         )
-        if outcome is None and rehandle:
+        if outcome == lifecycle.CallbackNext.CALL_AGAIN:
+            pass  # still to be called back, on the next working day
+        elif outcome == lifecycle.CallbackNext.AGENT_DECIDES and rehandle:
             _rehandle(ticket, actor=actor, reason=note)
         else:
             before = _move(ticket, TicketAction.CLOSE)
