@@ -442,7 +442,15 @@ def cmd_hotline_train(args: argparse.Namespace) -> int:
     from onething.complaints import classifier
 
     data = Path(args.data) if args.data else classifier.DEFAULT_DATA
-    out = Path(args.out) if args.out else _prepare_data_dir() / classifier.MODEL_FILENAME
+    if args.out:
+        out = Path(args.out)
+    else:
+        # Where the server reads it (ONETHING_HOTLINE_MODEL, by default in the data folder).
+        _prepare_data_dir()
+        _setup_django()
+        from onething.complaints.runtime import model_path
+
+        out = model_path()
     started = time.monotonic()
     corrections: list[classifier.Sample] = []
     if args.with_corrections:

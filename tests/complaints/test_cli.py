@@ -43,11 +43,14 @@ def test_hotline_train_prints_the_accuracy_and_writes_the_model(tmp_path, capsys
     assert len(model.categories) >= 15
 
 
-def test_hotline_train_writes_into_the_data_folder_by_default(tmp_path, monkeypatch, capsys):
+def test_hotline_train_writes_where_the_server_reads_the_model_by_default(
+    tmp_path, settings, capsys
+):
     data = _small_data(tmp_path / "small.csv", per_category=10)
-    monkeypatch.setenv("ONETHING_DATA_DIR", str(tmp_path / "var"))
+    settings.ONETHING_HOTLINE_MODEL = tmp_path / "served" / "model.joblib"
+    (tmp_path / "served").mkdir()
     assert main(["hotline", "train", "--data", str(data)]) == 0
-    path = tmp_path / "var" / classifier.MODEL_FILENAME
+    path = tmp_path / "served" / "model.joblib"
     assert str(path) in capsys.readouterr().out
     assert classifier.load(path).data_sha256 == classifier.read_samples(data).sha256
 
