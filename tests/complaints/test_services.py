@@ -226,6 +226,26 @@ def test_an_extension_moves_the_due_date_once_approved(hotline):
     assert ExtensionRequest.objects.get().status == "approved"
 
 
+def test_a_refused_extension_leaves_the_due_date_and_a_new_one_may_be_asked(hotline):
+    ticket = call(hotline)
+    holder = hotline["units"]["sm_zhonghua_police"]
+    due = ticket.due_date
+    extension = services.extension_request(
+        actor=holder, ticket=ticket, days=5, reason="需协调多个部门联合执法"
+    )
+    services.extension_decide(
+        actor=hotline["supervisor"], extension=extension, approve=False, note="请按期办结"
+    )
+    ticket.refresh_from_db()
+    assert (ticket.due_date, ticket.extension_days) == (due, 0)
+    assert ExtensionRequest.objects.get().status == "refused"
+    assert ticket.events.filter(action="extension_refused").count() == 1
+    with pytest.raises(Conflict):
+        services.extension_decide(actor=hotline["supervisor"], extension=extension, approve=True)
+    again = services.extension_request(actor=holder, ticket=ticket, days=2, reason="设备待采购")
+    assert again.status == "pending"
+
+
 def test_the_sweep_marks_late_signing_and_escalates_overdue_replies_by_email(hotline, email_topics):
     ticket = call(hotline)
     later = ticket.sign_due_at + dt.timedelta(minutes=1)
