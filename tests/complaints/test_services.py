@@ -11,7 +11,7 @@ from django.utils import timezone
 from onething.audit.models import AuditRecord
 from onething.complaints import services
 from onething.complaints.models import CategoryCorrection, Channel, ExtensionRequest, Ticket
-from onething.complaints.selectors import callback_queue
+from onething.complaints.selectors import callback_queue, dispatch_queue
 from onething.complaints.services import Intake
 from onething.core.actors import WORKER
 from onething.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -474,3 +474,31 @@ def test_a_callback_that_reaches_nobody_is_tried_again_and_the_third_closes_the_
     ticket.refresh_from_db()
     assert ticket.status == "closed" and ticket.callback_reached is False
     assert ticket.events.filter(action="callback").last().data["unreached_calls"] == 3
+
+
+def test_a_place_the_dispatch_catalogue_does_not_know_waits_for_the_agent_instead_of_failing(
+    hotline, monkeypatch
+):
+    class Unroutable:
+        def route(self, category, region_code, street=None):
+            raise ValueError(f"region_code: {region_code!r} is not a known district or city")
+
+    monkeypatch.setattr(services, "dispatch_catalogue", Unroutable)
+    ticket = call(hotline)
+    ticket.refresh_from_db()
+    assert ticket.status == "received" and ticket.unit == ""
+    assert ticket in dispatch_queue()
+    assert "not a known district" in ticket.events.get(action="not_routed").data["reason"]
+
+
+def test_every_district_and_street_the_hotline_can_place_a_ticket_in_has_a_route(hotline):
+    from onething.complaints.locate import areas
+    from onething.complaints.runtime import categories, dispatch_catalogue
+
+    catalogue = dispatch_catalogue()
+    for district in areas().districts:
+        for category in categories():
+            assert catalogue.route(category, district.code).responsible
+    for street in areas().streets:
+        for category in categories():
+            assert catalogue.route(category, street.code[:6], street=street.code).responsible

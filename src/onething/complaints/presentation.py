@@ -75,6 +75,7 @@ EVENT_LABELS = {
     "due_soon": gettext_lazy("Reply due soon"),
     "overdue": gettext_lazy("Reply overdue"),
     "callback_overdue": gettext_lazy("Callback overdue"),
+    "not_routed": gettext_lazy("No dispatch rule for its place: to be dispatched by hand"),
 }
 
 CITIZEN_EVENT_LABELS = {

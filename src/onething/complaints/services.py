@@ -482,9 +482,15 @@ def _similar_open_lead(ticket: Ticket) -> Ticket | None:
 
 
 def _route_and_dispatch(ticket: Ticket, *, actor: Any) -> None:
-    route = dispatch_catalogue().route(
-        ticket.category, ticket.region_code, street=ticket.street_code or None
-    )
+    try:
+        route = dispatch_catalogue().route(
+            ticket.category, ticket.region_code, street=ticket.street_code or None
+        )
+    except ValueError as exc:
+        # The place lies outside the dispatch catalogue (the areas file and the loaded catalog
+        # disagree): the ticket waits in the agents' queue to be dispatched by hand.
+        _record(ticket, actor=actor, action="not_routed", data={"reason": str(exc)[:200]})
+        return
     _dispatch(
         ticket,
         actor=actor,
