@@ -36,7 +36,14 @@ from onething.catalog.models import Department, Region, Service, Thing, in_langu
 from onething.core.errors import InvalidInput, NotAllowed
 from onething.core.regions import region_contains, region_prefix
 from onething.supervision import metrics
-from onething.supervision.charts import CHART_BUILDERS, Chart, Series, Table, register_chart
+from onething.supervision.charts import (
+    CHART_BUILDERS,
+    Chart,
+    Series,
+    Table,
+    register_chart,
+    register_table,
+)
 from onething.supervision.models import Rollup
 
 MONTHS_AT_MOST = 60
@@ -52,6 +59,11 @@ RUNNING_APPLICATIONS = (
 RUNNING_CASES = (CaseStatus.READY, CaseStatus.ACCEPTED, CaseStatus.SUPPLEMENT)
 RED = ("overdue", "escalated")
 YELLOW = ("due_soon",)
+OVERDUE_TABLE = "dashboard-overdue"
+DUE_SOON_TABLE = "dashboard-due-soon"
+# An export refuses more rows than this (services.EXPORT_ROW_LIMIT); a list read for one reads
+# one more, so that the refusal is seen without reading every row.
+LATE_EXPORT_ROWS_AT_MOST = 50_000
 
 
 # --- filters -------------------------------------------------------------------------------
@@ -382,15 +394,22 @@ def in_progress(scope: Scope, filters: Filters, level: str) -> int:
     return applications.filter(_scope_q(scope, "region__code", None)).count()
 
 
-def late_cases(scope: Scope, filters: Filters, marks: Iterable[str]) -> tuple[Table, int]:
+def late_cases(
+    scope: Scope, filters: Filters, marks: Iterable[str], *, every: bool = False
+) -> tuple[Table, int]:
     """One page of open cases marked `marks` (red: overdue or escalated; yellow: due soon), the
-    earliest due first, and how many there are in all."""
+    earliest due first, and how many there are in all; with `every`, all of them (an export),
+    up to one more than an export may hold, so that it can refuse."""
     cases = _open_cases(scope, filters).filter(deadline_state__in=list(marks))
     total = cases.count()
-    start = (filters.page - 1) * PAGE_SIZE
-    page = cases.select_related(
+    ordered = cases.select_related(
         "application__thing", "application__region", "service", "department"
-    ).order_by("due_date", "pk")[start : start + PAGE_SIZE]
+    ).order_by("due_date", "pk")
+    if every:
+        chosen = ordered[: LATE_EXPORT_ROWS_AT_MOST + 1]
+    else:
+        start = (filters.page - 1) * PAGE_SIZE
+        chosen = ordered[start : start + PAGE_SIZE]
     marks_text = {
         "overdue": _("red: overdue"),
         "escalated": _("red: overdue, escalated"),
@@ -406,12 +425,12 @@ def late_cases(scope: Scope, filters: Filters, marks: Iterable[str]) -> tuple[Ta
             case.due_date.isoformat() if case.due_date else "",
             marks_text.get(case.deadline_state, case.deadline_state),
         )
-        for case in page
+        for case in chosen
     )
     red = set(marks) == set(RED)
     return (
         Table(
-            key="dashboard-overdue" if red else "dashboard-due-soon",
+            key=OVERDUE_TABLE if red else DUE_SOON_TABLE,
             title=_("Overdue cases") if red else _("Cases due soon"),
             header=(
                 _("Application"),
@@ -461,23 +480,53 @@ def _rate_series(figures: list[Figures]) -> tuple[Series, ...]:
     )
 
 
+def _reading_the_page(builder):
+    """`builder(user, filters)` that also takes the page's query string, reading it as the page
+    does (the caller's scope first: NotAllowed before a filter is even parsed)."""
+
+    @functools.wraps(builder)
+    def build(user: Any, filters: Any):
+        if not isinstance(filters, Filters):
+            dashboard_scope(user)
+            filters = filters_parse(filters)
+        return builder(user, filters)
+
+    return build
+
+
 def dashboard_chart(key: str):
     """Register a dashboard chart builder under `key`; an export link hands it the page's query
-    string, which it reads as the page does (the caller's scope first: NotAllowed before a
-    filter is even parsed)."""
+    string."""
 
     def decorate(builder):
-        @functools.wraps(builder)
-        def build(user: Any, filters: Any) -> Chart:
-            if not isinstance(filters, Filters):
-                dashboard_scope(user)
-                filters = filters_parse(filters)
-            return builder(user, filters)
-
+        build = _reading_the_page(builder)
         register_chart(key)(build)
         return build
 
     return decorate
+
+
+def dashboard_table(key: str):
+    """Register a list shown on the dashboard under `key`, exported like the charts."""
+
+    def decorate(builder):
+        build = _reading_the_page(builder)
+        register_table(key)(build)
+        return build
+
+    return decorate
+
+
+@dashboard_table(OVERDUE_TABLE)
+def table_overdue(user: Any, filters: Filters) -> Table:
+    """The red list, every row of it (not the page shown)."""
+    return late_cases(dashboard_scope(user), filters, RED, every=True)[0]
+
+
+@dashboard_table(DUE_SOON_TABLE)
+def table_due_soon(user: Any, filters: Filters) -> Table:
+    """The yellow list, every row of it (not the page shown)."""
+    return late_cases(dashboard_scope(user), filters, YELLOW, every=True)[0]
 
 
 @dashboard_chart("dashboard-by-month")

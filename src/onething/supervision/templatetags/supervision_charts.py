@@ -9,7 +9,7 @@ from typing import Any
 from django import template
 from django.urls import reverse
 
-from onething.supervision.charts import Chart, echarts_option
+from onething.supervision.charts import Chart, Table, echarts_option
 
 register = template.Library()
 
@@ -21,7 +21,7 @@ def _query(request: Any) -> Any:
     return request.GET.copy() if request is not None else None
 
 
-def _export_url(name: str, chart: Chart, request: Any) -> str:
+def _export_url(name: str, chart: Chart | Table, request: Any) -> str:
     url = reverse(name, kwargs={"key": chart.key})
     query = _query(request)
     return f"{url}?{query.urlencode()}" if query else url
@@ -58,4 +58,15 @@ def chart_view(context: template.Context, chart: Chart) -> dict[str, Any]:
         "rows": rows,
         "csv_url": _export_url("supervision:chart-csv", chart, request),
         "xlsx_url": _export_url("supervision:chart-xlsx", chart, request),
+    }
+
+
+@register.simple_tag(takes_context=True)
+def table_exports(context: template.Context, table: Table) -> dict[str, str]:
+    """The CSV and xlsx links of a list beside the charts, carrying the page's filters (the
+    export holds every row, whatever the page)."""
+    request = context.get("request")
+    return {
+        "csv_url": _export_url("supervision:chart-csv", table, request),
+        "xlsx_url": _export_url("supervision:chart-xlsx", table, request),
     }
