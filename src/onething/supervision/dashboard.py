@@ -16,6 +16,7 @@ service also turns to case figures.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import re
@@ -752,7 +753,9 @@ def _breadcrumbs(code: str) -> tuple[tuple[str, str], ...]:
     return tuple(reversed(trail))
 
 
-def _hotline(user: Any, filters: Filters) -> tuple[dict, ...] | None:
+def hotline_rows(user: Any, filters: Filters) -> tuple[dict, ...] | None:
+    """The hotline's rates by district for the filters' period and region; None when the user
+    may not read them."""
     from onething.complaints.selectors import hotline_rates_for
 
     last_month = filters.until
@@ -766,13 +769,20 @@ def _hotline(user: Any, filters: Filters) -> tuple[dict, ...] | None:
     return tuple(r.as_dict() for r in rates)
 
 
-def dashboard_for(user: Any, filters: Filters) -> Dashboard:
-    """Everything the dashboard shows for `filters`, within what `user` oversees."""
+@contextlib.contextmanager
+def reading_once():
+    """Within the block, each group of roll-ups is read once however many figures use it."""
     token = _read_once.set({})
     try:
-        return _dashboard(user, filters)
+        yield
     finally:
         _read_once.reset(token)
+
+
+def dashboard_for(user: Any, filters: Filters) -> Dashboard:
+    """Everything the dashboard shows for `filters`, within what `user` oversees."""
+    with reading_once():
+        return _dashboard(user, filters)
 
 
 def _dashboard(user: Any, filters: Filters) -> Dashboard:
@@ -814,5 +824,5 @@ def _dashboard(user: Any, filters: Filters) -> Dashboard:
         reductions=tuple(reductions(overall)) if level == metrics.APPLICATION else (),
         breadcrumbs=_breadcrumbs(filters.region),
         drill=tuple(region_children(filters.region)),
-        hotline=_hotline(user, filters),
+        hotline=hotline_rows(user, filters),
     )
