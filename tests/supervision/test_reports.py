@@ -239,3 +239,17 @@ def test_the_footer_and_the_home_page_link_to_the_public_page(loaded_catalog):
     assert 'data-testid="footer-service-quality"' in text
     assert 'data-testid="home-service-quality"' in text
     assert text.count('href="/service-quality/"') == 2
+
+
+def test_a_department_supervisor_reports_their_departments_cases_without_reductions(data_set):
+    health = staff_with(Role.SUPERVISOR, department="fj_health")
+    report = reports.monthly_report(health, "350200", "2025-10")
+    assert report.level == "case"
+    assert report.reductions == ()
+    # The health department's cases: the birth cases of A4, A5 and A6 came in in October;
+    # of those decided in October, only A4's (rejected in a working day, on time).
+    got = lines(report)
+    assert got["received"][0] == 3
+    assert (got["completed"][0], got["on_time_rate"][0], got["median_days"][0]) == (0, 100.0, 1)
+    page = signed_in(health).get(REPORT, **EN).content.decode()
+    assert "properties of whole applications" in page
