@@ -89,7 +89,8 @@ class Filters:
         return out
 
 
-def _month(text: str) -> dt.date | None:
+def month_or_none(text: str) -> dt.date | None:
+    """The first day of the month `text` names as YYYY-MM; None for anything else."""
     try:
         year, month = text.split("-")
         if len(year) != 4 or len(month) != 2:
@@ -118,7 +119,7 @@ def filters_parse(params: Mapping[str, str], *, today: dt.date | None = None) ->
     }
     for name in ("from", "to"):
         text = (params.get(name) or "").strip()
-        month = _month(text) if text else defaults[name]
+        month = month_or_none(text) if text else defaults[name]
         if month is None or not dt.date(2000, 1, 1) <= month <= dt.date(2099, 12, 1):
             problems[name] = _("Enter a month from 2000-01 to 2099-12 as YYYY-MM.")
             month = defaults[name]

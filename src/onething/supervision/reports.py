@@ -36,7 +36,7 @@ PUBLIC_MONTHS = 12
 def month_parse(text: str) -> dt.date:
     """The first day of the month `text` names (YYYY-MM, 2000-01 to 2099-12); InvalidInput
     naming the field `month` otherwise."""
-    month = dashboard._month(text.strip()) if len(text) <= 16 else None
+    month = dashboard.month_or_none(text.strip()) if len(text) <= 16 else None
     if month is None or not dt.date(2000, 1, 1) <= month <= dt.date(2099, 12, 1):
         raise InvalidInput(
             _("month: enter a month from 2000-01 to 2099-12 as YYYY-MM."),
