@@ -16,11 +16,13 @@ import pytest
 import time_machine
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
 from onething.accounts.models import Role
 from onething.catalog.models import Thing
 from onething.core.errors import InvalidInput, NotAllowed, NotFound
 from onething.supervision import reports
+from tests.complaints.conftest import hotline as hotline  # the fixture, re-exported
 from tests.factories import PersonFactory
 from tests.supervision.conftest import BEIJING, staff_with
 
@@ -253,3 +255,19 @@ def test_a_department_supervisor_reports_their_departments_cases_without_reducti
     assert (got["completed"][0], got["on_time_rate"][0], got["median_days"][0]) == (0, 100.0, 1)
     page = signed_in(health).get(REPORT, **EN).content.decode()
     assert "properties of whole applications" in page
+
+
+def test_the_report_shows_the_hotline_rates_of_the_region_by_district(client, hotline):
+    from tests.complaints.test_services import call
+
+    call(hotline)  # a ticket in Siming, today
+    month = f"{timezone.localdate():%Y-%m}"
+    client.force_login(hotline["supervisor"])
+    report = reports.monthly_report(hotline["supervisor"], "350200", month)
+    assert [(r["name"], r["tickets"]) for r in report.hotline] == [("思明区", 1)]
+    page = client.get(f"/supervision/reports/350200/{month}/", **EN).content.decode()
+    hotline_table = page.split('data-testid="report-hotline"')[1]
+    assert "Siming District" in hotline_table
+    # Fuzhou's report has no Xiamen tickets.
+    fuzhou = reports.monthly_report(hotline["fuzhou_supervisor"], "350100", month)
+    assert fuzhou.hotline == ()

@@ -135,6 +135,12 @@ def monthly_report(user: Any, region_code: str, month_text: str) -> MonthlyRepor
         by_region = dashboard.chart_by_region(user, filters)
         by_thing = dashboard.chart_by_thing(user, filters)
     _table, overdue_now = dashboard.late_cases(scope, filters, dashboard.RED)
+    hotline = dashboard.hotline_rows(user, filters)
+    if hotline is not None:
+        from onething.complaints.selectors import region_names
+
+        names = region_names()
+        hotline = tuple(r | {"name": names.get(r["key"] or "", r["key"] or "")} for r in hotline)
     return MonthlyReport(
         region_code=region.code,
         region_name=in_language(region.name_zh, region.name_en),
@@ -146,7 +152,7 @@ def monthly_report(user: Any, region_code: str, month_text: str) -> MonthlyRepor
         by_thing=by_thing,
         reductions=tuple(dashboard.reductions(this)) if level == metrics.APPLICATION else (),
         overdue_now=overdue_now,
-        hotline=dashboard.hotline_rows(user, filters),
+        hotline=hotline,
         generated_at=timezone.localtime(),
         printed_by=user.get_full_name() or user.get_username(),
     )
