@@ -103,6 +103,7 @@ def test_the_report_page_speaks_chinese(data_set):
     page = response.content.decode()
     assert response.status_code == 200
     assert "月度监管报告" in page and "厦门市 · 2025-10" in page
+    assert "节省（%）" in page and "%%" not in page
 
 
 def test_a_region_supervisor_reports_on_their_region_and_below_only(data_set):
