@@ -23,7 +23,7 @@ from onething.notifications.api import router as notifications_router
 from onething.ratings.api import router as ratings_router
 from onething.sharing.api import router as sharing_router
 from onething.sharing.exchange_api import router as exchange_router
-from onething.supervision.api import dashboard_router
+from onething.supervision.api import dashboard_router, public_router
 from onething.supervision.api import router as exports_router
 
 logger = logging.getLogger("onething.api")
@@ -148,3 +148,4 @@ api.add_router("/v1/exports", exports_router)
 api.add_router("/v1/supervision", dashboard_router)
 api.add_router("/v1/hotline", hotline_router)
 api.add_router("/v1/ratings", ratings_router)
+api.add_router("/v1/public", public_router)

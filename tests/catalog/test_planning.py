@@ -15,6 +15,7 @@ from onething.catalog.planning import (
     ThingBundle,
     normalize_answers,
     plan,
+    promised_days_at_most,
 )
 from onething.catalog.schema import (
     DataElementDef,
@@ -242,6 +243,14 @@ def test_promised_days_follow_the_critical_path_not_the_sum():
     assert result.reductions.days.together == 10
 
 
+def test_the_longest_promise_counts_every_member_whatever_the_answers():
+    # birth 2 -> hukou 3 -> card 5; the conditional benefit (2 + 4) does not lengthen it.
+    assert promised_days_at_most(newborn_like()) == 10
+    services = [service("a", days=1), service("b", days=7)]
+    members = [{"service": "a"}, {"service": "b", "when": {"var": "insured"}, "after": ["a"]}]
+    assert promised_days_at_most(bundle(members, services, [YES_NO])) == 8
+
+
 # --- the merged form and materials ------------------------------------------------------------
 
 
@@ -370,6 +379,8 @@ def test_properties_of_every_plan(case):
     # Promised days equal the longest path through the included DAG.
     assert result.promised_days == _longest_path(result)
     assert result.reductions.days.together <= result.reductions.days.separately
+    # No answers promise more than the longest promise of the thing.
+    assert result.promised_days <= promised_days_at_most(thing_bundle)
 
 
 def _longest_path(result) -> int:

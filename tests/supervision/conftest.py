@@ -6,6 +6,7 @@ import datetime as dt
 from datetime import date
 from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
 from django.utils import timezone
 
@@ -16,6 +17,7 @@ from onething.applications.models import Application, Case
 from onething.catalog.models import Department, Region
 from onething.core.actors import SystemActor
 from onething.ratings.models import DepartmentRating, Rating, SubjectKind
+from onething.supervision import rollups
 from tests.applications.conftest import fill_and_attach
 from tests.factories import PersonFactory, StaffFactory, make_ric, reviewer
 
@@ -176,3 +178,47 @@ def _rate(application: Application, moment, stars: int, departments) -> Rating:
             rating=rating, department=Department.objects.get(code=code), defaults={"stars": given}
         )
     return rating
+
+
+BIRTH, HUKOU, INSURANCE = (
+    "birth_medical_certificate",
+    "birth_hukou_registration",
+    "newborn_medical_insurance",
+)
+
+
+@pytest.fixture
+def data_set(loaded_catalog):
+    """The constructed data set of tests/supervision/test_dashboard.py (described there)."""
+    a1 = submit(date(2025, 9, 30))
+    approve(a1, BIRTH, date(2025, 9, 30))
+    approve(a1, HUKOU, date(2025, 10, 9))
+    approve(a1, INSURANCE, date(2025, 10, 9), rule="newborn_insurance_auto")
+
+    a2 = submit(date(2025, 9, 26), channel="window")
+    ask_supplement(a2, BIRTH, date(2025, 9, 26))
+    answer_supplement(a2, date(2025, 9, 28))
+    approve(a2, BIRTH, date(2025, 9, 29))
+    approve(a2, HUKOU, date(2025, 10, 11))
+    approve(a2, INSURANCE, date(2025, 10, 11))
+
+    a3 = submit(date(2026, 2, 13), region="350102")
+    approve(a3, BIRTH, date(2026, 2, 13))
+    approve(a3, HUKOU, date(2026, 2, 24))
+    approve(a3, INSURANCE, date(2026, 2, 24))
+
+    a4 = submit(date(2025, 10, 9))
+    reject(a4, BIRTH, date(2025, 10, 10))
+
+    a5 = submit(date(2025, 10, 9))
+    withdraw(a5, date(2025, 10, 10))
+
+    a6 = submit(date(2025, 10, 20))
+    accept(a6, BIRTH, date(2025, 10, 20))
+
+    rate(a1, date(2025, 10, 12), 5, departments={"fj_health": 4})
+    rate(a2, date(2025, 10, 15), 2)
+    for application in (a1, a2, a3, a4, a5, a6):
+        application.refresh_from_db()
+    rollups.refresh()
+    return {"a1": a1, "a2": a2, "a3": a3, "a4": a4, "a5": a5, "a6": a6}

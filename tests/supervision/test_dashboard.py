@@ -26,63 +26,12 @@ from django.test import Client
 
 from onething.accounts.models import Role
 from onething.core.errors import InvalidInput, NotAllowed
-from onething.supervision import dashboard, rollups
-from tests.supervision.conftest import (
-    accept,
-    answer_supplement,
-    approve,
-    ask_supplement,
-    rate,
-    reject,
-    staff_with,
-    submit,
-    withdraw,
-)
+from onething.supervision import dashboard
+from tests.supervision.conftest import BIRTH, staff_with
 
 pytestmark = pytest.mark.django_db
 
-BIRTH, HUKOU, INSURANCE = (
-    "birth_medical_certificate",
-    "birth_hukou_registration",
-    "newborn_medical_insurance",
-)
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
-
-
-@pytest.fixture
-def data_set(loaded_catalog):
-    a1 = submit(date(2025, 9, 30))
-    approve(a1, BIRTH, date(2025, 9, 30))
-    approve(a1, HUKOU, date(2025, 10, 9))
-    approve(a1, INSURANCE, date(2025, 10, 9), rule="newborn_insurance_auto")
-
-    a2 = submit(date(2025, 9, 26), channel="window")
-    ask_supplement(a2, BIRTH, date(2025, 9, 26))
-    answer_supplement(a2, date(2025, 9, 28))
-    approve(a2, BIRTH, date(2025, 9, 29))
-    approve(a2, HUKOU, date(2025, 10, 11))
-    approve(a2, INSURANCE, date(2025, 10, 11))
-
-    a3 = submit(date(2026, 2, 13), region="350102")
-    approve(a3, BIRTH, date(2026, 2, 13))
-    approve(a3, HUKOU, date(2026, 2, 24))
-    approve(a3, INSURANCE, date(2026, 2, 24))
-
-    a4 = submit(date(2025, 10, 9))
-    reject(a4, BIRTH, date(2025, 10, 10))
-
-    a5 = submit(date(2025, 10, 9))
-    withdraw(a5, date(2025, 10, 10))
-
-    a6 = submit(date(2025, 10, 20))
-    accept(a6, BIRTH, date(2025, 10, 20))
-
-    rate(a1, date(2025, 10, 12), 5, departments={"fj_health": 4})
-    rate(a2, date(2025, 10, 15), 2)
-    for application in (a1, a2, a3, a4, a5, a6):
-        application.refresh_from_db()
-    rollups.refresh()
-    return {"a1": a1, "a2": a2, "a3": a3, "a4": a4, "a5": a5, "a6": a6}
 
 
 def october(**extra) -> dashboard.Filters:

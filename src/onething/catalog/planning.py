@@ -321,6 +321,16 @@ def plan(bundle: ThingBundle, answers: Mapping[str, Any]) -> Plan:
     )
 
 
+def promised_days_at_most(bundle: ThingBundle) -> int:
+    """The longest promise the thing can make: the critical path in working days when every
+    member service applies (answers can only leave services out, never make the path longer)."""
+    members = list(bundle.thing.members)
+    codes = {m.service for m in members}
+    prerequisites = {m.service: tuple(a for a in m.after if a in codes) for m in members}
+    _stage, _start, finish = _schedule(members, prerequisites, bundle.services)
+    return max(finish.values(), default=0)
+
+
 def _schedule(
     included: list, prerequisites: Mapping[str, tuple[str, ...]], services: Mapping[str, ServiceDef]
 ) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:

@@ -14,7 +14,7 @@ from ninja import Field, Query, Router, Schema
 
 from onething.accounts.auth import API_AUTH
 from onething.core.schemas import ErrorOut
-from onething.supervision import dashboard, selectors, services
+from onething.supervision import dashboard, reports, selectors, services
 
 router = Router(tags=["exports"], auth=API_AUTH)
 
@@ -91,3 +91,18 @@ def supervision_dashboard(request: HttpRequest, filters: Query[DashboardFilters]
     dashboard.dashboard_scope(request.auth)
     chosen = dashboard.filters_parse(filters.model_dump(by_alias=True))
     return dashboard.dashboard_for(request.auth, chosen).as_dict()
+
+
+public_router = Router(tags=["public"], auth=None)
+
+
+@public_router.get(
+    "/service-quality",
+    response={200: dict},
+    url_name="public_service_quality",
+    summary="Per one thing: promised and actual median time, satisfaction, reductions (public)",
+)
+def public_service_quality(request: HttpRequest, response: HttpResponse):
+    """Aggregates only; a thing with fewer than five applications in the period shows none."""
+    response["Cache-Control"] = f"public, max-age={reports.CACHE_SECONDS}"
+    return reports.service_quality_cached().as_dict()

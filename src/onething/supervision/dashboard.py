@@ -16,6 +16,7 @@ service also turns to case figures.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import re
@@ -100,7 +101,8 @@ class Filters:
         return out
 
 
-def _month(text: str) -> dt.date | None:
+def month_or_none(text: str) -> dt.date | None:
+    """The first day of the month `text` names as YYYY-MM; None for anything else."""
     try:
         year, month = text.split("-")
         if len(year) != 4 or len(month) != 2:
@@ -129,7 +131,7 @@ def filters_parse(params: Mapping[str, str], *, today: dt.date | None = None) ->
     }
     for name in ("from", "to"):
         text = (params.get(name) or "").strip()
-        month = _month(text) if text else defaults[name]
+        month = month_or_none(text) if text else defaults[name]
         if month is None or not dt.date(2000, 1, 1) <= month <= dt.date(2099, 12, 1):
             problems[name] = _("Enter a month from 2000-01 to 2099-12 as YYYY-MM.")
             month = defaults[name]
@@ -801,7 +803,9 @@ def _breadcrumbs(code: str) -> tuple[tuple[str, str], ...]:
     return tuple(reversed(trail))
 
 
-def _hotline(user: Any, filters: Filters) -> tuple[dict, ...] | None:
+def hotline_rows(user: Any, filters: Filters) -> tuple[dict, ...] | None:
+    """The hotline's rates by district for the filters' period and region; None when the user
+    may not read them."""
     from onething.complaints.selectors import hotline_rates_for
 
     last_month = filters.until
@@ -815,13 +819,20 @@ def _hotline(user: Any, filters: Filters) -> tuple[dict, ...] | None:
     return tuple(r.as_dict() for r in rates)
 
 
-def dashboard_for(user: Any, filters: Filters) -> Dashboard:
-    """Everything the dashboard shows for `filters`, within what `user` oversees."""
+@contextlib.contextmanager
+def reading_once():
+    """Within the block, each group of roll-ups is read once however many figures use it."""
     token = _read_once.set({})
     try:
-        return _dashboard(user, filters)
+        yield
     finally:
         _read_once.reset(token)
+
+
+def dashboard_for(user: Any, filters: Filters) -> Dashboard:
+    """Everything the dashboard shows for `filters`, within what `user` oversees."""
+    with reading_once():
+        return _dashboard(user, filters)
 
 
 def _dashboard(user: Any, filters: Filters) -> Dashboard:
@@ -863,5 +874,5 @@ def _dashboard(user: Any, filters: Filters) -> Dashboard:
         reductions=tuple(reductions(overall)) if level == metrics.APPLICATION else (),
         breadcrumbs=_breadcrumbs(filters.region),
         drill=tuple(region_children(filters.region)),
-        hotline=_hotline(user, filters),
+        hotline=hotline_rows(user, filters),
     )

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -19,7 +20,7 @@ from onething.applications.presentation import REVIEWER_CASE_LABELS
 from onething.applications.workbench_views import staff_required
 from onething.core.errors import InvalidInput, NotAllowed
 from onething.core.masking import mask_personal_numbers
-from onething.supervision import dashboard, selectors, services
+from onething.supervision import dashboard, reports, selectors, services
 
 
 def _status_choices() -> list[tuple[str, str]]:
@@ -145,6 +146,16 @@ def _filter_choices(typed) -> dict:
     }
 
 
+def _report_links(filters, drill) -> list[tuple[str, str]]:
+    """The monthly report of the filter's region (or of each region below, without one) for the
+    filter's last month."""
+    month = f"{filters.until:%Y-%m}"
+    regions = [(filters.region, "")] if filters.region else list(drill)
+    return [
+        (name, reverse("supervision:monthly-report", args=[code, month])) for code, name in regions
+    ]
+
+
 @staff_required
 @require_GET
 def dashboard_page(request: HttpRequest) -> HttpResponse:
@@ -169,6 +180,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             (_("All regions"), link(region="", page="")),
             *[(name, link(region=code, page="")) for code, name in board.breadcrumbs],
         ],
+        "report_links": _report_links(filters, board.drill),
         "next_page": link(page=filters.page + 1),
         "previous_page": link(page=filters.page - 1) if filters.page > 1 else "",
         "filters": filters,
@@ -181,3 +193,48 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     response = render(request, "supervision/dashboard.html", context, status=422 if errors else 200)
     response.content = mask_personal_numbers(response.content.decode()).encode()
     return response
+
+
+def _reduction_rows(found) -> list[dict]:
+    return [
+        {
+            "name": r.name,
+            "label": dashboard.REDUCTION_LABELS[r.name](),
+            "applications": r.applications,
+            "separately": r.separately,
+            "together": r.together,
+            "saved": r.saved,
+            "percent": r.percent,
+        }
+        for r in found
+    ]
+
+
+@staff_required
+@require_GET
+def monthly_report_page(request: HttpRequest, region: str, month: str) -> HttpResponse:
+    """A region's monthly report on A4 (403 outside the reader's regions, 404 for an unknown
+    region, 422 naming a month that is not YYYY-MM)."""
+    report = reports.monthly_report(request.user, region, month)
+    back = {"from": f"{report.month:%Y-%m}", "to": f"{report.month:%Y-%m}", "region": region}
+    context = {
+        "report": report,
+        "charts": [report.by_region, report.by_thing],
+        "reductions": _reduction_rows(report.reductions),
+        "dashboard_url": reverse("supervision:dashboard") + "?" + urlencode(back),
+    }
+    response = render(request, "supervision/monthly_report.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def service_quality_page(request: HttpRequest) -> HttpResponse:
+    """服务质量: per one thing, promised and actual time, satisfaction and reductions; public."""
+    quality = reports.service_quality_cached()
+    rows = [(thing, _reduction_rows(thing.reductions)) for thing in quality.things]
+    return render(
+        request,
+        "supervision/service_quality.html",
+        {"quality": quality, "rows": rows, "small_count": reports.SMALL_COUNT},
+    )
