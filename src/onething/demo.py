@@ -425,7 +425,10 @@ def demo_prepare(
         ),
         DemoLogin("window clerk", "clerk", DEMO_PASSWORD, "/window/"),
         DemoLogin(
-            "supervisor (reads every case; exports)", "supervisor", DEMO_PASSWORD, "/workbench/"
+            "supervisor (dashboard, reads every case; exports)",
+            "supervisor",
+            DEMO_PASSWORD,
+            "/supervision/",
         ),
         DemoLogin("12345 hotline agent", HOTLINE_AGENT[0], DEMO_PASSWORD, "/hotline/"),
         DemoLogin(

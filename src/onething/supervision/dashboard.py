@@ -29,6 +29,7 @@ from typing import Any
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from onething.accounts.models import Role, RoleAssignment
 from onething.applications.lifecycle import ApplicationStatus, CaseStatus
@@ -461,9 +462,22 @@ def _names(model, codes: Iterable[str]) -> dict[str, str]:
     }
 
 
+def received_label() -> str:
+    """ "Received" as a count of applications (收件量), not the time a ticket came in."""
+    return pgettext("applications counted", "Received")
+
+
+def satisfaction_label() -> str:
+    """Satisfaction as the average of the stars given (满意度), not the hotline's rate."""
+    return pgettext("average stars", "Satisfaction")
+
+
 def _rate_series(figures: list[Figures]) -> tuple[Series, ...]:
     return (
-        Series(_("Received"), tuple(f.count("received") for f in figures)),
+        Series(
+            received_label(),
+            tuple(f.count("received") for f in figures),
+        ),
         Series(_("Completed"), tuple(f.completed for f in figures)),
         Series(_("On time"), tuple(f.rate("on_time") for f in figures), "line", "%"),
         Series(
@@ -478,7 +492,12 @@ def _rate_series(figures: list[Figures]) -> tuple[Series, ...]:
             "line",
             _("working days"),
         ),
-        Series(_("Satisfaction"), tuple(f.mean("satisfaction") for f in figures), "line", "★"),
+        Series(
+            satisfaction_label(),
+            tuple(f.mean("satisfaction") for f in figures),
+            "line",
+            "★",
+        ),
     )
 
 
@@ -842,7 +861,7 @@ def _dashboard(user: Any, filters: Filters) -> Dashboard:
     overdue, overdue_total = late_cases(scope, filters, RED)
     due_soon, due_soon_total = late_cases(scope, filters, YELLOW)
     tiles = (
-        Tile("received", _("Received"), overall.count("received")),
+        Tile("received", received_label(), overall.count("received")),
         Tile("in_progress", _("In progress now"), in_progress(scope, filters, level)),
         Tile("completed", _("Completed"), overall.completed),
         Tile("rejected", _("Rejected"), overall.count("rejected")),
@@ -856,7 +875,12 @@ def _dashboard(user: Any, filters: Filters) -> Dashboard:
         ),
         Tile("supplement_rate", _("Supplement rate"), overall.rate("supplemented"), "%"),
         Tile("instant_share", _("Instant approvals"), overall.rate("instant"), "%"),
-        Tile("satisfaction", _("Satisfaction"), overall.mean("satisfaction"), "★"),
+        Tile(
+            "satisfaction",
+            satisfaction_label(),
+            overall.mean("satisfaction"),
+            "★",
+        ),
         Tile("ratings", _("Ratings"), overall.count("satisfaction")),
         Tile("overdue", _("Overdue now"), overdue_total),
         Tile("due_soon", _("Due soon"), due_soon_total),

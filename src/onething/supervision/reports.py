@@ -75,7 +75,12 @@ class Headline:
 def headlines(this: Figures, before: Figures) -> tuple[Headline, ...]:
     """The month's headline figures next to the previous month's."""
     rows = (
-        ("received", _("Received"), lambda f: f.count("received"), ""),
+        (
+            "received",
+            dashboard.received_label(),
+            lambda f: f.count("received"),
+            "",
+        ),
         ("completed", _("Completed"), lambda f: f.completed, ""),
         ("on_time_rate", _("On time"), lambda f: f.rate("on_time"), "%"),
         ("median_days", _("Median handling time"), lambda f: f.median_days, _("working days")),
@@ -87,7 +92,12 @@ def headlines(this: Figures, before: Figures) -> tuple[Headline, ...]:
         ),
         ("supplement_rate", _("Supplement rate"), lambda f: f.rate("supplemented"), "%"),
         ("instant_share", _("Instant approvals"), lambda f: f.rate("instant"), "%"),
-        ("satisfaction", _("Satisfaction"), lambda f: f.mean("satisfaction"), "★"),
+        (
+            "satisfaction",
+            dashboard.satisfaction_label(),
+            lambda f: f.mean("satisfaction"),
+            "★",
+        ),
         ("ratings", _("Ratings"), lambda f: f.count("satisfaction"), ""),
     )
     return tuple(
