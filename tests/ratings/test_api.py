@@ -153,12 +153,21 @@ def test_the_access_table_covers_every_ratings_operation():
 
 
 def test_staff_never_see_the_raters_numbers_and_the_rater_sees_their_own(client, world):
-    path = f"/api/v1/ratings/rectifications/{world['rectification'].public_id}"
+    rectification = world["rectification"]
+    type(rectification).objects.filter(pk=rectification.pk).update(
+        applicant_note="没解决，请回电13959211234"
+    )
+    path = f"/api/v1/ratings/rectifications/{rectification.public_id}"
     staff = client.get(path, **bearer(world["users"]["health"])).json()
     assert "13959211234" not in staff["comment"] and "一直没人接" in staff["comment"]
     assert staff["rating_stars"] == 2 and staff["who"] and staff["status"] == "escalated"
+    assert staff["applicant_note"] == "没解决，请回电139****1234"
+    client.force_login(world["users"]["health"])
+    page = client.get(f"/workbench/rectifications/{rectification.public_id}/").content.decode()
+    assert "没解决，请回电139****1234" in page and "13959211234" not in page
     own = client.get(path, **bearer(world["users"]["owner"])).json()
     assert "13959211234" in own["comment"]
+    assert own["applicant_note"] == "没解决，请回电13959211234"
 
 
 @pytest.mark.parametrize(

@@ -108,6 +108,10 @@ def test_a_wrong_rating_is_shown_next_to_its_field_in_the_users_language(client,
     )
     assert chinese.status_code == 422
     assert "“办理时间长”是差评的理由" in chinese.content.decode()
+    # A superscript two is a "digit" to Python's isdigit() but not a number int() reads.
+    superscript = client.post(url, {"stars": "²"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert superscript.status_code == 422
+    assert "Choose from 1 to 5 stars." in superscript.content.decode()
     assert not finished.ratings.exists()
 
 

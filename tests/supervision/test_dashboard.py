@@ -176,6 +176,7 @@ def test_the_overdue_list_is_marked_red_and_the_due_soon_yellow(data_set):
         ({"department": "fj_public_security", "service": BIRTH}, "service", "department"),
         ({"channel": "fax"}, "channel", "web, window, api, federated"),
         ({"page": "0"}, "page", "page"),
+        ({"page": "²"}, "page", "page"),  # isdigit() but not a number int() reads
     ],
 )
 def test_a_wrong_filter_is_named_with_its_rule(loaded_catalog, query, field, words):
@@ -196,6 +197,8 @@ def test_a_wrong_filter_on_the_page_and_the_api_is_a_422_naming_it_in_chinese_to
     api = client.get("/api/v1/supervision/dashboard", {"from": "2025-13"}, **EN)
     assert api.status_code == 422
     assert api.json()["fields"] == {"from": "Enter a month from 2000-01 to 2099-12 as YYYY-MM."}
+    for path in ("/supervision/", "/supervision/charts/dashboard-by-region.csv"):
+        assert client.get(path, {"page": "²"}, **EN).status_code == 422
 
 
 def test_the_page_and_the_api_show_the_same_figures(data_set):

@@ -357,7 +357,7 @@ def case_reveal(request: HttpRequest, case_id: int) -> HttpResponse:
     key = request.POST.get("field", "")
     output_of = request.POST.get("output_of", "")
     if output_of:
-        if not output_of.isdigit():
+        if not output_of.isdecimal():
             raise NotFound(_("This case does not exist."))
         source = selectors.case_with_results(case, int(output_of))
         value = services.case_reveal_value(actor=request.user, case=case, key=key, output_of=source)

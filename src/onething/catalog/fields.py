@@ -104,7 +104,7 @@ def _check_validator(
         return _check_stdnum(uscc, value.upper(), today)
     if validator == Validator.BANK_CARD:
         digits = value.replace(" ", "")
-        if not digits.isdigit() or not 12 <= len(digits) <= 19:
+        if not (digits.isascii() and digits.isdecimal()) or not 12 <= len(digits) <= 19:
             return None, FieldProblem("bank_card_format")
         if not luhn.is_valid(digits):
             return None, FieldProblem("check_digit")

@@ -805,7 +805,7 @@ def ticket_return(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def ticket_extend(request: HttpRequest, reference: str) -> HttpResponse:
     raw = request.POST.get("days", "").strip()
-    days = int(raw) if raw.isdigit() and len(raw) < 4 else 0
+    days = int(raw) if raw.isdecimal() and len(raw) < 4 else 0
     reason = request.POST.get("reason", "")[:1000]
     return _ticket_action(
         request,

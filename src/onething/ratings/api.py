@@ -143,7 +143,9 @@ def rectification_out(rectification: Rectification, *, for_rater: bool) -> dict[
         "due_date": rectification.due_date,
         "answer": rectification.answer,
         "answered_at": rectification.answered_at,
-        "applicant_note": rectification.applicant_note,
+        "applicant_note": rectification.applicant_note
+        if for_rater
+        else mask_personal_numbers(rectification.applicant_note),
         "settled_at": rectification.settled_at,
         "escalated_at": rectification.escalated_at,
         "escalation_reason": rectification.escalation_reason,

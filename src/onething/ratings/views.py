@@ -79,6 +79,9 @@ def _rectification_row(rectification: Rectification, *, for_rater: bool) -> dict
         "status_label": RectificationStatus(rectification.status).label,
         "reasons": _labels(rating.reasons),
         "comment": rating.comment if for_rater else mask_personal_numbers(rating.comment),
+        "applicant_note": rectification.applicant_note
+        if for_rater
+        else mask_personal_numbers(rectification.applicant_note),
         "overdue": rectification.status == RectificationStatus.OPEN
         and rectification.due_date < timezone.localdate(),
     }
@@ -164,7 +167,7 @@ def card_context(
 
 def _stars(raw: str | None) -> Any:
     raw = (raw or "").strip()
-    return int(raw) if raw.isdigit() else raw or None
+    return int(raw) if raw.isdecimal() else raw or None
 
 
 def _posted(request: HttpRequest, departments) -> dict[str, Any]:

@@ -33,7 +33,7 @@ def my_data_uses(request: HttpRequest) -> HttpResponse:
 def _page_number(request: HttpRequest) -> int:
     """?page=N; anything else is the first page."""
     raw = request.GET.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 else 1
+    return int(raw) if raw.isdecimal() and 0 < len(raw) < 7 else 1
 
 
 @login_required

@@ -177,7 +177,7 @@ def filters_parse(params: Mapping[str, str], *, today: dt.date | None = None) ->
     ):
         problems["service"] = _("This service is not one of the chosen department's.")
     page_text = (params.get("page") or "1").strip()
-    page = int(page_text) if page_text.isdigit() and len(page_text) < 7 else 0
+    page = int(page_text) if page_text.isdecimal() and len(page_text) < 7 else 0
     if page < 1:
         problems["page"] = _("Enter a page number from 1.")
         page = 1

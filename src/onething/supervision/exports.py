@@ -70,7 +70,7 @@ def _actor_names(labels: Iterable[str]) -> dict[str, str]:
     user_ids = {}
     for label in set(labels):
         kind, _sep, rest = label.partition(":")
-        if kind == "user" and rest.isdigit():
+        if kind == "user" and rest.isdecimal():
             user_ids[int(rest)] = label
         elif kind == "system":
             names[label] = rest
