@@ -300,6 +300,7 @@ def test_the_access_table_covers_every_api_operation():
         "/api/v1/departments",
         "/api/v1/connector/callbacks/{department}",
         "/api/v1/certificates/verify",  # anyone may check a certificate
+        "/api/v1/public/service-quality",  # aggregate figures for the public
         # department systems authenticate with their own tokens: tests/sharing/test_exchange.py
         "/api/v1/exchange/query",
     }

@@ -325,7 +325,6 @@ def my_complaints(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "ticket": ticket,
-            "reply": selectors.reply_for(request.user, ticket),
             "category": category_name(ticket.category),
             "status_label": CITIZEN_STATUS_LABELS[TicketStatus(ticket.status)],
             "expected": _expected(ticket),
@@ -352,6 +351,7 @@ def my_complaint(request: HttpRequest, reference: str) -> HttpResponse:
         "complaints/my_detail.html",
         {
             "ticket": ticket,
+            "reply": selectors.reply_for(request.user, ticket),
             "category": category_name(ticket.category),
             "status_label": CITIZEN_STATUS_LABELS[TicketStatus(ticket.status)],
             "expected": _expected(ticket),
