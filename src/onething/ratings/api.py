@@ -24,7 +24,12 @@ from onething.core.masking import mask_personal_numbers
 from onething.core.schemas import ErrorOut
 from onething.ratings import rules, selectors, services
 from onething.ratings.models import Rating, Rectification, RectificationStatus
-from onething.ratings.subscribers import subject_reference, who_rectifies
+from onething.ratings.presentation import (
+    reader_language,
+    reasons_out,
+    subject_reference,
+    who_rectifies,
+)
 
 router = Router(tags=["ratings"], auth=API_AUTH)
 
@@ -113,19 +118,6 @@ class SettleIn(Schema):
     note: str = Field("", max_length=rules.MAX_COMMENT)
 
 
-def _language() -> str:
-    return translation.get_language() or "zh-hans"
-
-
-def _reasons(codes: list[str]) -> list[dict[str, str]]:
-    language = _language()
-    return [
-        {"code": code, "kind": reason.kind, "label": reason.label(language)}
-        for code in codes
-        if (reason := rules.REASONS.get(code))
-    ]
-
-
 def rectification_out(rectification: Rectification, *, for_rater: bool) -> dict[str, Any]:
     rating = rectification.rating
     return {
@@ -134,9 +126,9 @@ def rectification_out(rectification: Rectification, *, for_rater: bool) -> dict[
         "reference": subject_reference(rectification),
         "department": rectification.department.code if rectification.department_id else None,
         "unit": rectification.unit,
-        "who": who_rectifies(rectification, _language()),
+        "who": who_rectifies(rectification, reader_language()),
         "rating_stars": rating.stars,
-        "rating_reasons": _reasons(rating.reasons),
+        "rating_reasons": reasons_out(rating.reasons),
         "comment": rating.comment if for_rater else mask_personal_numbers(rating.comment),
         "status": rectification.status,
         "status_label": str(RectificationStatus(rectification.status).label),
@@ -153,20 +145,20 @@ def rectification_out(rectification: Rectification, *, for_rater: bool) -> dict[
 
 
 def rating_out(rating: Rating, reference: str) -> dict[str, Any]:
-    language = _language()
+    language = reader_language()
     return {
         "id": str(rating.public_id),
         "subject": rating.subject_kind,
         "reference": reference,
         "stars": rating.stars,
-        "reasons": _reasons(rating.reasons),
+        "reasons": reasons_out(rating.reasons),
         "comment": rating.comment,
         "departments": [
             {
                 "department": d.department.code,
                 "name": d.department.name_en if language.startswith("en") else d.department.name_zh,
                 "stars": d.stars,
-                "reasons": _reasons(d.reasons),
+                "reasons": reasons_out(d.reasons),
             }
             for d in rating.departments.select_related("department").order_by("department__code")
         ],
@@ -185,7 +177,7 @@ def rating_out(rating: Rating, reference: str) -> dict[str, Any]:
 
 @router.get("/reasons", response=RatingReasonsOut, auth=None, summary="The standard reasons")
 def reasons(request: HttpRequest):
-    language = _language()
+    language = reader_language()
 
     def out(items):
         return [{"code": r.code, "kind": r.kind, "label": r.label(language)} for r in items]

@@ -12,29 +12,17 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from onething.complaints.presentation import Names
 from onething.core.events import Event, subscribe
 from onething.notifications.services import notify, recipient_language
 from onething.ratings import selectors
 from onething.ratings.models import Rectification
+from onething.ratings.presentation import subject_reference, who_rectifies
 
 
 def _rectification(event: Event) -> Rectification:
     return Rectification.objects.select_related(
         "department", "rating__application", "rating__ticket"
     ).get(pk=event.data["rectification"])
-
-
-def subject_reference(rectification: Rectification) -> str:
-    rating = rectification.rating
-    return rating.application.reference if rating.application_id else rating.ticket.reference
-
-
-def who_rectifies(rectification: Rectification, language: str) -> str:
-    if rectification.department_id:
-        department = rectification.department
-        return department.name_en if language.startswith("en") else department.name_zh
-    return Names.load().unit(rectification.unit) or rectification.unit
 
 
 def staff_link(rectification: Rectification) -> str:

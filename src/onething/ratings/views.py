@@ -15,48 +15,19 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from onething.accounts.models import User
-from onething.applications.models import Application
 from onething.applications.selectors import application_for_applicant
-from onething.complaints.models import Ticket
 from onething.complaints.selectors import ticket_of_citizen
 from onething.core.errors import InvalidInput, NotAllowed
-from onething.core.masking import mask_personal_numbers
-from onething.ratings import rules, selectors, services
-from onething.ratings.models import Rectification, RectificationStatus
-from onething.ratings.subscribers import subject_reference, who_rectifies
-
-STAR_CHOICES = (1, 2, 3, 4, 5)
-
-
-def _language() -> str:
-    return translation.get_language() or "zh-hans"
-
-
-def _labels(codes) -> list[str]:
-    language = _language()
-    return [r.label(language) for code in codes if (r := rules.REASONS.get(code))]
-
-
-def _reason_choices(chosen) -> list[dict[str, Any]]:
-    language = _language()
-    return [
-        {
-            "code": r.code,
-            "kind": r.kind,
-            "label": r.label(language),
-            "checked": r.code in chosen,
-        }
-        for r in rules.GOOD_REASONS + rules.BAD_REASONS
-    ]
-
-
-def _department_name(department) -> str:
-    return department.name_en if _language().startswith("en") else department.name_zh
+from onething.ratings import selectors, services
+from onething.ratings.models import RectificationStatus
+from onething.ratings.presentation import (
+    reason_labels,
+    rectification_row,
+)
 
 
 def event_label(action: str) -> str:
@@ -68,101 +39,6 @@ def event_label(action: str) -> str:
         "escalated": _("escalated to the supervisors"),
     }
     return labels.get(action, action)
-
-
-def _rectification_row(rectification: Rectification, *, for_rater: bool) -> dict[str, Any]:
-    rating = rectification.rating
-    return {
-        "r": rectification,
-        "reference": subject_reference(rectification),
-        "who": who_rectifies(rectification, _language()),
-        "status_label": RectificationStatus(rectification.status).label,
-        "reasons": _labels(rating.reasons),
-        "comment": rating.comment if for_rater else mask_personal_numbers(rating.comment),
-        "applicant_note": rectification.applicant_note
-        if for_rater
-        else mask_personal_numbers(rectification.applicant_note),
-        "overdue": rectification.status == RectificationStatus.OPEN
-        and rectification.due_date < timezone.localdate(),
-    }
-
-
-def card_context(
-    user: Any,
-    *,
-    application: Application | None = None,
-    ticket: Ticket | None = None,
-    editing: bool = False,
-    errors: dict[str, str] | None = None,
-    posted: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """What the rating card shows: the form (new, being changed, or with errors) or the rating."""
-    if application is not None:
-        open_to_rating = application.applicant_id == getattr(user, "pk", None) and (
-            selectors.is_finished(application)
-        )
-        post_url = reverse("ratings:application", args=[application.reference])
-        departments = selectors.handling_departments(application) if open_to_rating else []
-        rating = selectors.rating_of(user, application=application) if open_to_rating else None
-    else:
-        open_to_rating = ticket.citizen_id == getattr(user, "pk", None) and selectors.is_closed(
-            ticket
-        )
-        post_url = reverse("ratings:ticket", args=[ticket.reference])
-        departments = []
-        rating = selectors.rating_of(user, ticket=ticket) if open_to_rating else None
-    if not open_to_rating:
-        return {"show": False}
-    editable = rating is None or rules.is_editable(rating.editable_until, timezone.now())
-    given = {d.department_id: d for d in rating.departments.all()} if rating else {}
-    if posted is not None:
-        values = posted
-    elif rating is not None:
-        values = {
-            "stars": rating.stars,
-            "reasons": list(rating.reasons),
-            "comment": rating.comment,
-            "departments": {
-                code: {"stars": given[d.pk].stars, "reasons": list(given[d.pk].reasons)}
-                for d in departments
-                if (code := d.code) and d.pk in given
-            },
-        }
-    else:
-        values = {"stars": None, "reasons": [], "comment": "", "departments": {}}
-    errors = errors or {}
-    department_rows = []
-    for department in departments:
-        own = values["departments"].get(department.code, {})
-        department_rows.append(
-            {
-                "code": department.code,
-                "name": _department_name(department),
-                "stars": own.get("stars"),
-                "reasons": _reason_choices(own.get("reasons", [])),
-                "error": errors.get(f"departments.{department.code}")
-                or errors.get(f"departments.{department.code}.stars")
-                or errors.get(f"departments.{department.code}.reasons"),
-                "given": given.get(department.pk),
-            }
-        )
-    return {
-        "show": True,
-        "post_url": post_url,
-        "rating": rating,
-        "form": editable and (rating is None or editing or bool(errors)),
-        "editable": editable and rating is not None,
-        "stars_choices": STAR_CHOICES,
-        "values": values,
-        "reasons": _reason_choices(values["reasons"]),
-        "rating_reasons": _labels(rating.reasons) if rating else [],
-        "departments": department_rows,
-        "errors": errors,
-        "rectifications": [
-            _rectification_row(r, for_rater=True)
-            for r in (rating.rectifications.select_related("department") if rating else [])
-        ],
-    }
 
 
 def _stars(raw: str | None) -> Any:
@@ -208,7 +84,9 @@ def _rate(request: HttpRequest, subject: dict[str, Any], back: str) -> HttpRespo
                 **subject,
             )
         except InvalidInput as exc:
-            context = card_context(request.user, errors=exc.fields, posted=posted, **subject)
+            context = selectors.rating_card_for(
+                request.user, errors=exc.fields, posted=posted, **subject
+            )
             template = "ratings/_card.html" if request.htmx else "ratings/rate.html"
             return render(
                 request,
@@ -219,7 +97,7 @@ def _rate(request: HttpRequest, subject: dict[str, Any], back: str) -> HttpRespo
         if not request.htmx:
             return redirect(f"{back}#rating")
         editing = False
-    context = card_context(request.user, editing=editing, **subject)
+    context = selectors.rating_card_for(request.user, editing=editing, **subject)
     if not context["show"]:
         raise NotAllowed(_("This can be rated by its applicant once it is finished."))
     template = "ratings/_card.html" if request.htmx else "ratings/rate.html"
@@ -277,7 +155,7 @@ def my_rectification(request: HttpRequest, public_id: str) -> HttpResponse:
         request,
         "ratings/mine.html",
         {
-            **_rectification_row(rectification, for_rater=True),
+            **rectification_row(rectification, for_rater=True),
             "subject_url": subject_url,
             "can_settle": rectification.status == RectificationStatus.ANSWERED,
             "errors": errors,
@@ -301,7 +179,7 @@ def department_list(request: HttpRequest) -> HttpResponse:
     """The department's (or unit's) rectifications: open ones by due date, then answered."""
     _staff(request)
     rows = [
-        _rectification_row(r, for_rater=False)
+        rectification_row(r, for_rater=False)
         for r in selectors.rectifications_to_answer(request.user)
     ]
     if not selectors.answers_rectifications(request.user):
@@ -317,7 +195,7 @@ def escalated_list(request: HttpRequest) -> HttpResponse:
     if not selectors.watches_rectifications(request.user):
         raise NotAllowed(_("Only supervisors see escalated rectifications."))
     rows = [
-        _rectification_row(r, for_rater=False)
+        rectification_row(r, for_rater=False)
         for r in selectors.rectifications_escalated(request.user)
     ]
     reasons = {
@@ -357,9 +235,11 @@ def rectification_page(request: HttpRequest, public_id: str) -> HttpResponse:
         request,
         "ratings/rectification.html",
         {
-            **_rectification_row(rectification, for_rater=False),
+            **rectification_row(rectification, for_rater=False),
             "department_stars": department_stars,
-            "department_reasons": _labels(department_stars.reasons) if department_stars else [],
+            "department_reasons": (
+                reason_labels(department_stars.reasons) if department_stars else []
+            ),
             "events": [
                 {"e": e, "label": event_label(e.action)} for e in rectification.events.all()
             ],

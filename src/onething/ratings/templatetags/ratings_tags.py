@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import template
 
-from onething.ratings.views import card_context
+from onething.ratings.selectors import rating_card_for
 
 register = template.Library()
 
@@ -14,5 +14,5 @@ register = template.Library()
 def rating_card(context, application=None, ticket=None):
     request = context.get("request")
     user = getattr(request, "user", None)
-    found = card_context(user, application=application, ticket=ticket)
+    found = rating_card_for(user, application=application, ticket=ticket)
     return {**found, "csrf_token": context.get("csrf_token"), "request": request}
