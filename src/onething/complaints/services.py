@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onething.accounts.models import Role, RoleAssignment, User
+from onething.accounts.selectors import supervisor_oversight
 from onething.applications.uploads import sniff_content_type
 from onething.audit.services import audit_record
 from onething.catalog.fields import PHONE
@@ -78,20 +79,18 @@ def is_hotline_agent(user: Any) -> bool:
 
 
 def supervisor_regions(user: Any) -> list[str] | None:
-    """The region codes a supervisor (or administrator) oversees: [] for all, None for none."""
-    if not getattr(user, "is_authenticated", False):
+    """The region codes a supervisor (or administrator) oversees: [] for all, None for none.
+
+    Tickets belong to no department, so a supervisor's department does not narrow them.
+    """
+    oversight = supervisor_oversight(user)
+    if oversight is None:
+        return []
+    if not oversight:
         return None
-    roles = RoleAssignment.objects.filter(
-        user=user, role__in=[Role.SUPERVISOR, Role.ADMINISTRATOR]
-    ).select_related("region")
-    codes: list[str] = []
-    found = False
-    for role in roles:
-        found = True
-        if role.role == Role.ADMINISTRATOR or role.region is None:
-            return []
-        codes.append(role.region.code)
-    return codes if found else None
+    if any(o.region_code is None for o in oversight):
+        return []
+    return [o.region_code for o in oversight]
 
 
 def units_of(user: Any) -> list[str]:

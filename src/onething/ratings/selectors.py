@@ -19,12 +19,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onething.accounts.models import Role, RoleAssignment, User
-from onething.accounts.selectors import case_scopes
+from onething.accounts.selectors import case_scopes, supervisor_oversight, supervisors_over
 from onething.applications.lifecycle import ApplicationStatus, CaseStatus
 from onething.applications.models import Application
 from onething.catalog.models import Department
 from onething.complaints.lifecycle import TicketStatus
 from onething.complaints.models import Ticket, UnitMember
+from onething.complaints.services import units_of
 from onething.core.errors import NotFound
 from onething.core.regions import region_contains, region_prefix
 from onething.ratings import rules
@@ -81,12 +82,6 @@ def rating_of(user: Any, *, application: Application | None = None, ticket: Tick
 # --- scopes --------------------------------------------------------------------------------------
 
 
-def units_of(user: Any) -> list[str]:
-    if not getattr(user, "pk", None):
-        return []
-    return list(UnitMember.objects.filter(user=user).values_list("unit", flat=True))
-
-
 def _answerer_filter(user: Any) -> Q | None:
     """The rectifications the user answers: their department's (within region), their unit's."""
     parts = []
@@ -105,20 +100,16 @@ def _answerer_filter(user: Any) -> Q | None:
 
 def _supervisor_filter(user: Any) -> Q | None:
     """The rectifications a supervisor watches (their department, if named, and region)."""
-    if not getattr(user, "pk", None):
-        return None
-    roles = RoleAssignment.objects.filter(
-        user=user, role__in=[Role.SUPERVISOR, Role.ADMINISTRATOR]
-    ).values_list("role", "department_id", "region__code")
+    oversight = supervisor_oversight(user)
+    if oversight is None:
+        return Q()
     parts = []
-    for role, department_id, region_code in roles:
+    for reach in oversight:
         part = Q()
-        if role == Role.SUPERVISOR and department_id is not None:
-            part &= Q(department_id=department_id)
-        if role == Role.SUPERVISOR and region_code is not None:
-            part &= Q(region_code__startswith=region_prefix(region_code))
-        if not part:
-            return Q()
+        if reach.department_id is not None:
+            part &= Q(department_id=reach.department_id)
+        if reach.region_code is not None:
+            part &= Q(region_code__startswith=region_prefix(reach.region_code))
         parts.append(part)
     return functools.reduce(operator.or_, parts) if parts else None
 
@@ -230,15 +221,7 @@ def answerers_of(rectification: Rectification) -> QuerySet[User]:
 def supervisors_of(rectification: Rectification) -> QuerySet[User]:
     """The supervisors over the rectification's region (and department, if their role names
     one)."""
-    ids = []
-    for r in RoleAssignment.objects.filter(role=Role.SUPERVISOR).select_related("region"):
-        if r.department_id is not None and r.department_id != rectification.department_id:
-            continue
-        if r.region is not None and not (
-            rectification.region_code and region_contains(r.region.code, rectification.region_code)
-        ):
-            continue
-        ids.append(r.user_id)
+    ids = supervisors_over(rectification.department_id, rectification.region_code)
     return User.objects.filter(pk__in=ids, is_active=True).order_by("pk")
 
 
