@@ -95,6 +95,14 @@ ACCESS = {
     ("post", "/api/v1/ratings/rectifications/{rect}/settle"): [
         401, 409, 404, 404, 404, 404, 404, 404, 404, 404,
     ],
+    # Only the supervisors it is escalated to send it back or close it; its rater and its
+    # department, who read it, are refused; to anybody else it does not exist.
+    ("post", "/api/v1/ratings/rectifications/{rect}/send-back"): [
+        401, 403, 404, 403, 404, 404, 404, 200, 404, 404,
+    ],
+    ("post", "/api/v1/ratings/rectifications/{rect}/close"): [
+        401, 403, 404, 403, 404, 404, 404, 200, 404, 404,
+    ],
 }  # fmt: skip
 BODIES = {
     "/api/v1/ratings/applications/{ref}": {
@@ -104,6 +112,8 @@ BODIES = {
     "/api/v1/ratings/tickets/{ticket}": {"stars": 5, "reasons": ["friendly"]},
     "/api/v1/ratings/rectifications/{rect}/answer": {"answer": "已调整窗口电话值守"},
     "/api/v1/ratings/rectifications/{rect}/settle": {"settled": True},
+    "/api/v1/ratings/rectifications/{rect}/send-back": {"instruction": "请三日内恢复电话值守"},
+    "/api/v1/ratings/rectifications/{rect}/close": {"conclusion": "经核查已整改到位"},
 }
 
 
@@ -207,3 +217,43 @@ def test_the_reasons_come_in_the_users_language(client):
     assert "took too long" in {r["label"] for r in english["bad"]}
     assert "办理时间长" in {r["label"] for r in chinese["bad"]}
     assert {r["code"] for r in english["good"]} == {r["code"] for r in chinese["good"]}
+
+
+def test_the_supervisor_sends_it_back_and_then_closes_it_through_the_api(client, world):
+    rectification = world["rectification"]
+    supervisor = bearer(world["users"]["xiamen_supervisor"])
+    base = f"/api/v1/ratings/rectifications/{rectification.public_id}"
+    empty = client.post(
+        f"{base}/send-back",
+        {"instruction": " "},
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="en",
+        **supervisor,
+    )
+    assert empty.status_code == 422
+    assert empty.json()["fields"] == {"instruction": "Say what the department must still do."}
+    sent = client.post(
+        f"{base}/send-back",
+        {"instruction": "请三日内恢复电话值守"},
+        content_type="application/json",
+        **supervisor,
+    ).json()
+    assert sent["status"] == "open" and sent["instruction"] == "请三日内恢复电话值守"
+    assert dt.date.fromisoformat(sent["due_date"]) > timezone.localdate()
+    # With the department again, it cannot be closed until it escalates again.
+    again = client.post(
+        f"{base}/close", {"conclusion": "结"}, content_type="application/json", **supervisor
+    )
+    assert again.status_code == 409
+    seen_by_rater = client.get(base, **bearer(world["users"]["owner"])).json()
+    assert seen_by_rater["instruction"] == "请三日内恢复电话值守"
+
+
+def test_the_list_is_paged_with_the_count_of_them_all(client, world):
+    supervisor = bearer(world["users"]["xiamen_supervisor"])
+    owner = bearer(world["users"]["owner"])
+    everything = client.get("/api/v1/ratings/rectifications", **owner).json()
+    assert everything["count"] == 1 and len(everything["items"]) == 1
+    past_the_end = client.get("/api/v1/ratings/rectifications?offset=1", **owner).json()
+    assert past_the_end == {"items": [], "count": 1}
+    assert client.get("/api/v1/ratings/rectifications?limit=0", **supervisor).status_code == 422

@@ -165,6 +165,15 @@ def test_the_answer_is_due_five_working_days_after_the_rating(rated_on, override
         ("settled", RectificationAction.REFUSE, None),
         ("settled", RectificationAction.ESCALATE, None),
         ("escalated", RectificationAction.ESCALATE, None),
+        ("escalated", RectificationAction.SEND_BACK, "open"),
+        ("unsettled", RectificationAction.SEND_BACK, "open"),
+        ("escalated", RectificationAction.CLOSE, "closed"),
+        ("unsettled", RectificationAction.CLOSE, "closed"),
+        ("open", RectificationAction.SEND_BACK, None),
+        ("answered", RectificationAction.CLOSE, None),
+        ("closed", RectificationAction.ANSWER, None),
+        ("closed", RectificationAction.SEND_BACK, None),
+        ("closed", RectificationAction.ESCALATE, None),
     ],
 )
 def test_a_rectification_moves_only_as_the_table_allows(status, action, after):
@@ -192,3 +201,44 @@ DUE = dt.date(2026, 3, 9)
 )
 def test_late_or_unsettled_rectifications_escalate_once(status, today, escalated, reason):
     assert rules.escalation_due(status, DUE, today, escalated) == reason
+
+
+@pytest.mark.parametrize(
+    ("status", "today", "watched", "reason"),
+    [
+        # Sent back after an escalation: late again, it escalates again ...
+        ("open", dt.date(2026, 3, 10), True, EscalationReason.OVERDUE),
+        ("open", dt.date(2026, 3, 9), True, None),
+        # ... but a "not settled" reaches its supervisors as it happens, not through the sweep.
+        ("unsettled", dt.date(2026, 3, 1), True, None),
+    ],
+)
+def test_a_sent_back_rectification_escalates_again_only_when_late(status, today, watched, reason):
+    assert rules.escalation_due(status, DUE, today, False, watched) == reason
+
+
+ANSWERED_AT = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("status", "now", "settled"),
+    [
+        ("answered", ANSWERED_AT + dt.timedelta(days=7) - dt.timedelta(seconds=1), False),
+        ("answered", ANSWERED_AT + dt.timedelta(days=7), True),
+        ("answered", ANSWERED_AT + dt.timedelta(days=30), True),
+        ("unsettled", ANSWERED_AT + dt.timedelta(days=30), False),
+        ("escalated", ANSWERED_AT + dt.timedelta(days=30), False),
+        ("settled", ANSWERED_AT + dt.timedelta(days=30), False),
+    ],
+)
+def test_an_answer_left_without_reply_for_seven_days_counts_as_settled(status, now, settled):
+    assert rules.settled_by_silence(status, ANSWERED_AT, now) is settled
+
+
+@given(st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=60)))
+def test_silence_settles_exactly_from_the_end_of_the_window(waited):
+    now = ANSWERED_AT + waited
+    assert rules.settled_by_silence("answered", ANSWERED_AT, now) is (
+        waited >= rules.SETTLE_SILENCE
+    )
+    assert rules.settled_by_silence("answered", None, now) is False

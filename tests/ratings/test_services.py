@@ -248,15 +248,18 @@ def test_the_sweep_escalates_overdue_and_unsettled_ones_once_to_the_supervisors_
     assert services.rectification_sweep(actor=WORKER, now=on_the_due_day) == {
         "overdue": 0,
         "unsettled": 1,
+        "settled_by_silence": 0,
     }
     next_day = on_the_due_day + dt.timedelta(days=1)
     assert services.rectification_sweep(actor=WORKER, now=next_day) == {
         "overdue": 1,
         "unsettled": 0,
+        "settled_by_silence": 0,
     }
     assert services.rectification_sweep(actor=WORKER, now=next_day) == {
         "overdue": 0,
         "unsettled": 0,
+        "settled_by_silence": 0,
     }
     late.refresh_from_db()
     refused.refresh_from_db()

@@ -14,10 +14,11 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone, translation
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from onething.accounts.auth import API_AUTH
 from onething.applications.selectors import application_for_applicant
+from onething.complaints.presentation import Names
 from onething.complaints.selectors import ticket_of_citizen
 from onething.core.errors import NotFound
 from onething.core.masking import mask_personal_numbers
@@ -87,6 +88,10 @@ class RectificationOut(Schema):
     settled_at: dt.datetime | None
     escalated_at: dt.datetime | None
     escalation_reason: str
+    instruction: str = Field(description="the supervisor's instruction when sending it back")
+    sent_back_at: dt.datetime | None
+    conclusion: str = Field(description="the supervisor's conclusion when closing it")
+    closed_at: dt.datetime | None
 
 
 class RectificationList(Schema):
@@ -113,12 +118,24 @@ class AnswerIn(Schema):
     answer: str = Field(max_length=rules.MAX_ANSWER, description="what the department changed")
 
 
+class SendBackIn(Schema):
+    instruction: str = Field(
+        max_length=rules.MAX_ANSWER, description="what the department must still do"
+    )
+
+
+class CloseIn(Schema):
+    conclusion: str = Field(max_length=rules.MAX_ANSWER, description="what the supervisors found")
+
+
 class SettleIn(Schema):
     settled: bool
     note: str = Field("", max_length=rules.MAX_COMMENT)
 
 
-def rectification_out(rectification: Rectification, *, for_rater: bool) -> dict[str, Any]:
+def rectification_out(
+    rectification: Rectification, *, for_rater: bool, names: Names | None = None
+) -> dict[str, Any]:
     rating = rectification.rating
     return {
         "id": str(rectification.public_id),
@@ -126,7 +143,7 @@ def rectification_out(rectification: Rectification, *, for_rater: bool) -> dict[
         "reference": subject_reference(rectification),
         "department": rectification.department.code if rectification.department_id else None,
         "unit": rectification.unit,
-        "who": who_rectifies(rectification, reader_language()),
+        "who": who_rectifies(rectification, reader_language(), names),
         "rating_stars": rating.stars,
         "rating_reasons": reasons_out(rating.reasons),
         "comment": rating.comment if for_rater else mask_personal_numbers(rating.comment),
@@ -141,6 +158,10 @@ def rectification_out(rectification: Rectification, *, for_rater: bool) -> dict[
         "settled_at": rectification.settled_at,
         "escalated_at": rectification.escalated_at,
         "escalation_reason": rectification.escalation_reason,
+        "instruction": rectification.instruction,
+        "sent_back_at": rectification.sent_back_at,
+        "conclusion": rectification.conclusion,
+        "closed_at": rectification.closed_at,
     }
 
 
@@ -273,14 +294,21 @@ def change_ticket_rating(request: HttpRequest, reference: str, payload: RatingIn
     "/rectifications",
     response=RectificationList,
     summary="Rectifications I may read: my own, my department's or unit's, escalated ones I watch",
+    description="`count` is the number of them all; `limit` and `offset` choose the page.",
 )
-def list_rectifications(request: HttpRequest):
+def list_rectifications(
+    request: HttpRequest,
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0, le=1_000_000),
+):
     user = request.auth
+    found = selectors.rectifications_visible_to(user)
+    names = Names.load()
     items = [
-        rectification_out(r, for_rater=r.rating.rater_id == user.pk)
-        for r in selectors.rectifications_visible_to(user).select_related("rating")
+        rectification_out(r, for_rater=r.rating.rater_id == user.pk, names=names)
+        for r in found[offset : offset + limit]
     ]
-    return {"items": items, "count": len(items)}
+    return {"items": items, "count": found.count()}
 
 
 @router.get(
@@ -319,3 +347,39 @@ def settle_rectification(request: HttpRequest, rectification_id: str, payload: S
         actor=request.auth, rectification=rectification, settled=payload.settled, note=payload.note
     )
     return rectification_out(done, for_rater=True)
+
+
+SUPERVISOR_RESPONSES = {
+    200: RectificationOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+}
+
+
+@router.post(
+    "/rectifications/{rectification_id}/send-back",
+    response=SUPERVISOR_RESPONSES,
+    summary="Send an escalated rectification back to the department with an instruction "
+    "(the supervisors over it)",
+)
+def send_back_rectification(request: HttpRequest, rectification_id: str, payload: SendBackIn):
+    rectification = selectors.rectification_for(request.auth, rectification_id)
+    done = services.rectification_send_back(
+        actor=request.auth, rectification=rectification, instruction=payload.instruction
+    )
+    return rectification_out(done, for_rater=False)
+
+
+@router.post(
+    "/rectifications/{rectification_id}/close",
+    response=SUPERVISOR_RESPONSES,
+    summary="Close an escalated rectification with a conclusion (the supervisors over it)",
+)
+def close_rectification(request: HttpRequest, rectification_id: str, payload: CloseIn):
+    rectification = selectors.rectification_for(request.auth, rectification_id)
+    done = services.rectification_close(
+        actor=request.auth, rectification=rectification, conclusion=payload.conclusion
+    )
+    return rectification_out(done, for_rater=False)

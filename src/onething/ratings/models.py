@@ -116,6 +116,7 @@ class RectificationStatus(models.TextChoices):
     SETTLED = "settled", _("settled")
     UNSETTLED = "unsettled", _("not settled")
     ESCALATED = "escalated", _("escalated")
+    CLOSED = "closed", _("closed by the supervisor")
 
 
 class Rectification(models.Model):
@@ -155,6 +156,23 @@ class Rectification(models.Model):
     applicant_note = models.TextField(_("applicant's note"), blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
     escalation_reason = models.CharField(max_length=20, blank=True)  # "overdue" | "unsettled"
+    # The supervisor's last word: an instruction when sending it back, a conclusion when closing.
+    # Defaults in the database too: the history generator writes rows without these columns.
+    instruction = models.TextField(
+        _("the supervisor's instruction"), blank=True, default="", db_default=""
+    )
+    sent_back_at = models.DateTimeField(null=True, blank=True)
+    conclusion = models.TextField(
+        _("the supervisor's conclusion"), blank=True, default="", db_default=""
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField()
 
     class Meta:

@@ -26,6 +26,7 @@ BAD_AT_MOST = 2
 GOOD_AT_LEAST = 4
 EDIT_WINDOW = dt.timedelta(days=7)
 RECTIFY_WORKING_DAYS = 5
+SETTLE_SILENCE = dt.timedelta(days=7)
 MAX_COMMENT = 1000
 MAX_ANSWER = 2000
 
@@ -141,6 +142,7 @@ class RectificationStatus(StrEnum):
     SETTLED = "settled"
     UNSETTLED = "unsettled"
     ESCALATED = "escalated"
+    CLOSED = "closed"  # by a supervisor, with a conclusion
 
 
 class RectificationAction(StrEnum):
@@ -148,6 +150,8 @@ class RectificationAction(StrEnum):
     SETTLE = "settle"
     REFUSE = "refuse"  # the rater says the answer does not settle it
     ESCALATE = "escalate"
+    SEND_BACK = "send_back"  # a supervisor returns it to the department with an instruction
+    CLOSE = "close"  # a supervisor closes it with a conclusion
 
 
 class TransitionNotAllowed(ValueError):
@@ -165,7 +169,14 @@ TRANSITIONS: dict[tuple[RectificationStatus, RectificationAction], Rectification
     (S.ANSWERED, A.REFUSE): S.UNSETTLED,
     (S.OPEN, A.ESCALATE): S.ESCALATED,
     (S.UNSETTLED, A.ESCALATE): S.ESCALATED,
+    (S.ESCALATED, A.SEND_BACK): S.OPEN,
+    (S.UNSETTLED, A.SEND_BACK): S.OPEN,
+    (S.ESCALATED, A.CLOSE): S.CLOSED,
+    (S.UNSETTLED, A.CLOSE): S.CLOSED,
 }
+
+# Where a supervisor may act on one escalated to them.
+SUPERVISOR_ACTS_ON = frozenset({S.ESCALATED, S.UNSETTLED})
 
 
 def next_status(status: str, action: RectificationAction) -> RectificationStatus:
@@ -182,14 +193,34 @@ class EscalationReason(StrEnum):
 
 
 def escalation_due(
-    status: str, due: dt.date, today: dt.date, already_escalated: bool
+    status: str, due: dt.date, today: dt.date, already_escalated: bool, watched: bool = False
 ) -> EscalationReason | None:
     """Why a rectification goes to a supervisor now, if it does: once, when its answer is late
-    or when the rater said the answer does not settle it."""
+    or when the rater said the answer does not settle it.
+
+    `already_escalated`: escalated since it was last sent back. `watched`: escalated before, so
+    the supervisors hear of every change as it happens; a sent-back one escalates again only
+    when its new answer is late.
+    """
     if already_escalated:
         return None
     if status == RectificationStatus.OPEN and today > due:
         return EscalationReason.OVERDUE
-    if status == RectificationStatus.UNSETTLED:
+    if status == RectificationStatus.UNSETTLED and not watched:
         return EscalationReason.UNSETTLED
     return None
+
+
+def settled_by_silence_at(answered_at: dt.datetime) -> dt.datetime:
+    """When an answer the rater has not replied to counts as accepted."""
+    return answered_at + SETTLE_SILENCE
+
+
+def settled_by_silence(status: str, answered_at: dt.datetime | None, now: dt.datetime) -> bool:
+    """Whether an answered rectification counts as settled now: the rater said nothing for
+    `SETTLE_SILENCE` after the answer."""
+    return (
+        status == RectificationStatus.ANSWERED
+        and answered_at is not None
+        and now >= settled_by_silence_at(answered_at)
+    )

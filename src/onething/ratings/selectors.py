@@ -140,6 +140,16 @@ def supervises(user: Any, rectification: Rectification) -> bool:
     )
 
 
+def may_supervise(user: Any, rectification: Rectification) -> bool:
+    """Whether the user may send the rectification back or close it: escalated to them, and
+    with them (escalated, or not settled since)."""
+    return (
+        rectification.escalated_at is not None
+        and rectification.status in rules.SUPERVISOR_ACTS_ON
+        and supervises(user, rectification)
+    )
+
+
 def _with_subject(rectifications: QuerySet[Rectification]) -> QuerySet[Rectification]:
     return rectifications.select_related(
         "department", "rating__application__thing", "rating__ticket", "answered_by"

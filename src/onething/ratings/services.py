@@ -12,6 +12,12 @@ Decisions the issue leaves open:
   still says whether the answer settles it (the supervisor's figures count the bad rating that
   was given, not only the last one).
 - A department has at most one rectification per rating, whatever the edits.
+- A rater who does not say within `rules.SETTLE_SILENCE` (seven days) whether the answer settles
+  the matter is taken to accept it: the sweep settles it by silence and tells them (see
+  `rules`). Escalating it instead would send every answer a rater ignores to a supervisor.
+- Once escalated, a rectification stays with its supervisors: every later change (an answer,
+  the rater's yes or no, settling by silence) is told to them; they send it back with an
+  instruction or close it with a conclusion.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -409,15 +416,130 @@ def rectification_settle(
     return rectification
 
 
-def rectification_sweep(*, actor: Any, now: dt.datetime | None = None) -> dict[str, int]:
-    """Escalate, once each, the rectifications answered late and those the rater did not accept,
-    to the supervisors over their region."""
+def _supervisor_text(field: str, text: Any, missing: str) -> str:
+    text = text.strip() if isinstance(text, str) else ""
+    if not text:
+        raise InvalidInput(_("Please correct the marked fields."), fields={field: missing})
+    if len(text) > rules.MAX_ANSWER:
+        raise InvalidInput(
+            _("Please correct the marked fields."),
+            fields={field: _("Must be at most %(max)s characters.") % {"max": rules.MAX_ANSWER}},
+        )
+    return text
+
+
+def _lock_for_supervisor(actor: Any, rectification: Rectification) -> Rectification:
+    """The rectification locked, if it was escalated to `actor`: refused (403) to its rater and
+    its department, which may read it; to anybody else it does not exist."""
+    rectification = _lock(rectification)
+    if rectification.escalated_at is not None and selectors.supervises(actor, rectification):
+        return rectification
+    if selectors.may_answer(actor, rectification) or rectification.rating.rater_id == getattr(
+        actor, "pk", None
+    ):
+        raise NotAllowed(_("Only the supervisors it was escalated to may do this."))
+    raise NotFound(_("This rectification does not exist."))
+
+
+@transaction.atomic
+def rectification_send_back(
+    *, actor: Any, rectification: Rectification, instruction: Any, now: dt.datetime | None = None
+) -> Rectification:
+    """A supervisor returns an escalated rectification to the department with an instruction;
+    its new answer is due `rules.RECTIFY_WORKING_DAYS` working days on. Rater and department
+    are told."""
     now = now or _now()
-    today = timezone.localdate(now)
-    counts = {"overdue": 0, "unsettled": 0}
+    rectification = _lock_for_supervisor(actor, rectification)
+    text = _supervisor_text("instruction", instruction, _("Say what the department must still do."))
+    before = _move(rectification, RectificationAction.SEND_BACK)
+    rectification.instruction = text
+    rectification.sent_back_at = now
+    rectification.due_date = rules.rectification_due(
+        work_calendar(), timezone.localdate(now), rectification.region_code or None
+    )
+    rectification.save(update_fields=["status", "instruction", "sent_back_at", "due_date"])
+    _record(
+        rectification,
+        actor=actor,
+        action="sent_back",
+        from_status=before,
+        note=text,
+        data={"due": rectification.due_date.isoformat()},
+    )
+    publish("rectification.sent_back", rectification=rectification.pk)
+    return rectification
+
+
+@transaction.atomic
+def rectification_close(
+    *, actor: Any, rectification: Rectification, conclusion: Any, now: dt.datetime | None = None
+) -> Rectification:
+    """A supervisor closes an escalated rectification with a conclusion; rater and department
+    are told."""
+    now = now or _now()
+    rectification = _lock_for_supervisor(actor, rectification)
+    text = _supervisor_text("conclusion", conclusion, _("Say what the supervisors concluded."))
+    before = _move(rectification, RectificationAction.CLOSE)
+    rectification.conclusion = text
+    rectification.closed_at = now
+    rectification.closed_by = actor_user(actor)
+    rectification.save(update_fields=["status", "conclusion", "closed_at", "closed_by"])
+    _record(rectification, actor=actor, action="closed", from_status=before, note=text)
+    publish("rectification.closed", rectification=rectification.pk)
+    return rectification
+
+
+def _sweep_one(rectification: Rectification, *, actor: Any, now: dt.datetime) -> str | None:
+    """Settle by silence or escalate one locked rectification; what was done, if anything."""
+    if rules.settled_by_silence(rectification.status, rectification.answered_at, now):
+        before = _move(rectification, RectificationAction.SETTLE)
+        rectification.settled_at = now
+        rectification.save(update_fields=["status", "settled_at"])
+        _record(rectification, actor=actor, action="settled_by_silence", from_status=before)
+        publish(
+            "rectification.settled",
+            rectification=rectification.pk,
+            settled=True,
+            by_silence=True,
+        )
+        return "settled_by_silence"
+    escalated = rectification.escalated_at
+    sent_back = rectification.sent_back_at
+    reason = rules.escalation_due(
+        rectification.status,
+        rectification.due_date,
+        timezone.localdate(now),
+        already_escalated=escalated is not None and (sent_back is None or escalated > sent_back),
+        watched=escalated is not None,
+    )
+    if reason is None:
+        return None
+    before = _move(rectification, RectificationAction.ESCALATE)
+    rectification.escalated_at = now
+    rectification.escalation_reason = str(reason)
+    rectification.save(update_fields=["status", "escalated_at", "escalation_reason"])
+    _record(
+        rectification,
+        actor=actor,
+        action="escalated",
+        from_status=before,
+        data={"reason": str(reason)},
+    )
+    publish("rectification.escalated", rectification=rectification.pk)
+    return str(reason)
+
+
+def rectification_sweep(*, actor: Any, now: dt.datetime | None = None) -> dict[str, int]:
+    """Settle the answers their raters left unanswered for `rules.SETTLE_SILENCE`, and escalate,
+    once each, the rectifications answered late (again late, once sent back) and those the
+    rater did not accept, to the supervisors over their region."""
+    now = now or _now()
+    counts = {"overdue": 0, "unsettled": 0, "settled_by_silence": 0}
+    status = rules.RectificationStatus
     candidates = Rectification.objects.filter(
-        status__in=[rules.RectificationStatus.OPEN, rules.RectificationStatus.UNSETTLED],
-        escalated_at__isnull=True,
+        Q(status__in=[status.OPEN, status.UNSETTLED], escalated_at__isnull=True)
+        | Q(status=status.OPEN, sent_back_at__gt=F("escalated_at"))
+        | Q(status=status.ANSWERED, answered_at__lte=now - rules.SETTLE_SILENCE)
     )
     for pk in candidates.values_list("pk", flat=True):
         with transaction.atomic():
@@ -426,27 +548,9 @@ def rectification_sweep(*, actor: Any, now: dt.datetime | None = None) -> dict[s
                 .select_related("department")
                 .get(pk=pk)
             )
-            reason = rules.escalation_due(
-                rectification.status,
-                rectification.due_date,
-                today,
-                rectification.escalated_at is not None,
-            )
-            if reason is None:
-                continue
-            before = _move(rectification, RectificationAction.ESCALATE)
-            rectification.escalated_at = now
-            rectification.escalation_reason = str(reason)
-            rectification.save(update_fields=["status", "escalated_at", "escalation_reason"])
-            _record(
-                rectification,
-                actor=actor,
-                action="escalated",
-                from_status=before,
-                data={"reason": str(reason)},
-            )
-            publish("rectification.escalated", rectification=rectification.pk)
-            counts[str(reason)] += 1
+            done = _sweep_one(rectification, actor=actor, now=now)
+            if done is not None:
+                counts[done] += 1
     return counts
 
 
@@ -454,6 +558,8 @@ __all__ = [
     "DepartmentStars",
     "rating_submit",
     "rectification_answer",
+    "rectification_close",
+    "rectification_send_back",
     "rectification_settle",
     "rectification_sweep",
 ]

@@ -1,5 +1,6 @@
 """Who hears what about a rectification: the department or unit asked to rectify, the rater when
-it answers, the supervisors when it escalates.
+it answers, the supervisors when it escalates and of every change after, rater and department
+when a supervisor sends it back or closes it.
 
 Subscribers run in the transaction of the change; notify() queues the e-mail through the outbox,
 so nothing leaves before the change commits. Texts carry neither the rater's comment nor any
@@ -115,3 +116,115 @@ def tell_the_supervisors(event: Event) -> None:
             ),
         },
     )
+
+
+def _concerned(rectification: Rectification) -> list:
+    return [*selectors.answerers_of(rectification), rectification.rating.rater]
+
+
+def _texts(rectification: Rectification) -> dict:
+    return {
+        "reference": subject_reference(rectification),
+        "who": lambda language: who_rectifies(rectification, language),
+        "due": rectification.due_date.isoformat(),
+    }
+
+
+def _staff_or_rater_link(rectification: Rectification):
+    return lambda user: (
+        rater_link(rectification)
+        if user.pk == rectification.rating.rater_id
+        else staff_link(rectification)
+    )
+
+
+@subscribe("rectification.answered")
+@subscribe("rectification.settled")
+def tell_the_supervisors_what_changed(event: Event) -> None:
+    """Once escalated, the supervisors hear of every change (the sweep escalates only once)."""
+    rectification = _rectification(event)
+    if rectification.escalated_at is None:
+        return
+    changes = {
+        "answered": gettext_noop("the department answered with what it changed"),
+        "settled": gettext_noop("the rater says the answer settles it"),
+        "unsettled": gettext_noop("the rater says the answer does not settle it"),
+        "settled_by_silence": gettext_noop(
+            "the rater did not reply to the answer within the week, so it counts as settled"
+        ),
+    }
+    if event.name == "rectification.answered":
+        change = "answered"
+    elif event.data.get("by_silence"):
+        change = "settled_by_silence"
+    else:
+        change = "settled" if event.data.get("settled") else "unsettled"
+    _tell(
+        selectors.supervisors_of(rectification),
+        "rectification-changed",
+        gettext_noop("Escalated rectification changed: %(reference)s"),
+        gettext_noop(
+            "The rectification %(who)s owes for a bad rating of %(reference)s, escalated to you "
+            "(督办), has changed: %(change)s."
+        ),
+        staff_link(rectification),
+        {**_texts(rectification), "change": lambda language: _(changes[change])},
+    )
+
+
+@subscribe("rectification.settled")
+def tell_the_rater_it_counts_as_settled(event: Event) -> None:
+    if not event.data.get("by_silence"):
+        return  # the rater said so themselves
+    rectification = _rectification(event)
+    rating = rectification.rating
+    _tell(
+        [rating.rater],
+        "rectification-settled-by-silence",
+        gettext_noop("Rectification settled: %(reference)s"),
+        gettext_noop(
+            "You did not say within a week whether the answer of %(who)s to your rating of "
+            "%(reference)s settles the matter, so it counts as settled."
+        ),
+        rater_link(rectification),
+        _texts(rectification),
+        reference=rating.application.reference if rating.application_id else "",
+    )
+
+
+@subscribe("rectification.sent_back")
+def tell_rater_and_department_it_is_sent_back(event: Event) -> None:
+    rectification = _rectification(event)
+    rating = rectification.rating
+    for user in _concerned(rectification):
+        _tell(
+            [user],
+            "rectification-sent-back",
+            gettext_noop("Rectification sent back: %(reference)s"),
+            gettext_noop(
+                "The supervisors sent the rectification of %(who)s for the rating of "
+                "%(reference)s back with an instruction (督办); a new answer is due by %(due)s."
+            ),
+            _staff_or_rater_link(rectification)(user),
+            _texts(rectification),
+            reference=rating.application.reference if rating.application_id else "",
+        )
+
+
+@subscribe("rectification.closed")
+def tell_rater_and_department_it_is_closed(event: Event) -> None:
+    rectification = _rectification(event)
+    rating = rectification.rating
+    for user in _concerned(rectification):
+        _tell(
+            [user],
+            "rectification-closed",
+            gettext_noop("Rectification closed: %(reference)s"),
+            gettext_noop(
+                "The supervisors closed the rectification of %(who)s for the rating of "
+                "%(reference)s with a conclusion; it is on the rectification's page."
+            ),
+            _staff_or_rater_link(rectification)(user),
+            _texts(rectification),
+            reference=rating.application.reference if rating.application_id else "",
+        )

@@ -7,6 +7,7 @@ app_name = "ratings"
 urlpatterns = [
     path("applications/<str:reference>/rating/", views.rate_application, name="application"),
     path("hotline/my/<str:reference>/rating/", views.rate_ticket, name="ticket"),
+    path("my/rectifications/", views.my_rectifications, name="my-list"),
     path("my/rectifications/<str:public_id>/", views.my_rectification, name="mine"),
     path("workbench/rectifications/", views.department_list, name="department"),
     path(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,14 +21,17 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from onething.accounts.models import User
 from onething.applications.selectors import application_for_applicant
+from onething.complaints.presentation import Names
 from onething.complaints.selectors import ticket_of_citizen
 from onething.core.errors import InvalidInput, NotAllowed
-from onething.ratings import selectors, services
+from onething.ratings import rules, selectors, services
 from onething.ratings.models import RectificationStatus
 from onething.ratings.presentation import (
     reason_labels,
     rectification_row,
 )
+
+PAGE_SIZE = 50
 
 
 def event_label(action: str) -> str:
@@ -37,6 +41,9 @@ def event_label(action: str) -> str:
         "settled": _("the rater says it is settled"),
         "unsettled": _("the rater says it is not settled"),
         "escalated": _("escalated to the supervisors"),
+        "settled_by_silence": _("settled: the rater did not reply within a week"),
+        "sent_back": _("sent back to the department by the supervisors"),
+        "closed": _("closed by the supervisors"),
     }
     return labels.get(action, action)
 
@@ -158,6 +165,10 @@ def my_rectification(request: HttpRequest, public_id: str) -> HttpResponse:
             **rectification_row(rectification, for_rater=True),
             "subject_url": subject_url,
             "can_settle": rectification.status == RectificationStatus.ANSWERED,
+            "settle_by": rules.settled_by_silence_at(rectification.answered_at)
+            if rectification.answered_at
+            else None,
+            "settled_by_silence": rectification.events.filter(action="settled_by_silence").exists(),
             "errors": errors,
             "posted": request.POST,
         },
@@ -173,18 +184,23 @@ def _staff(request: HttpRequest) -> None:
         raise NotAllowed(_("Only staff may use this page."))
 
 
+def _page_of_rows(request: HttpRequest, rectifications, *, for_rater: bool):
+    """One page of the list (?page=N), each row named with the names read once for the page."""
+    page = Paginator(rectifications, PAGE_SIZE).get_page(request.GET.get("page"))
+    names = Names.load()
+    page.rows = [rectification_row(r, for_rater=for_rater, names=names) for r in page]
+    return page
+
+
 @login_required
 @require_GET
 def department_list(request: HttpRequest) -> HttpResponse:
     """The department's (or unit's) rectifications: open ones by due date, then answered."""
     _staff(request)
-    rows = [
-        rectification_row(r, for_rater=False)
-        for r in selectors.rectifications_to_answer(request.user)
-    ]
     if not selectors.answers_rectifications(request.user):
         raise NotAllowed(_("Only a department's reviewers or a hotline unit rectify."))
-    return render(request, "ratings/department.html", {"rows": rows})
+    page = _page_of_rows(request, selectors.rectifications_to_answer(request.user), for_rater=False)
+    return render(request, "ratings/department.html", {"page": page, "rows": page.rows})
 
 
 @login_required
@@ -194,17 +210,22 @@ def escalated_list(request: HttpRequest) -> HttpResponse:
     _staff(request)
     if not selectors.watches_rectifications(request.user):
         raise NotAllowed(_("Only supervisors see escalated rectifications."))
-    rows = [
-        rectification_row(r, for_rater=False)
-        for r in selectors.rectifications_escalated(request.user)
-    ]
+    page = _page_of_rows(request, selectors.rectifications_escalated(request.user), for_rater=False)
     reasons = {
         "overdue": _("not answered in time"),
         "unsettled": _("the rater is not satisfied with the answer"),
     }
-    for row in rows:
+    for row in page.rows:
         row["escalation"] = reasons.get(row["r"].escalation_reason, "")
-    return render(request, "ratings/escalated.html", {"rows": rows})
+    return render(request, "ratings/escalated.html", {"page": page, "rows": page.rows})
+
+
+@login_required
+@require_GET
+def my_rectifications(request: HttpRequest) -> HttpResponse:
+    """The rectifications the user's bad ratings opened, the newest first."""
+    page = _page_of_rows(request, selectors.rectifications_of_rater(request.user), for_rater=True)
+    return render(request, "ratings/my_list.html", {"page": page, "rows": page.rows})
 
 
 @login_required
@@ -217,12 +238,26 @@ def rectification_page(request: HttpRequest, public_id: str) -> HttpResponse:
     _staff(request)
     errors: dict[str, str] = {}
     if request.method == "POST":
+        action = request.POST.get("action", "answer")
         try:
-            services.rectification_answer(
-                actor=request.user,
-                rectification=rectification,
-                answer=request.POST.get("answer", ""),
-            )
+            if action == "send_back":
+                services.rectification_send_back(
+                    actor=request.user,
+                    rectification=rectification,
+                    instruction=request.POST.get("instruction", ""),
+                )
+            elif action == "close":
+                services.rectification_close(
+                    actor=request.user,
+                    rectification=rectification,
+                    conclusion=request.POST.get("conclusion", ""),
+                )
+            else:
+                services.rectification_answer(
+                    actor=request.user,
+                    rectification=rectification,
+                    answer=request.POST.get("answer", ""),
+                )
             return redirect("ratings:rectification", public_id=rectification.public_id)
         except InvalidInput as exc:
             errors = exc.fields
@@ -245,6 +280,7 @@ def rectification_page(request: HttpRequest, public_id: str) -> HttpResponse:
             ],
             "can_answer": selectors.may_answer(request.user, rectification)
             and rectification.status in (RectificationStatus.OPEN, RectificationStatus.ESCALATED),
+            "can_supervise": selectors.may_supervise(request.user, rectification),
             "errors": errors,
             "posted": request.POST,
         },
