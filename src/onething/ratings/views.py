@@ -1,6 +1,7 @@
 """好差评 pages: the rating card on a finished application and a closed complaint, the rater's
-view of a rectification, the department's (or unit's) rectifications and answer page, and the
-supervisors' escalated rectifications.
+view of a rectification and the list of them, the department's (or unit's) rectifications and
+answer page, and the supervisors' escalated rectifications, which they send back or close on
+the rectification's page. The lists come a page at a time.
 
 Thin: parse the form, call one service or selector, render. The card is an htmx fragment: it
 swaps itself after a rating is given or changed; without JavaScript the form posts and returns
