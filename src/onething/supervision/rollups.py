@@ -307,8 +307,8 @@ def recompute(batch: int = 2000) -> metrics.Contributions:
 
 
 def rebuild(*, now: dt.datetime | None = None, batch: int = 2000) -> int:
-    """Empty the roll-ups and the ledger and fill them again from every application, in one
-    transaction (refreshes wait); the number of roll-up rows."""
+    """Empty the roll-ups and the ledger and fill them again from every application and
+    ticket, in one transaction (refreshes wait); the number of roll-up rows."""
     now = now or timezone.now()
     working_days = _WorkingDays()
     summed: metrics.Contributions = {}
