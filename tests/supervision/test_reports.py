@@ -270,6 +270,8 @@ def test_the_report_shows_the_hotline_rates_of_the_region_by_district(client, ho
     page = client.get(f"/supervision/reports/350200/{month}/", **EN).content.decode()
     hotline_table = page.split('data-testid="report-hotline"')[1]
     assert "Siming District" in hotline_table
+    # The tickets' ratings have a column of their own, apart from the callback's satisfied rate.
+    assert "Ticket ratings (average stars)" in hotline_table
     # Fuzhou's report has no Xiamen tickets.
     fuzhou = reports.monthly_report(hotline["fuzhou_supervisor"], "350100", month)
     assert fuzhou.hotline == ()

@@ -867,7 +867,8 @@ def hotline_rows(user: Any, filters: Filters) -> tuple[dict, ...] | None:
     """The hotline's rates by district for the filters' period and region, with the average
     stars of the tickets' ratings, read from the roll-ups; None when no ticket is within what
     the user oversees. Each row is complaints.rates.Rates.as_dict() plus `stars` and
-    `ratings`."""
+    `ratings`. A department filter keeps the units of that department; the thing, service and
+    channel filters are the applications' and do not apply to tickets."""
     scope = dashboard_scope(user)
     q = _hotline_q(scope, filters)
     if q is None:
