@@ -3,13 +3,15 @@
 Fill the database first (e.g. `onething generate --applications 1000000 --tickets 1000000`),
 then: `DATABASE_URL=postgres://… uv run python bench/supervision_dashboard.py [--rebuild]`.
 Prints the time of a full roll-up rebuild (with --rebuild), of an incremental refresh, and of
-each dashboard view for an administrator, a region supervisor and a department supervisor.
+each dashboard view, the hotline table and the monthly report for an administrator, a region
+supervisor and department supervisors (one whose department has hotline units, when there is).
 Not a test: it prints, it asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 import time
@@ -30,15 +32,21 @@ def main() -> int:
     import django
 
     django.setup()
+    from django.utils import timezone
+
     from onething.accounts.models import Role, RoleAssignment, User
     from onething.applications.models import Application, Case
     from onething.catalog.models import Department, Region
+    from onething.complaints.models import Ticket
     from onething.core.actors import SystemActor
-    from onething.supervision import dashboard, services
+    from onething.supervision import dashboard, reports, services
     from onething.supervision.charts import CHART_BUILDERS
     from onething.supervision.models import Rollup
 
-    print(f"applications {Application.objects.count():,}, cases {Case.objects.count():,}")
+    print(
+        f"applications {Application.objects.count():,}, cases {Case.objects.count():,}, "
+        f"tickets {Ticket.objects.count():,}"
+    )
     actor = SystemActor("bench")
     if args.rebuild:
         timed("rollups rebuild", lambda: services.rollups_rebuild(actor=actor))
@@ -61,6 +69,16 @@ def main() -> int:
             "bench-dept", role=Role.SUPERVISOR, department=department
         ),
     }
+    # A department with units in the hotline's dispatch catalogue reads a hotline table.
+    with_units = next(
+        (d for d in Department.objects.order_by("code") if dashboard.hotline_units([d.code])),
+        None,
+    )
+    if with_units is not None and with_units != department:
+        readers[f"department supervisor {with_units.code} (hotline units)"] = supervisor(
+            "bench-dept-hotline", role=Role.SUPERVISOR, department=with_units
+        )
+    last_month = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
     for who, user in readers.items():
         for label, query in (
             ("last 12 months", {}),
@@ -71,6 +89,14 @@ def main() -> int:
             timed(f"{who}: dashboard, {label}", dashboard.dashboard_for, user, filters)
             for key in dashboard.DASHBOARD_CHARTS:
                 timed(f"  {key}", CHART_BUILDERS[key], user, filters)
+            timed("  hotline table", dashboard.hotline_rows, user, filters)
+        timed(
+            f"{who}: monthly report {city.code} {last_month}",
+            reports.monthly_report,
+            user,
+            city.code,
+            last_month,
+        )
     return 0
 
 

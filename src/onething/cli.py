@@ -581,8 +581,8 @@ def cmd_rollups(args: argparse.Namespace) -> int:
     if args.rollups_command == "refresh":
         result = services.rollups_refresh(actor=actor)
         print(
-            f"supervision roll-ups refreshed: {result.applications} application(s) looked at, "
-            f"{result.changed} changed"
+            f"supervision roll-ups refreshed: {result.applications} application(s) and "
+            f"{result.tickets} ticket(s) looked at, {result.changed} changed"
         )
         return 0
     differences = rollups.differences()

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from onething.complaints import rates
 from onething.core.workdays import WorkCalendar
 from onething.supervision import metrics
 from onething.supervision.metrics import ApplicationFacts, CaseFacts, Key, RatingFacts
@@ -219,3 +220,108 @@ def test_adding_the_difference_to_the_old_gives_the_new(old, new):
 def test_the_ledger_encoding_reads_back_the_same(contributions):
     assert metrics.decode(metrics.encode(contributions)) == contributions
     assert len({metrics.key_text(k) for k in contributions}) == len(contributions)
+
+
+# --- hotline tickets -------------------------------------------------------------------------
+
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=SHANGHAI)
+moments = st.integers(0, 4 * 24 * 60).map(
+    lambda minutes: dt.datetime(2026, 11, 18, tzinfo=SHANGHAI) + dt.timedelta(minutes=minutes)
+)
+days = st.dates(min_value=D(2026, 11, 18), max_value=D(2026, 11, 22))
+units = ["sm_zhonghua_police", "sm_police", "sm_12345"]
+ticket_facts = st.builds(
+    metrics.TicketFacts,
+    region=st.sampled_from(["350203", "350206"]),
+    channel=st.sampled_from(["phone", "web"]),
+    received_on=st.dates(min_value=D(2026, 10, 30), max_value=D(2026, 11, 2)),
+    unit=st.sampled_from(["", *units]),
+    returned_by=st.lists(st.sampled_from(units), max_size=3).map(tuple),
+    sign_due_at=st.none() | moments,
+    accepted_at=st.none() | moments,
+    due_date=st.none() | days,
+    replied_on=st.none() | days,
+    reached=st.none() | st.booleans(),
+    resolved=st.none() | st.booleans(),
+    satisfied=st.none() | st.booleans(),
+)
+
+
+def as_rates_facts(facts: metrics.TicketFacts) -> rates.TicketFacts:
+    return rates.TicketFacts(
+        unit=facts.unit,
+        returned_by=facts.returned_by,
+        region_code=facts.region,
+        sign_due_at=facts.sign_due_at,
+        accepted_at=facts.accepted_at,
+        due_date=facts.due_date,
+        replied_on=facts.replied_on,
+        reached=facts.reached,
+        resolved=facts.resolved,
+        satisfied=facts.satisfied,
+    )
+
+
+def summed_by(contributions: metrics.Contributions, by: str) -> dict[str, dict[str, list[int]]]:
+    out: dict = {}
+    for key, (count, total) in contributions.items():
+        group = key.region if by == "region" else key.department
+        entry = out.setdefault(group, {}).setdefault(key.metric, [0, 0])
+        entry[0] += count
+        entry[1] += total
+    return out
+
+
+@given(st.lists(ticket_facts, max_size=12), st.sampled_from(["region", "unit"]))
+def test_summed_ticket_contributions_give_the_hotlines_own_rates(tickets, by):
+    summed: metrics.Contributions = {}
+    for facts in tickets:
+        metrics.merge(summed, metrics.ticket_contributions(facts, NOW))
+    groups = summed_by(summed, by)
+    expected = rates.compute_rates([as_rates_facts(f) for f in tickets], by=by, now=NOW)
+    returns = "returned" if by == "region" else "unit_returned"
+    assert {k for k in groups if k or by == "region"} == set(expected)
+    for key, entry in expected.items():
+        got = groups[key]
+
+        def read(metric, got=got):
+            return tuple(got.get(metric, (0, 0)))
+
+        assert read("received")[0] == entry.tickets
+        assert read("signed_on_time") == (entry.sign_counted, entry.signed_on_time)
+        assert read("closed_on_time") == (entry.close_counted, entry.closed_on_time)
+        assert read("resolved") == (entry.callbacks, entry.resolved)
+        assert read("satisfied") == (entry.callbacks, entry.satisfied)
+        assert read(returns) == (entry.reached_unit, entry.returned)
+
+
+def test_a_tickets_contributions_counted_by_hand():
+    due = dt.datetime(2026, 11, 19, 12, tzinfo=SHANGHAI)
+    facts = metrics.TicketFacts(
+        region="350203",
+        channel="phone",
+        received_on=D(2026, 10, 31),
+        unit="sm_police",
+        returned_by=("sm_zhonghua_police", "sm_zhonghua_police"),
+        sign_due_at=due,
+        due_date=D(2026, 11, 19),
+        ratings=(RatingFacts(stars=2, rated_on=D(2026, 11, 20)),),
+    )
+    october, november = D(2026, 10, 1), D(2026, 11, 1)
+
+    def key(metric, unit="sm_police", month=october, bucket=0):
+        return Key("ticket", month, "350203", "", unit, "", "phone", metric, bucket)
+
+    assert metrics.ticket_contributions(facts, NOW) == {
+        key("received"): (1, 0),
+        key("signed_on_time"): (1, 0),  # not signed for, and the deadline has passed
+        key("closed_on_time"): (1, 0),  # not replied, and its due day was yesterday
+        key("returned"): (1, 1),
+        key("unit_returned", "sm_zhonghua_police"): (2, 2),  # returned twice by the station
+        key("unit_returned"): (1, 0),
+        key("satisfaction", month=november, bucket=2): (1, 2),  # rated in November
+    }
+    # The moment before both deadlines, neither counts yet.
+    before = metrics.ticket_contributions(facts, due - dt.timedelta(days=1))
+    assert key("signed_on_time") not in before and key("closed_on_time") not in before

@@ -21,7 +21,7 @@ from django.utils import timezone
 from onething.accounts.models import Role
 from onething.catalog.models import Thing
 from onething.core.errors import InvalidInput, NotAllowed, NotFound
-from onething.supervision import reports
+from onething.supervision import reports, rollups
 from tests.complaints.conftest import hotline as hotline  # the fixture, re-exported
 from tests.factories import PersonFactory
 from tests.supervision.conftest import BEIJING, staff_with
@@ -262,6 +262,7 @@ def test_the_report_shows_the_hotline_rates_of_the_region_by_district(client, ho
     from tests.complaints.test_services import call
 
     call(hotline)  # a ticket in Siming, today
+    rollups.refresh()  # as the worker does every minute: the report reads the roll-ups
     month = f"{timezone.localdate():%Y-%m}"
     client.force_login(hotline["supervisor"])
     report = reports.monthly_report(hotline["supervisor"], "350200", month)
@@ -269,6 +270,8 @@ def test_the_report_shows_the_hotline_rates_of_the_region_by_district(client, ho
     page = client.get(f"/supervision/reports/350200/{month}/", **EN).content.decode()
     hotline_table = page.split('data-testid="report-hotline"')[1]
     assert "Siming District" in hotline_table
+    # The tickets' ratings have a column of their own, apart from the callback's satisfied rate.
+    assert "Ticket ratings (average stars)" in hotline_table
     # Fuzhou's report has no Xiamen tickets.
     fuzhou = reports.monthly_report(hotline["fuzhou_supervisor"], "350100", month)
     assert fuzhou.hotline == ()

@@ -109,7 +109,22 @@ class Ticket(models.Model):
         ordering = ["-created_at", "-pk"]
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
-        indexes = [models.Index(fields=["category", "region_code", "created_at"])]
+        indexes = [
+            models.Index(fields=["category", "region_code", "created_at"]),
+            # The supervision roll-ups look again at tickets changed since their last refresh,
+            # and at those whose sign-for deadline or due day passed with nothing done.
+            models.Index(fields=["updated_at"], name="ticket_updated_at"),
+            models.Index(
+                fields=["sign_due_at"],
+                condition=models.Q(accepted_at__isnull=True),
+                name="ticket_unsigned_sign_due",
+            ),
+            models.Index(
+                fields=["due_date"],
+                condition=models.Q(replied_at__isnull=True),
+                name="ticket_unreplied_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.reference

@@ -3,8 +3,8 @@
 Period figures (received, completed, on-time rate, handling time, supplement rate, instant
 share, satisfaction, the four reductions) come from the roll-up table, a few grouped queries
 whatever the number of applications. What is true now (in progress, the red and yellow lists)
-is read from the open cases through their indexes, a page at a time. Hotline rates come from the
-hotline's own selector.
+is read from the open cases through their indexes, a page at a time. The hotline's rates by
+district come from the same roll-ups (level "ticket"), one grouped query.
 
 Who sees what: an administrator and a supervisor without department or region everything; a
 region supervisor the applications of their region and the regions inside it (the workbench's
@@ -12,6 +12,11 @@ rule: the application's region); a department supervisor the cases of their depa
 their figures are case figures: per member service, not per application; the reductions, which
 are properties of whole applications, are not theirs to see). A filter on a department or a
 service also turns to case figures.
+
+The hotline table follows the same scope: a region supervisor reads the tickets of their region
+and below, a department supervisor those of the hotline units that belong to their departments
+in the dispatch catalogue (no table when none does), counting returns against the unit that
+returned (the rates by unit) rather than per ticket (the rates by district).
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from onething.accounts.models import Role, RoleAssignment
 from onething.applications.lifecycle import ApplicationStatus, CaseStatus
 from onething.applications.models import Application, Case, Channel
 from onething.catalog.models import Department, Region, Service, Thing, in_language
+from onething.complaints.rates import Rates
+from onething.complaints.runtime import dispatch_catalogue
 from onething.core.errors import InvalidInput, NotAllowed
 from onething.core.regions import region_contains, region_prefix
 from onething.supervision import metrics
@@ -822,20 +829,87 @@ def _breadcrumbs(code: str) -> tuple[tuple[str, str], ...]:
     return tuple(reversed(trail))
 
 
-def hotline_rows(user: Any, filters: Filters) -> tuple[dict, ...] | None:
-    """The hotline's rates by district for the filters' period and region; None when the user
-    may not read them."""
-    from onething.complaints.selectors import hotline_rates_for
+def hotline_units(departments: Iterable[str]) -> list[str]:
+    """The hotline units that belong to these departments (the dispatch catalogue's)."""
+    wanted = set(departments)
+    return sorted(
+        code for code, unit in dispatch_catalogue().units.items() if unit.department in wanted
+    )
 
-    last_month = filters.until
-    end = (last_month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
-    try:
-        rates = hotline_rates_for(user, start=filters.since, end=end, by="region")
-    except NotAllowed:
-        return None
+
+def _hotline_q(scope: Scope, filters: Filters) -> Q | None:
+    """The ticket roll-ups within scope and filters; None when no ticket is within scope (a
+    department supervisor whose departments have no hotline unit)."""
+    allowed = Q()
+    if not scope.everything:
+        allowed, reaches = Q(pk__in=[]), False
+        for clause in scope.clauses:
+            part = Q()
+            if clause.region is not None:
+                part &= Q(region__startswith=region_prefix(clause.region))
+            if clause.departments is not None:
+                units = hotline_units(clause.departments)
+                if not units:
+                    continue
+                part &= Q(department__in=units)
+            allowed, reaches = allowed | part, True
+        if not reaches:
+            return None
+    q = Q(level=metrics.TICKET, month__gte=filters.since, month__lte=filters.until)
     if filters.region:
-        rates = [r for r in rates if r.key and region_contains(filters.region, r.key)]
-    return tuple(r.as_dict() for r in rates)
+        q &= Q(region__startswith=region_prefix(filters.region)) & ~Q(region="")
+    if filters.department:
+        q &= Q(department__in=hotline_units([filters.department]))
+    return q & allowed
+
+
+def hotline_rows(user: Any, filters: Filters) -> tuple[dict, ...] | None:
+    """The hotline's rates by district for the filters' period and region, with the average
+    stars of the tickets' ratings, read from the roll-ups; None when no ticket is within what
+    the user oversees. Each row is complaints.rates.Rates.as_dict() plus `stars` and
+    `ratings`. A department filter keeps the units of that department; the thing, service and
+    channel filters are the applications' and do not apply to tickets."""
+    scope = dashboard_scope(user)
+    q = _hotline_q(scope, filters)
+    if q is None:
+        return None
+    by_unit = not scope.sees_applications or bool(filters.department)
+    returns = "unit_returned" if by_unit else "returned"
+    sums: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
+    for row in (
+        Rollup.objects.filter(q)
+        .values("region", "metric")
+        .annotate(n=Sum("count"), t=Sum("total"))
+        .order_by()
+    ):
+        sums[row["region"]][row["metric"]] = (row["n"], row["t"])
+    out = []
+    for region in sorted(sums):
+        found = sums[region]
+
+        def read(metric: str, found=found) -> tuple[int, int]:
+            return found.get(metric, (0, 0))
+
+        rates = Rates(
+            key=region,
+            tickets=read("received")[0],
+            signed_on_time=read("signed_on_time")[1],
+            sign_counted=read("signed_on_time")[0],
+            closed_on_time=read("closed_on_time")[1],
+            close_counted=read("closed_on_time")[0],
+            callbacks=read("resolved")[0],
+            resolved=read("resolved")[1],
+            satisfied=read("satisfied")[1],
+            reached_unit=read(returns)[0],
+            returned=read(returns)[1],
+        )
+        ratings, stars = read("satisfaction")
+        average = metrics.ratio(stars, ratings)
+        out.append(
+            rates.as_dict()
+            | {"stars": None if average is None else round(average, 2), "ratings": ratings}
+        )
+    return tuple(out)
 
 
 @contextlib.contextmanager

@@ -43,6 +43,32 @@ Metrics, at the application level (A) and the case level (C):
   online and add none).
 - satisfaction (A: the overall stars of an application's ratings; C: the stars a rating gives
   the case's department, service ""): rated in the month; bucket = stars; count 1, total = stars.
+
+Hotline tickets (12345) are subjects too, at the level "ticket": region = the ticket's district
+code (`region_code`, as complaints.selectors.hotline_rates groups it); thing and service "";
+department = the unit holding or last holding the ticket ("" while none does; the dashboard
+scopes a department supervisor by the units of their departments in the dispatch catalogue);
+channel = the ticket's (phone, web, open311). Month = the month the ticket was taken in, except
+for satisfaction (the month it was rated). Each metric is one of the hotline's rates
+(complaints.rates.compute_rates) as total / count, so that sums over keys give the same figures:
+
+- received: count 1, total 0 (the tickets).
+- signed_on_time (按时签收率): with a sign-for deadline, count 1 once signed for or past the
+  deadline (`now` later than it); total 1 when signed for by it.
+- closed_on_time (按时办结率): with a due day, count 1 once replied or past it (today later than
+  it); total 1 when replied (local date) by it.
+- resolved / satisfied (解决率 / 满意率): count 1 when the callback reached the citizen; total 1
+  when they said resolved / satisfied.
+- returned (退单率 by district): count 1 when the ticket reached a unit (one holds it or one
+  returned it); total 1 when some unit returned it. Keyed at the holding unit.
+- unit_returned (退单率 by unit): count 1 at each unit that returned it (total 1 each, a unit
+  returning it twice counts twice) and at the holding unit (total 0).
+- satisfaction: a rating of the ticket (好差评), rated in the month; bucket = stars; count 1,
+  total = stars. Apart from the callback's satisfied rate.
+
+Two of these depend on the clock (a deadline passes without a sign-for or a reply): the
+contributions are reckoned at a given `now`, and the refresh looks again at tickets whose
+deadline passed since it last ran.
 """
 
 from __future__ import annotations
@@ -56,6 +82,7 @@ from typing import NamedTuple
 
 APPLICATION = "application"
 CASE = "case"
+TICKET = "ticket"
 
 APPLICATION_OUTCOMES = ("completed", "partly_completed", "rejected", "withdrawn")
 APPLICATION_DECIDED = ("completed", "partly_completed", "rejected")
@@ -75,6 +102,16 @@ METRICS = (
     "supplemented",
     "instant",
     *(f"{name}_{how}" for name in REDUCTIONS for how in ("separately", "together")),
+    "satisfaction",
+)
+TICKET_METRICS = (
+    "received",
+    "signed_on_time",
+    "closed_on_time",
+    "resolved",
+    "satisfied",
+    "returned",
+    "unit_returned",
     "satisfaction",
 )
 
@@ -216,6 +253,61 @@ def contributions(facts: ApplicationFacts, working_days: WorkingDays) -> Contrib
                 "satisfaction", stars,
             )  # fmt: skip
             _add(out, key, 1, stars)
+    return out
+
+
+@dataclass(frozen=True)
+class TicketFacts:
+    """What the roll-ups need of one hotline ticket (dates are local dates; the moments are
+    timezone-aware)."""
+
+    region: str
+    channel: str
+    received_on: dt.date
+    unit: str = ""  # holding or last holding it
+    returned_by: tuple[str, ...] = ()
+    sign_due_at: dt.datetime | None = None
+    accepted_at: dt.datetime | None = None
+    due_date: dt.date | None = None
+    replied_on: dt.date | None = None
+    reached: bool | None = None
+    resolved: bool | None = None
+    satisfied: bool | None = None
+    ratings: tuple[RatingFacts, ...] = ()
+
+
+def ticket_contributions(facts: TicketFacts, now: dt.datetime) -> Contributions:
+    """Every (count, total) the ticket adds to the roll-ups as of `now` (local, aware), by key
+    (see the module doc: the same rules as the hotline's rates)."""
+    out: Contributions = {}
+    received = month_of(facts.received_on)
+
+    def key(metric: str, unit: str = facts.unit, month: dt.date = received, bucket: int = 0):
+        return Key(TICKET, month, facts.region, "", unit, "", facts.channel, metric, bucket)
+
+    _add(out, key("received"), 1, 0)
+    if facts.sign_due_at is not None:
+        if facts.accepted_at is not None:
+            _add(out, key("signed_on_time"), 1, int(facts.accepted_at <= facts.sign_due_at))
+        elif now > facts.sign_due_at:
+            _add(out, key("signed_on_time"), 1, 0)
+    if facts.due_date is not None:
+        if facts.replied_on is not None:
+            _add(out, key("closed_on_time"), 1, int(facts.replied_on <= facts.due_date))
+        elif now.date() > facts.due_date:
+            _add(out, key("closed_on_time"), 1, 0)
+    if facts.reached:
+        _add(out, key("resolved"), 1, int(bool(facts.resolved)))
+        _add(out, key("satisfied"), 1, int(bool(facts.satisfied)))
+    if facts.unit or facts.returned_by:
+        _add(out, key("returned"), 1, int(bool(facts.returned_by)))
+    for unit in facts.returned_by:
+        _add(out, key("unit_returned", unit), 1, 1)
+    if facts.unit:
+        _add(out, key("unit_returned"), 1, 0)
+    for rating in facts.ratings:
+        rated = key("satisfaction", month=month_of(rating.rated_on), bucket=rating.stars)
+        _add(out, rated, 1, rating.stars)
     return out
 
 

@@ -1,10 +1,16 @@
-"""Keeping the roll-up table equal to the sum of every application's contributions.
+"""Keeping the roll-up table equal to the sum of every application's and ticket's contributions.
 
 Each application's contributions (supervision.metrics) are computed from its facts, read in
 batches with a fixed number of queries per batch. The ledger keeps what each application last
 added; a refresh adds the difference (an UPSERT incrementing count and total; rows back at zero
 are deleted), so applying it twice changes nothing. Writers take the state row's lock, one
 batch per transaction, so two workers never interleave their differences.
+
+Hotline tickets (with their ratings) are the second kind of subject ("ticket"), in the same
+ledger and table. Two of their figures change when a deadline passes with nothing done
+(metrics.ticket_contributions is reckoned at a moment): a refresh also looks again at the
+tickets whose sign-for deadline or due day passed since the last one, and a check recomputes
+them as of the last refresh.
 """
 
 from __future__ import annotations
@@ -29,11 +35,13 @@ from onething.applications.models import (
     SupplementRequest,
 )
 from onething.catalog.selectors import work_calendar
+from onething.complaints.models import Ticket, TicketEvent
 from onething.ratings.models import DepartmentRating, Rating
 from onething.supervision import metrics
 from onething.supervision.models import Rollup, RollupLedger, RollupState
 
 SUBJECT = "application"
+TICKET_SUBJECT = metrics.TICKET
 STATE = "rollups"
 # A change committed a little after the refresh read the clock is found by the next refresh.
 OVERLAP = dt.timedelta(minutes=5)
@@ -264,6 +272,7 @@ class RefreshResult:
     applications: int
     changed: int
     watermark: dt.datetime
+    tickets: int = 0
 
 
 def refresh(*, now: dt.datetime | None = None, batch: int = BATCH) -> RefreshResult:
@@ -274,12 +283,16 @@ def refresh(*, now: dt.datetime | None = None, batch: int = BATCH) -> RefreshRes
     since = state.watermark - OVERLAP if state and state.watermark else None
     ids = touched_since(since)
     changed = sum(refresh_applications(chunk, now=now) for chunk in _chunks(ids, batch))
+    tickets = tickets_touched_since(since, now=now)
+    changed += sum(refresh_tickets(chunk, now=now) for chunk in _chunks(tickets, batch))
     with transaction.atomic():
         state = _locked_state()
         if state.watermark is None or state.watermark < now:
             state.watermark = now
             state.save(update_fields=["watermark"])
-    return RefreshResult(applications=len(ids), changed=changed, watermark=now)
+    return RefreshResult(
+        applications=len(ids), changed=changed, watermark=now, tickets=len(tickets)
+    )
 
 
 def recompute(batch: int = 2000) -> metrics.Contributions:
@@ -294,8 +307,8 @@ def recompute(batch: int = 2000) -> metrics.Contributions:
 
 
 def rebuild(*, now: dt.datetime | None = None, batch: int = 2000) -> int:
-    """Empty the roll-ups and the ledger and fill them again from every application, in one
-    transaction (refreshes wait); the number of roll-up rows."""
+    """Empty the roll-ups and the ledger and fill them again from every application and
+    ticket, in one transaction (refreshes wait); the number of roll-up rows."""
     now = now or timezone.now()
     working_days = _WorkingDays()
     summed: metrics.Contributions = {}
@@ -319,6 +332,7 @@ def rebuild(*, now: dt.datetime | None = None, batch: int = 2000) -> int:
                     )
                 )
             RollupLedger.objects.bulk_create(ledgers, batch_size=batch)
+        _rebuild_tickets(summed, now=now, batch=batch)
         Rollup.objects.bulk_create(
             (
                 Rollup(
@@ -367,11 +381,182 @@ def stored() -> metrics.Contributions:
 
 
 def differences() -> list[tuple[metrics.Key, tuple[int, int], tuple[int, int]]]:
-    """Where the table differs from a direct recomputation: (key, stored, recomputed)."""
+    """Where the table differs from a direct recomputation: (key, stored, recomputed); the
+    tickets as of the last refresh (their deadlines are reckoned at that moment)."""
     expected = recompute()
+    state = RollupState.objects.filter(name=STATE).first()
+    metrics.merge(expected, recompute_tickets(now=state.watermark if state else None))
     actual = stored()
     return sorted(
         (key, actual.get(key, (0, 0)), expected.get(key, (0, 0)))
         for key in actual.keys() | expected.keys()
         if actual.get(key, (0, 0)) != expected.get(key, (0, 0))
     )
+
+
+# --- hotline tickets -----------------------------------------------------------------------
+
+
+def ticket_facts(ids: Sequence[int]) -> dict[int, metrics.TicketFacts]:
+    """The facts of the given tickets with their ratings, in two queries."""
+    ratings: dict[int, list[metrics.RatingFacts]] = defaultdict(list)
+    for ticket_id, stars, created in Rating.objects.filter(ticket_id__in=ids).values_list(
+        "ticket_id", "stars", "created_at"
+    ):
+        ratings[ticket_id].append(metrics.RatingFacts(stars=stars, rated_on=_local(created)))
+    facts = {}
+    for row in Ticket.objects.filter(pk__in=ids).values(
+        "pk",
+        "region_code",
+        "channel",
+        "created_at",
+        "unit",
+        "returned_by",
+        "sign_due_at",
+        "accepted_at",
+        "due_date",
+        "replied_at",
+        "callback_reached",
+        "resolved",
+        "satisfied",
+    ):
+        facts[row["pk"]] = metrics.TicketFacts(
+            region=row["region_code"],
+            channel=row["channel"],
+            received_on=_local(row["created_at"]),
+            unit=row["unit"],
+            returned_by=tuple(row["returned_by"] or ()),
+            sign_due_at=row["sign_due_at"],
+            accepted_at=row["accepted_at"],
+            due_date=row["due_date"],
+            replied_on=_local(row["replied_at"]),
+            reached=row["callback_reached"],
+            resolved=row["resolved"],
+            satisfied=row["satisfied"],
+            ratings=tuple(sorted(ratings[row["pk"]], key=lambda r: (r.rated_on, r.stars))),
+        )
+    return facts
+
+
+def _ticket_contributions_of(
+    ids: Sequence[int], now: dt.datetime
+) -> dict[int, metrics.Contributions]:
+    local_now = timezone.localtime(now)
+    return {
+        pk: metrics.ticket_contributions(facts, local_now)
+        for pk, facts in ticket_facts(ids).items()
+    }
+
+
+def _fold(
+    kind: str, ids: Sequence[int], new: dict[int, metrics.Contributions], now: dt.datetime
+) -> int:
+    """Replace what each subject last added (its ledger) by `new` in the table; the number of
+    subjects whose contributions changed. Runs inside the caller's transaction."""
+    ledgers = {
+        ledger.subject_id: ledger
+        for ledger in RollupLedger.objects.filter(subject_kind=kind, subject_id__in=ids)
+    }
+    delta: metrics.Contributions = {}
+    stale: list[int] = []
+    fresh: list[RollupLedger] = []
+    changed = 0
+    for pk in ids:
+        old = metrics.decode(ledgers[pk].contributions) if pk in ledgers else {}
+        mine = new.get(pk, {})
+        difference = metrics.difference(mine, old)
+        if not difference:
+            continue
+        changed += 1
+        metrics.merge(delta, difference)
+        if not mine:
+            stale.append(pk)
+        elif pk in ledgers:
+            ledgers[pk].contributions = metrics.encode(mine)
+            ledgers[pk].refreshed_at = now
+            ledgers[pk].save(update_fields=["contributions", "refreshed_at"])
+        else:
+            fresh.append(
+                RollupLedger(
+                    subject_kind=kind,
+                    subject_id=pk,
+                    contributions=metrics.encode(mine),
+                    refreshed_at=now,
+                )
+            )
+    RollupLedger.objects.bulk_create(fresh)
+    RollupLedger.objects.filter(subject_kind=kind, subject_id__in=stale).delete()
+    _upsert({k: v for k, v in delta.items() if v != (0, 0)})
+    return changed
+
+
+def refresh_tickets(ids: Sequence[int], *, now: dt.datetime | None = None) -> int:
+    """Bring the roll-ups up to date for these tickets as of `now` (one transaction); the
+    number of tickets whose contributions changed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        _locked_state()
+        return _fold(TICKET_SUBJECT, ids, _ticket_contributions_of(ids, now), now)
+
+
+def tickets_touched_since(since: dt.datetime | None, *, now: dt.datetime) -> list[int]:
+    """Tickets whose contributions may have changed from `since` to `now` (every one when
+    None): the ticket row, an event of it, a rating of it, or a sign-for deadline or due day
+    that passed in between with nothing done (metrics: counted late from then on)."""
+    if since is None:
+        return list(Ticket.objects.order_by("pk").values_list("pk", flat=True))
+    touched = set(Ticket.objects.filter(updated_at__gte=since).values_list("pk", flat=True))
+    touched |= set(TicketEvent.objects.filter(at__gte=since).values_list("ticket_id", flat=True))
+    touched |= set(
+        Rating.objects.filter(updated_at__gte=since, ticket__isnull=False).values_list(
+            "ticket_id", flat=True
+        )
+    )
+    touched |= set(
+        Ticket.objects.filter(
+            accepted_at__isnull=True, sign_due_at__gte=since, sign_due_at__lte=now
+        ).values_list("pk", flat=True)
+    )
+    touched |= set(
+        Ticket.objects.filter(
+            replied_at__isnull=True,
+            due_date__gte=timezone.localdate(since),
+            due_date__lt=timezone.localdate(now),
+        ).values_list("pk", flat=True)
+    )
+    return sorted(touched)
+
+
+def _every_ticket(batch: int) -> Iterator[list[int]]:
+    ids = Ticket.objects.order_by("pk").values_list("pk", flat=True)
+    return _chunks(ids.iterator(chunk_size=batch), batch)
+
+
+def recompute_tickets(
+    *, now: dt.datetime | None = None, batch: int = 2000
+) -> metrics.Contributions:
+    """The sum of every ticket's contributions as of `now`, computed afresh (in batches)."""
+    now = now or timezone.now()
+    summed: metrics.Contributions = {}
+    for chunk in _every_ticket(batch):
+        for mine in _ticket_contributions_of(chunk, now).values():
+            metrics.merge(summed, mine)
+    return summed
+
+
+def _rebuild_tickets(summed: metrics.Contributions, *, now: dt.datetime, batch: int) -> None:
+    """Write every ticket's ledger as of `now` and add its contributions to `summed` (inside
+    the rebuild's transaction, after the ledger was emptied)."""
+    for chunk in _every_ticket(batch):
+        ledgers = []
+        for pk, mine in _ticket_contributions_of(chunk, now).items():
+            metrics.merge(summed, mine)
+            ledgers.append(
+                RollupLedger(
+                    subject_kind=TICKET_SUBJECT,
+                    subject_id=pk,
+                    contributions=metrics.encode(mine),
+                    refreshed_at=now,
+                )
+            )
+        RollupLedger.objects.bulk_create(ledgers, batch_size=batch)

@@ -220,7 +220,8 @@ def export_chart(*, actor: Any, key: str, params: Any, fmt: str) -> Export:
 
 
 def rollups_refresh(*, actor: Any, now: datetime | None = None) -> rollups.RefreshResult:
-    """Bring the roll-ups up to date with every application changed since the last refresh.
+    """Bring the roll-ups up to date with every application and hotline ticket changed since
+    the last refresh (and every ticket whose deadline passed since).
 
     Derived figures only (no decision, no personal data): the refresh is not an audited action;
     each batch is one transaction, and repeating a refresh changes nothing.
@@ -229,8 +230,8 @@ def rollups_refresh(*, actor: Any, now: datetime | None = None) -> rollups.Refre
 
 
 def rollups_rebuild(*, actor: Any, now: datetime | None = None) -> int:
-    """Recompute the roll-ups and their ledger from every application (an operator's repair),
-    recorded in the audit trail with the number of rows."""
+    """Recompute the roll-ups and their ledger from every application and ticket (an
+    operator's repair), recorded in the audit trail with the number of rows."""
     rows = rollups.rebuild(now=now)
     with transaction.atomic():
         audit_record(
