@@ -231,7 +231,8 @@ def dashboard_scope(user: Any) -> Scope:
     return Scope(clauses=tuple(clauses))
 
 
-def _scope_q(scope: Scope, region_field: str, department_field: str | None) -> Q:
+def scope_q(scope: Scope, region_field: str, department_field: str | None) -> Q:
+    """The rows within `scope`, by their region code and department code fields."""
     if scope.everything:
         return Q()
     allowed = Q(pk__in=[])
@@ -317,7 +318,7 @@ def _rollup_q(scope: Scope, filters: Filters, level: str) -> Q:
         value = getattr(filters, name)
         if value:
             q &= Q(**{name: value})
-    return q & _scope_q(scope, "region", "department")
+    return q & scope_q(scope, "region", "department")
 
 
 # Within one dashboard_for call, each (scope, filters, level, grouping) is read once.
@@ -380,7 +381,7 @@ def _open_cases(scope: Scope, filters: Filters):
         cases = cases.filter(department__code=filters.department)
     if filters.service:
         cases = cases.filter(service__code=filters.service)
-    return cases.filter(_scope_q(scope, "application__region__code", "department__code"))
+    return cases.filter(scope_q(scope, "application__region__code", "department__code"))
 
 
 def in_progress(scope: Scope, filters: Filters, level: str) -> int:
@@ -394,7 +395,7 @@ def in_progress(scope: Scope, filters: Filters, level: str) -> int:
         applications = applications.filter(thing__code=filters.thing)
     if filters.channel:
         applications = applications.filter(channel=filters.channel)
-    return applications.filter(_scope_q(scope, "region__code", None)).count()
+    return applications.filter(scope_q(scope, "region__code", None)).count()
 
 
 def late_cases(
@@ -413,11 +414,6 @@ def late_cases(
     else:
         start = (filters.page - 1) * PAGE_SIZE
         chosen = ordered[start : start + PAGE_SIZE]
-    marks_text = {
-        "overdue": _("red: overdue"),
-        "escalated": _("red: overdue, escalated"),
-        "due_soon": _("yellow: due soon"),
-    }
     rows = tuple(
         (
             case.application.reference,
@@ -426,27 +422,39 @@ def late_cases(
             case.department.name,
             case.application.region.name if case.application.region_id else "",
             case.due_date.isoformat() if case.due_date else "",
-            marks_text.get(case.deadline_state, case.deadline_state),
+            mark_label(case.deadline_state),
         )
         for case in chosen
     )
-    red = set(marks) == set(RED)
-    return (
-        Table(
-            key=OVERDUE_TABLE if red else DUE_SOON_TABLE,
-            title=_("Overdue cases") if red else _("Cases due soon"),
-            header=(
-                _("Application"),
-                _("One thing"),
-                _("Service"),
-                _("Department"),
-                _("Region"),
-                _("Due date"),
-                _("Mark"),
-            ),
-            rows=rows,
+    return late_table(red=set(marks) == set(RED), rows=rows), total
+
+
+def mark_label(state: str) -> str:
+    """How a late case's mark reads on the page: red or yellow, in words."""
+    labels = {
+        "overdue": _("red: overdue"),
+        "escalated": _("red: overdue, escalated"),
+        "due_soon": _("yellow: due soon"),
+    }
+    return labels.get(state, state)
+
+
+def late_table(*, red: bool, rows: tuple[tuple[str, ...], ...]) -> Table:
+    """The red (overdue) or the yellow (due soon) list, as the dashboard and the report show
+    it: (application, one thing, service, department, region, due date, mark) per case."""
+    return Table(
+        key=OVERDUE_TABLE if red else DUE_SOON_TABLE,
+        title=_("Overdue cases") if red else _("Cases due soon"),
+        header=(
+            _("Application"),
+            _("One thing"),
+            _("Service"),
+            _("Department"),
+            _("Region"),
+            _("Due date"),
+            _("Mark"),
         ),
-        total,
+        rows=rows,
     )
 
 
