@@ -252,3 +252,20 @@ def signed_in(user) -> Client:
     if user is not None:
         client.force_login(user)
     return client
+
+
+def test_the_region_breadcrumbs_are_read_in_one_query(loaded_catalog, django_assert_num_queries):
+    from onething.catalog.models import Region
+
+    Region.objects.create(
+        code="350203001",
+        name_zh="鼓浪屿街道",
+        name_en="Gulangyu",
+        level=Region.Level.STREET,
+        parent=Region.objects.get(code="350203"),
+    )
+    with django_assert_num_queries(1):
+        trail = dashboard._breadcrumbs("350203001")
+    assert [code for code, _name in trail] == ["350000", "350200", "350203", "350203001"]
+    with django_assert_num_queries(0):
+        assert dashboard._breadcrumbs("") == ()

@@ -821,9 +821,16 @@ class Dashboard:
         }
 
 
+# Province, city, county, street: the deepest region has one region above it per level less.
+REGION_LEVELS = len(Region.Level)
+
+
 def _breadcrumbs(code: str) -> tuple[tuple[str, str], ...]:
+    """(code, name) of the region and every region above it, the top first: one query, the
+    regions above joined in."""
     trail = []
-    region = Region.objects.filter(code=code).first() if code else None
+    above = "__".join(["parent"] * (REGION_LEVELS - 1))
+    region = Region.objects.select_related(above).filter(code=code).first() if code else None
     while region is not None:
         trail.append((region.code, in_language(region.name_zh, region.name_en)))
         region = region.parent
