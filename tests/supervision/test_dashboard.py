@@ -269,3 +269,14 @@ def test_the_region_breadcrumbs_are_read_in_one_query(loaded_catalog, django_ass
     assert [code for code, _name in trail] == ["350000", "350200", "350203", "350203001"]
     with django_assert_num_queries(0):
         assert dashboard._breadcrumbs("") == ()
+
+
+def test_the_dashboard_page_loads_the_chart_script_and_style_once(data_set):
+    client = Client()
+    client.force_login(staff_with(Role.ADMINISTRATOR))
+    page = client.get("/supervision/", {"from": "2025-10", "to": "2025-10"}, **EN)
+    html = page.content.decode()
+    assert html.count('data-chart data-testid="chart-') == len(dashboard.DASHBOARD_CHARTS)
+    assert html.count("onething/charts.js") == 1
+    assert html.count("onething/charts.css") == 1
+    assert html.index("onething/charts.js") < html.index("</head>")
