@@ -280,3 +280,24 @@ def test_the_dashboard_page_loads_the_chart_script_and_style_once(data_set):
     assert html.count("onething/charts.js") == 1
     assert html.count("onething/charts.css") == 1
     assert html.index("onething/charts.js") < html.index("</head>")
+
+
+def test_the_filter_form_offers_the_catalogs_things_departments_services_and_channels(
+    loaded_catalog,
+):
+    from django.utils import translation
+
+    from onething.catalog.models import Department, Service, Thing
+
+    with translation.override("en"):
+        choices = dashboard.filter_choices()
+    assert [code for code, _name in choices["things"]] == sorted(
+        Thing.objects.values_list("code", flat=True)
+    )
+    assert len(choices["departments"]) == Department.objects.count()
+    assert len(choices["services"]) == Service.objects.count()
+    assert (
+        dict(choices["departments"])["fj_health"]
+        == Department.objects.get(code="fj_health").name_en
+    )
+    assert [code for code, _label in choices["channels"]] == ["web", "window", "api", "federated"]

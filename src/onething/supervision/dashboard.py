@@ -186,6 +186,26 @@ def filters_parse(params: Mapping[str, str], *, today: dt.date | None = None) ->
     return Filters(since=months["from"], until=months["to"], page=page, **codes)
 
 
+def filter_choices() -> dict[str, list[tuple[str, str]]]:
+    """The filter form's options: codes and names of the one things, departments and services
+    of the catalog, and the channels."""
+
+    def named(model) -> list[tuple[str, str]]:
+        return [
+            (code, in_language(zh, en))
+            for code, zh, en in model.objects.order_by("code").values_list(
+                "code", "name_zh", "name_en"
+            )
+        ]
+
+    return {
+        "things": named(Thing),
+        "departments": named(Department),
+        "services": named(Service),
+        "channels": [(value, str(label)) for value, label in Channel.choices],
+    }
+
+
 # --- who sees what -------------------------------------------------------------------------
 
 
