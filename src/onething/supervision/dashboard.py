@@ -40,6 +40,7 @@ from onething.core.regions import region_contains, region_prefix
 from onething.supervision import metrics
 from onething.supervision.charts import (
     CHART_BUILDERS,
+    EXPORT_ROW_LIMIT,
     Chart,
     Series,
     Table,
@@ -63,9 +64,6 @@ RED = ("overdue", "escalated")
 YELLOW = ("due_soon",)
 OVERDUE_TABLE = "dashboard-overdue"
 DUE_SOON_TABLE = "dashboard-due-soon"
-# An export refuses more rows than this (services.EXPORT_ROW_LIMIT); a list read for one reads
-# one more, so that the refusal is seen without reading every row.
-LATE_EXPORT_ROWS_AT_MOST = 50_000
 
 
 # --- filters -------------------------------------------------------------------------------
@@ -430,7 +428,7 @@ def late_cases(
         "application__thing", "application__region", "service", "department"
     ).order_by("due_date", "pk")
     if every:
-        chosen = ordered[: LATE_EXPORT_ROWS_AT_MOST + 1]
+        chosen = ordered[: EXPORT_ROW_LIMIT + 1]
     else:
         start = (filters.page - 1) * PAGE_SIZE
         chosen = ordered[start : start + PAGE_SIZE]

@@ -23,9 +23,6 @@ from onething.core.spreadsheets import csv_document, xlsx_document
 from onething.supervision import charts, exports, month_end, rollups, selectors
 from onething.supervision.models import MonthEndLateCase, MonthEndSnapshot
 
-# A bigger export is a sign the range is wrong (or of somebody collecting data): narrow it.
-EXPORT_ROW_LIMIT = 50_000
-
 
 @dataclass(frozen=True)
 class ExportFilters:
@@ -84,10 +81,11 @@ def _check(filters: ExportFilters) -> None:
 
 
 def _limited(rows: Any) -> list:
-    taken = list(rows[: EXPORT_ROW_LIMIT + 1])
-    if len(taken) > EXPORT_ROW_LIMIT:
+    limit = charts.EXPORT_ROW_LIMIT
+    taken = list(rows[: limit + 1])
+    if len(taken) > limit:
         raise InvalidInput(
-            _("More than %(limit)s rows: choose a shorter period.") % {"limit": EXPORT_ROW_LIMIT},
+            _("More than %(limit)s rows: choose a shorter period.") % {"limit": limit},
             fields={"since": _("Choose a shorter period.")},
         )
     return taken
