@@ -26,6 +26,7 @@ from onething.complaints.models import Ticket
 from onething.complaints.selectors import ticket_of_citizen
 from onething.core.errors import InvalidInput, NotAllowed
 from onething.core.masking import mask_personal_numbers
+from onething.core.numbers import whole_number
 from onething.ratings import rules, selectors, services
 from onething.ratings.models import Rectification, RectificationStatus
 from onething.ratings.subscribers import subject_reference, who_rectifies
@@ -167,7 +168,9 @@ def card_context(
 
 def _stars(raw: str | None) -> Any:
     raw = (raw or "").strip()
-    return int(raw) if raw.isdecimal() else raw or None
+    stars = whole_number(raw, max_digits=6)
+    # Anything else goes on as typed: the service names the rule (1 to 5 stars).
+    return stars if stars is not None else raw or None
 
 
 def _posted(request: HttpRequest, departments) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from onething.applications.lifecycle import ApplicationStatus, CaseStatus
 from onething.applications.models import Application, Case, Channel
 from onething.catalog.models import Department, Region, Service, Thing, in_language
 from onething.core.errors import InvalidInput, NotAllowed
+from onething.core.numbers import whole_number
 from onething.core.regions import region_contains, region_prefix
 from onething.supervision import metrics
 from onething.supervision.charts import (
@@ -174,8 +175,7 @@ def filters_parse(params: Mapping[str, str], *, today: dt.date | None = None) ->
         ).exists()
     ):
         problems["service"] = _("This service is not one of the chosen department's.")
-    page_text = (params.get("page") or "1").strip()
-    page = int(page_text) if page_text.isdecimal() and len(page_text) < 7 else 0
+    page = whole_number((params.get("page") or "1").strip(), max_digits=6) or 0
     if page < 1:
         problems["page"] = _("Enter a page number from 1.")
         page = 1
