@@ -125,3 +125,25 @@ def test_the_demo_open311_key_stays_the_same_and_is_made_again_when_lost(tmp_pat
     assert fresh != key
     assert open311_client_for_key(key) is None, "the lost key's client is revoked"
     assert open311_client_for_key(fresh) is not None
+
+
+@pytest.mark.django_db
+def test_the_demo_supervisor_sees_figures_at_once_and_last_months_record(loaded_catalog):
+    from django.utils import timezone
+
+    from onething.supervision import dashboard
+    from onething.supervision.models import MonthEndSnapshot, Rollup
+
+    assert not Rollup.objects.exists()
+    demo_prepare()
+    supervisor = User.objects.get(username="supervisor")
+    board = dashboard.dashboard_for(supervisor, dashboard.filters_parse({}))
+    tiles = {tile.key: tile.value for tile in board.tiles}
+    # The refused retirement application, rated two stars: no worker has run yet.
+    assert tiles["received"] >= 1
+    assert tiles["ratings"] >= 1 and tiles["satisfaction"] is not None
+    first_of_month = timezone.localdate().replace(day=1)
+    last_month = (first_of_month - dt.timedelta(days=1)).replace(day=1)
+    assert list(MonthEndSnapshot.objects.values_list("month", flat=True)) == [last_month]
+    demo_prepare()
+    assert MonthEndSnapshot.objects.count() == 1, "kept once"

@@ -181,7 +181,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from onething.audit.tasks import audit_schedule_anchor
     from onething.complaints.tasks import hotline_schedule_sweep
     from onething.ratings.tasks import ratings_schedule_sweep
-    from onething.supervision.tasks import rollups_schedule_refresh
+    from onething.supervision.tasks import rollups_schedule_refresh, snapshot_schedule_check
 
     # The periodic jobs book their next run themselves; this books the first.
     audit_schedule_anchor()
@@ -189,6 +189,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     hotline_schedule_sweep()
     ratings_schedule_sweep()
     rollups_schedule_refresh()
+    snapshot_schedule_check()
     worker = Worker(args.worker_id, poll_seconds=args.poll)
     if args.once:
         handled = worker.run_until_idle()

@@ -37,6 +37,7 @@ from onething.sharing.models import RegisterRecord
 from onething.sharing.registers import read_registers
 from onething.sharing.selectors import register_record
 from onething.sharing.services import register_load
+from onething.supervision import services as supervision
 
 DEMO_PASSWORD = "onething-demo"  # noqa: S105 - printed to the demo user on purpose
 
@@ -401,6 +402,10 @@ def demo_prepare(
             ).select_related("department", "user")
         },
     )
+    # The supervisor's dashboard shows figures at once, not after the worker's first refresh a
+    # minute later; and last month's report has its month-end record.
+    supervision.rollups_refresh(actor=DEMO)
+    supervision.month_end_snapshot_take(actor=DEMO)
     logins = (
         DemoLogin("catalog administrator", "admin", DEMO_PASSWORD, "/admin/"),
         DemoLogin("applicant (newborn)", "linxiaoyan", DEMO_PASSWORD, "/"),

@@ -42,7 +42,7 @@ def _start_outbox_worker(worker) -> None:
     from onething.complaints.tasks import hotline_schedule_sweep
     from onething.outbox.worker import Worker
     from onething.ratings.tasks import ratings_schedule_sweep
-    from onething.supervision.tasks import rollups_schedule_refresh
+    from onething.supervision.tasks import rollups_schedule_refresh, snapshot_schedule_check
 
     Worker(f"demo-{worker.pid}").start_in_thread()
     audit_schedule_anchor()
@@ -50,6 +50,7 @@ def _start_outbox_worker(worker) -> None:
     hotline_schedule_sweep()
     ratings_schedule_sweep()
     rollups_schedule_refresh()
+    snapshot_schedule_check()
 
 
 def run_server(

@@ -21,7 +21,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.urls(__name__)]
 REGIONS = (("思明区", "350203", 4), ("湖里区", "350206", 9), ("集美区", None, 2))
 
 PAGE = engines["django"].from_string(
-    """{% extends "base.html" %}{% block content %}
+    """{% extends "base.html" %}
+{% block head %}{% include "supervision/_chart_assets.html" %}{% endblock %}
+{% block content %}
 <h1>Test dashboard</h1>
 <div id="swapped">{% include "supervision/_chart.html" with chart=chart %}</div>
 <button type="button" hx-get="/test-chart/fragment/?region=350206" hx-target="#swapped"

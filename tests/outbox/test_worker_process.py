@@ -109,6 +109,7 @@ def statuses() -> dict[str, str]:
         "hotline.sweep",
         "ratings.sweep",
         "supervision.refresh_rollups",
+        "supervision.month_end_snapshot",
     )
     return dict(OutboxMessage.objects.exclude(topic__in=periodic).values_list("key", "status"))
 

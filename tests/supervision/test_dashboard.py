@@ -252,3 +252,52 @@ def signed_in(user) -> Client:
     if user is not None:
         client.force_login(user)
     return client
+
+
+def test_the_region_breadcrumbs_are_read_in_one_query(loaded_catalog, django_assert_num_queries):
+    from onething.catalog.models import Region
+
+    Region.objects.create(
+        code="350203001",
+        name_zh="鼓浪屿街道",
+        name_en="Gulangyu",
+        level=Region.Level.STREET,
+        parent=Region.objects.get(code="350203"),
+    )
+    with django_assert_num_queries(1):
+        trail = dashboard._breadcrumbs("350203001")
+    assert [code for code, _name in trail] == ["350000", "350200", "350203", "350203001"]
+    with django_assert_num_queries(0):
+        assert dashboard._breadcrumbs("") == ()
+
+
+def test_the_dashboard_page_loads_the_chart_script_and_style_once(data_set):
+    client = Client()
+    client.force_login(staff_with(Role.ADMINISTRATOR))
+    page = client.get("/supervision/", {"from": "2025-10", "to": "2025-10"}, **EN)
+    html = page.content.decode()
+    assert html.count('data-chart data-testid="chart-') == len(dashboard.DASHBOARD_CHARTS)
+    assert html.count("onething/charts.js") == 1
+    assert html.count("onething/charts.css") == 1
+    assert html.index("onething/charts.js") < html.index("</head>")
+
+
+def test_the_filter_form_offers_the_catalogs_things_departments_services_and_channels(
+    loaded_catalog,
+):
+    from django.utils import translation
+
+    from onething.catalog.models import Department, Service, Thing
+
+    with translation.override("en"):
+        choices = dashboard.filter_choices()
+    assert [code for code, _name in choices["things"]] == sorted(
+        Thing.objects.values_list("code", flat=True)
+    )
+    assert len(choices["departments"]) == Department.objects.count()
+    assert len(choices["services"]) == Service.objects.count()
+    assert (
+        dict(choices["departments"])["fj_health"]
+        == Department.objects.get(code="fj_health").name_en
+    )
+    assert [code for code, _label in choices["channels"]] == ["web", "window", "api", "federated"]

@@ -19,7 +19,7 @@ from onething.core.actors import SystemActor
 from onething.core.masking import mask
 from onething.sharing.models import DataUse
 from onething.sharing.services import record_data_use
-from onething.supervision import services as export_services
+from onething.supervision import charts
 from tests.applications.conftest import fill_and_attach
 from tests.factories import PersonFactory, StaffFactory, make_ric, make_uscc, reviewer
 
@@ -292,7 +292,7 @@ def test_wrong_filters_are_named_and_nothing_is_exported(people):
 
 
 def test_an_export_over_the_row_limit_asks_for_a_shorter_period(people, monkeypatch):
-    monkeypatch.setattr(export_services, "EXPORT_ROW_LIMIT", 3)
+    monkeypatch.setattr(charts, "EXPORT_ROW_LIMIT", 3)
     response = signed_in(people["supervisor"]).get("/supervision/exports/data-uses.csv", **EN)
     assert response.status_code == 422
     assert "Choose a shorter period." in response.text

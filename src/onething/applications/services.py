@@ -55,6 +55,7 @@ from onething.core.actors import SystemActor, actor_label, actor_user
 from onething.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, OneThingError
 from onething.core.events import publish
 from onething.core.references import new_reference
+from onething.core.workdays import WorkCalendar
 from onething.outbox.services import outbox_enqueue
 from onething.sharing.services import record_data_use
 
@@ -1834,9 +1835,11 @@ def _case_due_date(case: Case) -> date | None:
 DEADLINE_RUNNING = (CaseStatus.READY, CaseStatus.ACCEPTED, CaseStatus.SUPPLEMENT)
 
 
-def deadline_state_on(case: Case, today: date) -> str:
-    """on_time, due_soon, overdue, or escalated (overdue by the escalation limit or more)."""
-    calendar = work_calendar()
+def deadline_state_on(case: Case, today: date, *, calendar: WorkCalendar | None = None) -> str:
+    """on_time, due_soon, overdue, or escalated (overdue by the escalation limit or more).
+
+    `calendar`: the platform's working-day calendar, when the caller judges many cases."""
+    calendar = calendar or work_calendar()
     region = case.department.region.code
     state = str(
         calendar.status_on(case.due_date, today, settings.DEADLINE_WARN_DAYS, region=region)

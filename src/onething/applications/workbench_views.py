@@ -34,6 +34,7 @@ from onething.applications.presentation import (
 from onething.catalog import selectors as catalog_selectors
 from onething.catalog.plan_output import pick
 from onething.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from onething.core.numbers import whole_number
 
 
 def staff_required(view):
@@ -357,9 +358,10 @@ def case_reveal(request: HttpRequest, case_id: int) -> HttpResponse:
     key = request.POST.get("field", "")
     output_of = request.POST.get("output_of", "")
     if output_of:
-        if not output_of.isdecimal():
+        source_id = whole_number(output_of, max_digits=18)
+        if source_id is None:
             raise NotFound(_("This case does not exist."))
-        source = selectors.case_with_results(case, int(output_of))
+        source = selectors.case_with_results(case, source_id)
         value = services.case_reveal_value(actor=request.user, case=case, key=key, output_of=source)
         if request.htmx:
             row = {"id": output_id(source, key), "value": value}

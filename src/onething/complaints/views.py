@@ -42,6 +42,7 @@ from onething.complaints.presentation import (
 from onething.complaints.runtime import suggestion_model
 from onething.core.errors import Conflict, InvalidInput, NotAllowed
 from onething.core.masking import mask
+from onething.core.numbers import whole_number
 
 # The references this browser session filed, so that its confirmation page shows to it alone
 # (an anonymous filer has no account to scope by).
@@ -805,7 +806,7 @@ def ticket_return(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def ticket_extend(request: HttpRequest, reference: str) -> HttpResponse:
     raw = request.POST.get("days", "").strip()
-    days = int(raw) if raw.isdecimal() and len(raw) < 4 else 0
+    days = whole_number(raw, max_digits=3) or 0
     reason = request.POST.get("reason", "")[:1000]
     return _ticket_action(
         request,

@@ -25,6 +25,7 @@ from onething.applications.selectors import application_for_applicant
 from onething.complaints.presentation import Names
 from onething.complaints.selectors import ticket_of_citizen
 from onething.core.errors import InvalidInput, NotAllowed
+from onething.core.numbers import whole_number
 from onething.ratings import rules, selectors, services
 from onething.ratings.models import RectificationStatus
 from onething.ratings.presentation import (
@@ -51,7 +52,9 @@ def event_label(action: str) -> str:
 
 def _stars(raw: str | None) -> Any:
     raw = (raw or "").strip()
-    return int(raw) if raw.isdecimal() else raw or None
+    stars = whole_number(raw, max_digits=6)
+    # Anything else goes on as typed: the service names the rule (1 to 5 stars).
+    return stars if stars is not None else raw or None
 
 
 def _posted(request: HttpRequest, departments) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from onething.core.errors import Conflict, InvalidInput, NotFound
+from onething.core.numbers import whole_number
 from onething.sharing import selectors, services
 from onething.sharing.models import RelatedConsentRequest
 
@@ -33,7 +34,8 @@ def my_data_uses(request: HttpRequest) -> HttpResponse:
 def _page_number(request: HttpRequest) -> int:
     """?page=N; anything else is the first page."""
     raw = request.GET.get("page", "1")
-    return int(raw) if raw.isdecimal() and 0 < len(raw) < 7 else 1
+    page = whole_number(raw, max_digits=6)
+    return 1 if page is None else page
 
 
 @login_required

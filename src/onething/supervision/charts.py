@@ -76,6 +76,12 @@ def register_chart(key: str) -> Callable[[ChartBuilder], ChartBuilder]:
     return decorate
 
 
+# An export (a chart's table, a list, the staff exports) refuses more rows than this: a bigger
+# one is a sign the range is wrong (or of somebody collecting data). A list read for an export
+# reads one more, so that the refusal is seen without reading every row.
+EXPORT_ROW_LIMIT = 50_000
+
+
 @dataclass(frozen=True)
 class Table:
     """A list shown beside the charts (overdue cases, due soon), exported like a chart."""

@@ -43,10 +43,12 @@ from onething.catalog.models import Department, Region, Service, Thing, in_langu
 from onething.complaints.rates import Rates
 from onething.complaints.runtime import dispatch_catalogue
 from onething.core.errors import InvalidInput, NotAllowed
+from onething.core.numbers import whole_number
 from onething.core.regions import region_contains, region_prefix
 from onething.supervision import metrics
 from onething.supervision.charts import (
     CHART_BUILDERS,
+    EXPORT_ROW_LIMIT,
     Chart,
     Series,
     Table,
@@ -70,9 +72,6 @@ RED = ("overdue", "escalated")
 YELLOW = ("due_soon",)
 OVERDUE_TABLE = "dashboard-overdue"
 DUE_SOON_TABLE = "dashboard-due-soon"
-# An export refuses more rows than this (services.EXPORT_ROW_LIMIT); a list read for one reads
-# one more, so that the refusal is seen without reading every row.
-LATE_EXPORT_ROWS_AT_MOST = 50_000
 
 
 # --- filters -------------------------------------------------------------------------------
@@ -183,14 +182,33 @@ def filters_parse(params: Mapping[str, str], *, today: dt.date | None = None) ->
         ).exists()
     ):
         problems["service"] = _("This service is not one of the chosen department's.")
-    page_text = (params.get("page") or "1").strip()
-    page = int(page_text) if page_text.isdecimal() and len(page_text) < 7 else 0
+    page = whole_number((params.get("page") or "1").strip(), max_digits=6) or 0
     if page < 1:
         problems["page"] = _("Enter a page number from 1.")
         page = 1
     if problems:
         raise InvalidInput(_("Some filters are not valid."), fields=problems)
     return Filters(since=months["from"], until=months["to"], page=page, **codes)
+
+
+def filter_choices() -> dict[str, list[tuple[str, str]]]:
+    """The filter form's options: codes and names of the one things, departments and services
+    of the catalog, and the channels."""
+
+    def named(model) -> list[tuple[str, str]]:
+        return [
+            (code, in_language(zh, en))
+            for code, zh, en in model.objects.order_by("code").values_list(
+                "code", "name_zh", "name_en"
+            )
+        ]
+
+    return {
+        "things": named(Thing),
+        "departments": named(Department),
+        "services": named(Service),
+        "channels": [(value, str(label)) for value, label in Channel.choices],
+    }
 
 
 # --- who sees what -------------------------------------------------------------------------
@@ -238,7 +256,8 @@ def dashboard_scope(user: Any) -> Scope:
     return Scope(clauses=tuple(clauses))
 
 
-def _scope_q(scope: Scope, region_field: str, department_field: str | None) -> Q:
+def scope_q(scope: Scope, region_field: str, department_field: str | None) -> Q:
+    """The rows within `scope`, by their region code and department code fields."""
     if scope.everything:
         return Q()
     allowed = Q(pk__in=[])
@@ -324,7 +343,7 @@ def _rollup_q(scope: Scope, filters: Filters, level: str) -> Q:
         value = getattr(filters, name)
         if value:
             q &= Q(**{name: value})
-    return q & _scope_q(scope, "region", "department")
+    return q & scope_q(scope, "region", "department")
 
 
 # Within one dashboard_for call, each (scope, filters, level, grouping) is read once.
@@ -387,7 +406,7 @@ def _open_cases(scope: Scope, filters: Filters):
         cases = cases.filter(department__code=filters.department)
     if filters.service:
         cases = cases.filter(service__code=filters.service)
-    return cases.filter(_scope_q(scope, "application__region__code", "department__code"))
+    return cases.filter(scope_q(scope, "application__region__code", "department__code"))
 
 
 def in_progress(scope: Scope, filters: Filters, level: str) -> int:
@@ -401,7 +420,7 @@ def in_progress(scope: Scope, filters: Filters, level: str) -> int:
         applications = applications.filter(thing__code=filters.thing)
     if filters.channel:
         applications = applications.filter(channel=filters.channel)
-    return applications.filter(_scope_q(scope, "region__code", None)).count()
+    return applications.filter(scope_q(scope, "region__code", None)).count()
 
 
 def late_cases(
@@ -416,15 +435,10 @@ def late_cases(
         "application__thing", "application__region", "service", "department"
     ).order_by("due_date", "pk")
     if every:
-        chosen = ordered[: LATE_EXPORT_ROWS_AT_MOST + 1]
+        chosen = ordered[: EXPORT_ROW_LIMIT + 1]
     else:
         start = (filters.page - 1) * PAGE_SIZE
         chosen = ordered[start : start + PAGE_SIZE]
-    marks_text = {
-        "overdue": _("red: overdue"),
-        "escalated": _("red: overdue, escalated"),
-        "due_soon": _("yellow: due soon"),
-    }
     rows = tuple(
         (
             case.application.reference,
@@ -433,27 +447,39 @@ def late_cases(
             case.department.name,
             case.application.region.name if case.application.region_id else "",
             case.due_date.isoformat() if case.due_date else "",
-            marks_text.get(case.deadline_state, case.deadline_state),
+            mark_label(case.deadline_state),
         )
         for case in chosen
     )
-    red = set(marks) == set(RED)
-    return (
-        Table(
-            key=OVERDUE_TABLE if red else DUE_SOON_TABLE,
-            title=_("Overdue cases") if red else _("Cases due soon"),
-            header=(
-                _("Application"),
-                _("One thing"),
-                _("Service"),
-                _("Department"),
-                _("Region"),
-                _("Due date"),
-                _("Mark"),
-            ),
-            rows=rows,
+    return late_table(red=set(marks) == set(RED), rows=rows), total
+
+
+def mark_label(state: str) -> str:
+    """How a late case's mark reads on the page: red or yellow, in words."""
+    labels = {
+        "overdue": _("red: overdue"),
+        "escalated": _("red: overdue, escalated"),
+        "due_soon": _("yellow: due soon"),
+    }
+    return labels.get(state, state)
+
+
+def late_table(*, red: bool, rows: tuple[tuple[str, ...], ...]) -> Table:
+    """The red (overdue) or the yellow (due soon) list, as the dashboard and the report show
+    it: (application, one thing, service, department, region, due date, mark) per case."""
+    return Table(
+        key=OVERDUE_TABLE if red else DUE_SOON_TABLE,
+        title=_("Overdue cases") if red else _("Cases due soon"),
+        header=(
+            _("Application"),
+            _("One thing"),
+            _("Service"),
+            _("Department"),
+            _("Region"),
+            _("Due date"),
+            _("Mark"),
         ),
-        total,
+        rows=rows,
     )
 
 
@@ -820,9 +846,16 @@ class Dashboard:
         }
 
 
+# Province, city, county, street: the deepest region has one region above it per level less.
+REGION_LEVELS = len(Region.Level)
+
+
 def _breadcrumbs(code: str) -> tuple[tuple[str, str], ...]:
+    """(code, name) of the region and every region above it, the top first: one query, the
+    regions above joined in."""
     trail = []
-    region = Region.objects.filter(code=code).first() if code else None
+    above = "__".join(["parent"] * (REGION_LEVELS - 1))
+    region = Region.objects.select_related(above).filter(code=code).first() if code else None
     while region is not None:
         trail.append((region.code, in_language(region.name_zh, region.name_en)))
         region = region.parent

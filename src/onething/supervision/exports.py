@@ -26,6 +26,7 @@ from onething.applications.presentation import REVIEWER_CASE_LABELS
 from onething.catalog.models import Service, Thing
 from onething.certificates.verification import mask_name
 from onething.core.masking import mask, mask_personal_numbers
+from onething.core.numbers import whole_number
 from onething.core.spreadsheets import csv_document
 from onething.sharing.models import DataUse
 from onething.sharing.selectors import source_names
@@ -70,8 +71,9 @@ def _actor_names(labels: Iterable[str]) -> dict[str, str]:
     user_ids = {}
     for label in set(labels):
         kind, _sep, rest = label.partition(":")
-        if kind == "user" and rest.isdecimal():
-            user_ids[int(rest)] = label
+        user_id = whole_number(rest, max_digits=18) if kind == "user" else None
+        if user_id is not None:
+            user_ids[user_id] = label
         elif kind == "system":
             names[label] = rest
     for user in User.objects.filter(pk__in=user_ids):

@@ -87,3 +87,49 @@ class RollupState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}@{self.watermark}"
+
+
+class MonthEndSnapshot(models.Model):
+    """月末快照: the open cases marked late when one month ended, for that month's report.
+
+    Written once, by the first worker run after the month ends (supervision.month_end); one row
+    per month, with its late cases (none is a snapshot too: nothing was late)."""
+
+    month = models.DateField(unique=True)  # the first day of the month
+    as_of = models.DateField()  # its last day: the marks are those of that day
+    taken_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("month-end snapshot")
+        verbose_name_plural = _("month-end snapshots")
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}@{self.as_of}"
+
+
+class MonthEndLateCase(models.Model):
+    """One case overdue or due soon at a month's end: the application's reference and catalog
+    codes only (no personal data; names are looked up when the report is printed)."""
+
+    snapshot = models.ForeignKey(
+        MonthEndSnapshot, on_delete=models.CASCADE, related_name="late_cases"
+    )
+    application_reference = models.CharField(max_length=32)
+    thing = models.CharField(max_length=64)
+    service = models.CharField(max_length=64)
+    department = models.CharField(max_length=64)
+    region = models.CharField(max_length=12)  # the application's region ("" for none)
+    due_date = models.DateField()
+    mark = models.CharField(max_length=12)  # due_soon, overdue or escalated
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["snapshot", "region"],
+                opclasses=["int8_ops", "varchar_pattern_ops"],
+                name="month_end_late_region",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_reference}/{self.service}:{self.mark}"

@@ -1,7 +1,8 @@
 """The printable monthly report of one region, and the public service-quality figures.
 
 Both read the dashboard's selectors over the roll-ups (figures_by, reductions, the region and
-thing charts, the hotline's rates); nothing is computed again here.
+thing charts, the hotline's rates); nothing is computed again here. A past month's overdue
+and due-soon cases come from its month-end snapshot (supervision.month_end), never from today.
 
 The public figures are aggregates only, and a thing with fewer than `SMALL_COUNT` applications in
 the period shows none: a handful of applications in a county can point at the people behind
@@ -27,6 +28,7 @@ from onething.core.regions import region_contains
 from onething.supervision import dashboard, metrics
 from onething.supervision.charts import Chart
 from onething.supervision.dashboard import Figures, Filters, Reduction, Scope
+from onething.supervision.month_end import LateAtMonthEnd, late_for_report
 
 # Fewer applications than this in the period, and a thing's public figures are not shown.
 SMALL_COUNT = 5
@@ -116,7 +118,7 @@ class MonthlyReport:
     by_region: Chart
     by_thing: Chart
     reductions: tuple[Reduction, ...]  # empty when the reader sees case figures only
-    overdue_now: int
+    late: LateAtMonthEnd  # overdue and due soon: at the month's end, or now for this month
     hotline: tuple[dict, ...] | None
     generated_at: dt.datetime
     printed_by: str
@@ -144,7 +146,7 @@ def monthly_report(user: Any, region_code: str, month_text: str) -> MonthlyRepor
         last = dashboard.figures_by(scope, before, level, None)[None]
         by_region = dashboard.chart_by_region(user, filters)
         by_thing = dashboard.chart_by_thing(user, filters)
-    _table, overdue_now = dashboard.late_cases(scope, filters, dashboard.RED)
+    late = late_for_report(scope, region.code, month)
     hotline = dashboard.hotline_rows(user, filters)
     if hotline is not None:
         from onething.complaints.selectors import region_names
@@ -161,7 +163,7 @@ def monthly_report(user: Any, region_code: str, month_text: str) -> MonthlyRepor
         by_region=by_region,
         by_thing=by_thing,
         reductions=tuple(dashboard.reductions(this)) if level == metrics.APPLICATION else (),
-        overdue_now=overdue_now,
+        late=late,
         hotline=hotline,
         generated_at=timezone.localtime(),
         printed_by=user.get_full_name() or user.get_username(),

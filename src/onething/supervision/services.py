@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,10 +20,8 @@ from onething.core.actors import actor_label
 from onething.core.errors import InvalidInput, NotFound
 from onething.core.masking import mask_personal_numbers
 from onething.core.spreadsheets import csv_document, xlsx_document
-from onething.supervision import charts, exports, rollups, selectors
-
-# A bigger export is a sign the range is wrong (or of somebody collecting data): narrow it.
-EXPORT_ROW_LIMIT = 50_000
+from onething.supervision import charts, exports, month_end, rollups, selectors
+from onething.supervision.models import MonthEndLateCase, MonthEndSnapshot
 
 
 @dataclass(frozen=True)
@@ -83,10 +81,11 @@ def _check(filters: ExportFilters) -> None:
 
 
 def _limited(rows: Any) -> list:
-    taken = list(rows[: EXPORT_ROW_LIMIT + 1])
-    if len(taken) > EXPORT_ROW_LIMIT:
+    limit = charts.EXPORT_ROW_LIMIT
+    taken = list(rows[: limit + 1])
+    if len(taken) > limit:
         raise InvalidInput(
-            _("More than %(limit)s rows: choose a shorter period.") % {"limit": EXPORT_ROW_LIMIT},
+            _("More than %(limit)s rows: choose a shorter period.") % {"limit": limit},
             fields={"since": _("Choose a shorter period.")},
         )
     return taken
@@ -243,3 +242,42 @@ def rollups_rebuild(*, actor: Any, now: datetime | None = None) -> int:
             data={"rows": rows},
         )
     return rows
+
+
+def month_end_snapshot_take(*, actor: Any, now: datetime | None = None) -> MonthEndSnapshot:
+    """Keep the cases overdue and due soon at the end of the latest month that has ended, once.
+
+    The first call after a month ends stores them (supervision.month_end), with an audit
+    record; any later call returns that snapshot unchanged. Earlier months are not filled in:
+    their ends are too far back to judge.
+    """
+    now = now or timezone.now()
+    month = month_end.last_ended_month(timezone.localtime(now).date())
+    found = MonthEndSnapshot.objects.filter(month=month).first()
+    if found is not None:
+        return found
+    rows = month_end.late_at_month_end(month)
+    try:
+        with transaction.atomic():
+            snapshot = MonthEndSnapshot.objects.create(
+                month=month, as_of=month_end.next_month(month) - timedelta(days=1), taken_at=now
+            )
+            for row in rows:
+                row.snapshot = snapshot
+            MonthEndLateCase.objects.bulk_create(rows, batch_size=1000)
+            audit_record(
+                actor=actor_label(actor),
+                action="supervision.month_end_snapshot",
+                stream="supervision",
+                subject=f"month-end:{month:%Y-%m}",
+                purpose="keep the month's overdue and due-soon cases for its report",
+                data={
+                    "month": f"{month:%Y-%m}",
+                    "as_of": snapshot.as_of.isoformat(),
+                    "cases": len(rows),
+                },
+            )
+    except IntegrityError:
+        # Another worker kept the month first: theirs stands.
+        return MonthEndSnapshot.objects.get(month=month)
+    return snapshot

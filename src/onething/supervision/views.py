@@ -125,27 +125,6 @@ def export_chart(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
     return _download(export)
 
 
-def _filter_choices(typed) -> dict:
-    """The filter form's options (codes and names of the catalog, the channels)."""
-    from onething.applications.models import Channel
-    from onething.catalog.models import Department, Service, Thing, in_language
-
-    def named(model):
-        return [
-            (code, in_language(zh, en))
-            for code, zh, en in model.objects.order_by("code").values_list(
-                "code", "name_zh", "name_en"
-            )
-        ]
-
-    return {
-        "things": named(Thing),
-        "departments": named(Department),
-        "services": named(Service),
-        "channels": [(value, str(label)) for value, label in Channel.choices],
-    }
-
-
 def _report_links(filters, drill) -> list[tuple[str, str]]:
     """The monthly report of the filter's region (or of each region below, without one) for the
     filter's last month."""
@@ -188,7 +167,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "typed": typed,
         "errors": errors,
         "red_marks": dashboard.RED,
-        **_filter_choices(filters),
+        **dashboard.filter_choices(),
     }
     response = render(request, "supervision/dashboard.html", context, status=422 if errors else 200)
     response.content = mask_personal_numbers(response.content.decode()).encode()

@@ -4,8 +4,8 @@
  * embedded (json_script), the table folds behind a "Table" button, charts follow their box's
  * size, charts that htmx swaps in are drawn and charts it swaps out are disposed, and clicking a
  * bar (or slice) whose category has a drill value opens the same page with that filter.
- * ECharts (1 MB) is loaded only on pages that have a chart, once, however many charts include
- * this script.
+ * A page of charts includes this script once, in its head (supervision/_chart_assets.html);
+ * ECharts (1 MB) is loaded only on pages that have a chart, once.
  */
 (function () {
   "use strict";
