@@ -54,6 +54,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import NamedTuple
 
+from onething.applications import reductions
+
 APPLICATION = "application"
 CASE = "case"
 
@@ -61,10 +63,8 @@ APPLICATION_OUTCOMES = ("completed", "partly_completed", "rejected", "withdrawn"
 APPLICATION_DECIDED = ("completed", "partly_completed", "rejected")
 CASE_OUTCOMES = {"approved": "completed", "rejected": "rejected", "cancelled": "cancelled"}
 CASE_DECIDED = ("approved", "rejected")
-REDUCTIONS = ("materials", "fields", "days", "trips")
-# Materials the applicant really brought or sent; the others reached the department without them.
-PROVIDED_BY_APPLICANT = frozenset({"upload", "window", "promised"})
-TRIPS_BY_CHANNEL = {"window": 1}
+# What each reduction counts is defined once, in applications.reductions.
+REDUCTIONS = reductions.NAMES
 
 METRICS = (
     "received",
@@ -182,7 +182,7 @@ def contributions(facts: ApplicationFacts, working_days: WorkingDays) -> Contrib
                 "materials": facts.materials_provided,
                 "fields": facts.fields_typed,
                 "days": working_days(facts.submitted_on, facts.finished_on, region or None),
-                "trips": TRIPS_BY_CHANNEL.get(facts.channel, 0),
+                "trips": reductions.trips_made(facts.channel),
             }
             for name in REDUCTIONS:
                 _add(out, app_key(finished, f"{name}_separately"), 1, facts.separately.get(name, 0))
