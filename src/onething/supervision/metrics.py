@@ -40,7 +40,8 @@ Metrics, at the application level (A) and the case level (C):
   obtained by sharing, e-certificates or earlier results), fields really typed (the fields
   the form asked, less those prefilled by sharing), the actual handling working days, and
   trips (1 for the window channel, 0 online or through the API; answers to supplements are
-  online and add none).
+  online and add none) — counted by applications.reductions, as the applicant's pages count
+  them.
 - satisfaction (A: the overall stars of an application's ratings; C: the stars a rating gives
   the case's department, service ""): rated in the month; bucket = stars; count 1, total = stars.
 """
