@@ -41,6 +41,7 @@ from datetime import date
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 
 from onething.accounts.models import Role, RoleAssignment
 from onething.applications import services, window
@@ -284,8 +285,15 @@ def test_the_public_page_shows_the_same_reductions(measured):
     assert got == {
         name: (3, SEPARATELY[name], TOGETHER[name], PERCENT[name]) for name in SEPARATELY
     }
-    public = {r["name"]: r for r in newborn.as_dict()["reductions"]}
-    assert public["fields"] == {
+    # What anybody reads on the public page and its JSON twin.
+    with at(date(2027, 2, 20)):
+        page = Client().get("/service-quality/", HTTP_ACCEPT_LANGUAGE="en")
+        api = Client().get("/api/v1/public/service-quality", HTTP_ACCEPT_LANGUAGE="en")
+    cache.clear()
+    row = page.content.decode().split('data-thing="newborn"')[1].split("</tr>")[0]
+    assert "Trips: 83.3 % fewer (1 instead of 6)" in row
+    public = next(t for t in api.json()["things"] if t["code"] == "newborn")
+    assert {r["name"]: r for r in public["reductions"]}["fields"] == {
         "name": "fields",
         "applications": 3,
         "separately": 93,
