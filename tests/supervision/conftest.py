@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from onething.accounts.models import Role, RoleAssignment
+from onething.accounts.models import Role, RoleAssignment, User
 from onething.applications import services
 from onething.applications.lifecycle import CaseStatus
 from onething.applications.models import Application, Case
@@ -52,14 +52,20 @@ def staff_with(role: Role, *, department: str | None = None, region: str | None 
     return user
 
 
-_reviewers: dict[str, object] = {}
-
-
 def reviewer_of(department: str):
-    found = _reviewers.get(department)
-    if found is None or not type(found).objects.filter(pk=found.pk).exists():
-        found = _reviewers[department] = reviewer(department)
-    return found
+    """A reviewer of the department: one already in the database, else a new one. (Looked up,
+    not remembered: a remembered user may be gone with a rolled-back test, and another user
+    may since have taken its primary key.)"""
+    found = (
+        User.objects.filter(
+            roles__role=Role.REVIEWER,
+            roles__department__code=department,
+            roles__region__isnull=True,  # the whole department's, not one region's
+        )
+        .order_by("pk")
+        .first()
+    )
+    return found or reviewer(department)
 
 
 def submit(

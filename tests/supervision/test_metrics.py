@@ -62,6 +62,40 @@ def test_handling_days_are_working_days_after_submission(submitted, finished, da
 
 
 @pytest.mark.parametrize(
+    ("submitted", "finished", "days"),
+    [
+        # The Spring Festival 2027 (5–8 February) is known from calendar.yaml only: Friday 5
+        # and Monday 8 are off, so Tuesday 9 is the first working day after Thursday 4.
+        (D(2027, 2, 4), D(2027, 2, 9), 1),
+        (D(2027, 2, 4), D(2027, 2, 10), 2),
+        # New Year's Day 2027 (a Friday) from calendar.yaml: Monday 4 January is the first.
+        (D(2026, 12, 31), D(2027, 1, 4), 1),
+        # National Day 2027 falls on Friday to Sunday: Monday 4 October counts.
+        (D(2027, 9, 30), D(2027, 10, 4), 1),
+    ],
+)
+def test_handling_days_skip_the_holidays_of_the_catalogs_calendar(
+    demo_catalog, submitted, finished, days
+):
+    calendar = WorkCalendar(demo_catalog.overrides())
+    facts = ApplicationFacts(
+        region="350203",
+        thing="newborn",
+        channel="web",
+        status="completed",
+        submitted_on=submitted,
+        finished_on=finished,
+        due_date=finished,
+    )
+    got = metrics.contributions(facts, calendar.working_days_between)
+    month = metrics.month_of(finished)
+    assert got[app_key(month, "handling_days", days)] == (1, days)
+    assert got[app_key(month, "days_together")] == (1, days)
+    # Without the catalog's days (Monday to Friday only) the figure would be larger.
+    assert working_days(submitted, finished, None) > days
+
+
+@pytest.mark.parametrize(
     ("finished", "due", "on_time"),
     [(D(2025, 10, 9), D(2025, 10, 9), 1), (D(2025, 10, 10), D(2025, 10, 9), 0)],
 )

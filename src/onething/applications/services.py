@@ -18,12 +18,13 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onething.accounts.models import Role, User
 from onething.accounts.selectors import case_scopes, enterprise_for, has_role, is_applicant
-from onething.applications import lifecycle, supplements
+from onething.applications import lifecycle, reductions, supplements
 from onething.applications.lifecycle import (
     DEADLINE_SEVERITY,
     ApplicationAction,
@@ -2046,28 +2047,48 @@ def application_ask_related_consent(*, actor: User, application: Application):
 
 
 def application_reductions(application: Application) -> dict[str, dict[str, int]]:
-    """The four reductions for this applicant, measured: materials they actually provide and
-    fields they actually type (after what the departments' records and certificates cover),
-    against applying for each member service on its own."""
+    """The four reductions for this applicant, measured: materials they provide and fields they
+    type (after what the departments' records and certificates cover) and their trips, against
+    applying for each member service on its own.
+
+    Counted by applications.reductions, as the supervision roll-ups count them. Before
+    submission the materials still to attach count as to be uploaded.
+    """
     plan = application_plan(application)
-    provided = len(applicant_materials(plan, application.exemptions))
-    typed = sum(1 for spec in asked_fields(plan) if spec.element.key not in application.prefilled)
-    figures = {
-        "materials": (plan.reductions.materials.separately, provided),
-        "fields": (plan.reductions.fields.separately, typed),
-        "days": (plan.reductions.days.separately, plan.reductions.days.together),
-        "trips": (plan.reductions.trips.separately, plan.reductions.trips.together),
+    separately = {name: getattr(plan.reductions, name).separately for name in reductions.NAMES}
+    together = {
+        "materials": reductions.materials_provided(_material_provisions(application, plan)),
+        "fields": reductions.fields_typed(
+            (spec.element.key for spec in asked_fields(plan)), application.prefilled
+        ),
+        "days": plan.reductions.days.together,
+        "trips": reductions.trips_made(application.channel),
     }
-    out = {}
-    for name, (separately, together) in figures.items():
-        saved = max(0, separately - together)
-        out[name] = {
-            "separately": separately,
-            "together": together,
-            "saved": saved,
-            "percent": round(100 * saved / separately) if separately else 0,
-        }
-    return out
+    return reductions.figures(separately, together)
+
+
+def _material_provisions(application: Application, plan: Plan) -> dict[str, int]:
+    """Provision -> number of the plan's materials provided that way: the application's records
+    of its materials, and for a draft those it is still to provide (as uploads) or is exempt
+    from (by the exemption's kind)."""
+    recorded = dict(
+        application.materials.values("provision")
+        .annotate(n=Count("pk"))
+        .values_list("provision", "n")
+    )
+    if application.status != ApplicationStatus.DRAFT:
+        return recorded
+    attached = set(application.materials.values_list("material__code", flat=True))
+    provisions = dict(recorded)
+    for item in applicant_materials(plan, application.exemptions):
+        if item.material.code not in attached:
+            provisions[ApplicationMaterial.Provision.UPLOAD] = (
+                provisions.get(ApplicationMaterial.Provision.UPLOAD, 0) + 1
+            )
+    for code, exemption in application.exemptions.items():
+        if code not in attached:
+            provisions[exemption["kind"]] = provisions.get(exemption["kind"], 0) + 1
+    return provisions
 
 
 def application_data_use(application: Application, *, actor: Any):

@@ -40,7 +40,8 @@ Metrics, at the application level (A) and the case level (C):
   obtained by sharing, e-certificates or earlier results), fields really typed (the fields
   the form asked, less those prefilled by sharing), the actual handling working days, and
   trips (1 for the window channel, 0 online or through the API; answers to supplements are
-  online and add none).
+  online and add none) — counted by applications.reductions, as the applicant's pages count
+  them.
 - satisfaction (A: the overall stars of an application's ratings; C: the stars a rating gives
   the case's department, service ""): rated in the month; bucket = stars; count 1, total = stars.
 
@@ -80,6 +81,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import NamedTuple
 
+from onething.applications import reductions
+
 APPLICATION = "application"
 CASE = "case"
 TICKET = "ticket"
@@ -88,10 +91,8 @@ APPLICATION_OUTCOMES = ("completed", "partly_completed", "rejected", "withdrawn"
 APPLICATION_DECIDED = ("completed", "partly_completed", "rejected")
 CASE_OUTCOMES = {"approved": "completed", "rejected": "rejected", "cancelled": "cancelled"}
 CASE_DECIDED = ("approved", "rejected")
-REDUCTIONS = ("materials", "fields", "days", "trips")
-# Materials the applicant really brought or sent; the others reached the department without them.
-PROVIDED_BY_APPLICANT = frozenset({"upload", "window", "promised"})
-TRIPS_BY_CHANNEL = {"window": 1}
+# What each reduction counts is defined once, in applications.reductions.
+REDUCTIONS = reductions.NAMES
 
 METRICS = (
     "received",
@@ -219,7 +220,7 @@ def contributions(facts: ApplicationFacts, working_days: WorkingDays) -> Contrib
                 "materials": facts.materials_provided,
                 "fields": facts.fields_typed,
                 "days": working_days(facts.submitted_on, facts.finished_on, region or None),
-                "trips": TRIPS_BY_CHANNEL.get(facts.channel, 0),
+                "trips": reductions.trips_made(facts.channel),
             }
             for name in REDUCTIONS:
                 _add(out, app_key(finished, f"{name}_separately"), 1, facts.separately.get(name, 0))

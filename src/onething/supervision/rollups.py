@@ -26,6 +26,7 @@ from django.db.models import Count
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
+from onething.applications import reductions
 from onething.applications.models import (
     Application,
     ApplicationMaterial,
@@ -77,15 +78,8 @@ class _WorkingDays:
         return self.known[key]
 
 
-def _fields_typed(claimed: dict, prefilled: dict) -> int:
-    """The fields the applicant really typed: those the form asked (the plan's `together`
-    count of fields) less those filled in by sharing (which only ever fills asked fields)."""
-    asked = int((claimed.get("fields") or {}).get("together", 0))
-    return max(0, asked - len(prefilled or {}))
-
-
 def application_facts(ids: Sequence[int]) -> dict[int, metrics.ApplicationFacts]:
-    """The facts of the given applications (drafts included), in seven queries."""
+    """The facts of the given applications (drafts included), in eight queries."""
     cases: dict[int, list[metrics.CaseFacts]] = defaultdict(list)
     supplemented = set(
         SupplementItem.objects.filter(
@@ -115,14 +109,14 @@ def application_facts(ids: Sequence[int]) -> dict[int, metrics.ApplicationFacts]
                 supplemented=row["pk"] in supplemented,
             )
         )
-    provided = dict(
-        ApplicationMaterial.objects.filter(
-            application_id__in=ids, provision__in=sorted(metrics.PROVIDED_BY_APPLICANT)
-        )
-        .values("application_id")
+    provisions: dict[int, dict[str, int]] = defaultdict(dict)
+    for application_id, provision, n in (
+        ApplicationMaterial.objects.filter(application_id__in=ids)
+        .values("application_id", "provision")
         .annotate(n=Count("pk"))
-        .values_list("application_id", "n")
-    )
+        .values_list("application_id", "provision", "n")
+    ):
+        provisions[application_id][provision] = n
     given: dict[int, dict[str, int]] = defaultdict(dict)
     for rating_id, department, stars in DepartmentRating.objects.filter(
         rating__application_id__in=ids
@@ -135,21 +129,36 @@ def application_facts(ids: Sequence[int]) -> dict[int, metrics.ApplicationFacts]
         ratings[application_id].append(
             metrics.RatingFacts(stars=stars, rated_on=_local(created), departments=given[pk])
         )
+    rows = list(
+        Application.objects.filter(pk__in=ids).values(
+            "pk",
+            "region__code",
+            "thing__code",
+            "channel",
+            "status",
+            "submitted_at",
+            "finished_at",
+            "due_date",
+            "prefilled",
+            # Only the plan's reductions: the whole snapshot (form, materials, texts) is large.
+            claimed=KeyTransform("reductions", "plan_snapshot"),
+        )
+    )
+    # Only where sharing prefilled something is the form itself read: elsewhere every asked
+    # field was typed, which the plan's own count says.
+    asked = {
+        pk: reductions.asked_in_snapshot(form or ())
+        for pk, form in Application.objects.filter(
+            pk__in=[row["pk"] for row in rows if row["prefilled"]]
+        ).values_list("pk", KeyTransform("form", "plan_snapshot"))
+    }
     facts = {}
-    for row in Application.objects.filter(pk__in=ids).values(
-        "pk",
-        "region__code",
-        "thing__code",
-        "channel",
-        "status",
-        "submitted_at",
-        "finished_at",
-        "due_date",
-        "prefilled",
-        # Only the plan's reductions: the whole snapshot (form, materials, texts) is large.
-        claimed=KeyTransform("reductions", "plan_snapshot"),
-    ):
+    for row in rows:
         claimed = row["claimed"] or {}
+        if row["pk"] in asked:
+            fields_typed = reductions.fields_typed(asked[row["pk"]], row["prefilled"])
+        else:
+            fields_typed = int((claimed.get("fields") or {}).get("together", 0))
         facts[row["pk"]] = metrics.ApplicationFacts(
             region=row["region__code"] or "",
             thing=row["thing__code"],
@@ -162,8 +171,8 @@ def application_facts(ids: Sequence[int]) -> dict[int, metrics.ApplicationFacts]
             separately={
                 name: int(claimed.get(name, {}).get("separately", 0)) for name in metrics.REDUCTIONS
             },
-            materials_provided=provided.get(row["pk"], 0),
-            fields_typed=_fields_typed(claimed, row["prefilled"]),
+            materials_provided=reductions.materials_provided(provisions[row["pk"]]),
+            fields_typed=fields_typed,
             ratings=tuple(sorted(ratings[row["pk"]], key=lambda r: (r.rated_on, r.stars))),
         )
     return facts
