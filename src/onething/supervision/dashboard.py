@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from onething.accounts.models import Role, RoleAssignment
+from onething.accounts.selectors import supervisor_oversight
 from onething.applications.lifecycle import ApplicationStatus, CaseStatus
 from onething.applications.models import Application, Case, Channel
 from onething.catalog.models import Department, Region, Service, Thing, in_language
@@ -237,23 +237,40 @@ class Scope:
         return sorted({c.region for c in self.clauses if c.region})
 
 
+# Within one dashboard_for call (or any reading_once block), the reader's scope and each
+# (scope, filters, level, grouping) of roll-ups are read once.
+_read_once: ContextVar[dict | None] = ContextVar("supervision_figures_read_once", default=None)
+
+
 def dashboard_scope(user: Any) -> Scope:
-    """What the user's supervisor and administrator roles let them see; NotAllowed without."""
-    if not getattr(user, "pk", None):
+    """What the user's supervisor and administrator roles let them see (one reading of the roles
+    within a `reading_once` block); NotAllowed without."""
+    memo = _read_once.get()
+    key = ("scope", getattr(user, "pk", None))
+    if memo is not None and key in memo:
+        return memo[key]
+    scope = _scope_of(supervisor_oversight(user))
+    if memo is not None:
+        memo[key] = scope
+    return scope
+
+
+def _scope_of(oversight) -> Scope:
+    if oversight is None:
+        return Scope(everything=True)
+    if not oversight:
         raise NotAllowed(_("Only supervisors and administrators may open the dashboard."))
-    roles = list(
-        RoleAssignment.objects.filter(
-            user=user, role__in=[Role.SUPERVISOR, Role.ADMINISTRATOR]
-        ).values_list("role", "department__code", "region__code")
+    wanted = {o.department_id for o in oversight if o.department_id is not None}
+    codes = dict(Department.objects.filter(pk__in=wanted).values_list("pk", "code"))
+    return Scope(
+        clauses=tuple(
+            Clause(
+                o.region_code,
+                frozenset({codes[o.department_id]}) if o.department_id is not None else None,
+            )
+            for o in oversight
+        )
     )
-    if not roles:
-        raise NotAllowed(_("Only supervisors and administrators may open the dashboard."))
-    clauses = []
-    for role, department, region in roles:
-        if role == Role.ADMINISTRATOR or (department is None and region is None):
-            return Scope(everything=True)
-        clauses.append(Clause(region, frozenset({department}) if department else None))
-    return Scope(clauses=tuple(clauses))
 
 
 def scope_q(scope: Scope, region_field: str, department_field: str | None) -> Q:
@@ -344,10 +361,6 @@ def _rollup_q(scope: Scope, filters: Filters, level: str) -> Q:
         if value:
             q &= Q(**{name: value})
     return q & scope_q(scope, "region", "department")
-
-
-# Within one dashboard_for call, each (scope, filters, level, grouping) is read once.
-_read_once: ContextVar[dict | None] = ContextVar("supervision_figures_read_once", default=None)
 
 
 def figures_by(scope: Scope, filters: Filters, level: str, by: str | None) -> dict[Any, Figures]:

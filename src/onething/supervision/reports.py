@@ -130,6 +130,11 @@ def monthly_report(user: Any, region_code: str, month_text: str) -> MonthlyRepor
     NotAllowed (403) without a supervisor's role or outside their regions, NotFound (404) for
     an unknown region, InvalidInput (422) for a month that is not YYYY-MM.
     """
+    with dashboard.reading_once():
+        return _monthly_report(user, region_code, month_text)
+
+
+def _monthly_report(user: Any, region_code: str, month_text: str) -> MonthlyReport:
     scope = dashboard.dashboard_scope(user)
     known = dashboard.CODE.fullmatch(region_code)
     region = Region.objects.filter(code=region_code).first() if known else None
@@ -141,11 +146,10 @@ def monthly_report(user: Any, region_code: str, month_text: str) -> MonthlyRepor
     filters = Filters(since=month, until=month, region=region.code)
     before = Filters(since=previous_month(month), until=previous_month(month), region=region.code)
     level = dashboard.level_for(scope, filters)
-    with dashboard.reading_once():
-        this = dashboard.figures_by(scope, filters, level, None)[None]
-        last = dashboard.figures_by(scope, before, level, None)[None]
-        by_region = dashboard.chart_by_region(user, filters)
-        by_thing = dashboard.chart_by_thing(user, filters)
+    this = dashboard.figures_by(scope, filters, level, None)[None]
+    last = dashboard.figures_by(scope, before, level, None)[None]
+    by_region = dashboard.chart_by_region(user, filters)
+    by_thing = dashboard.chart_by_thing(user, filters)
     late = late_for_report(scope, region.code, month)
     hotline = dashboard.hotline_rows(user, filters)
     if hotline is not None:
