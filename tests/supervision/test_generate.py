@@ -662,3 +662,34 @@ def test_reasons_are_of_the_kind_the_stars_allow(stars, trouble, kind):
     expected = {1: "too_slow", 5: "efficient"}.get(stars)
     if expected:
         assert most_named == expected
+
+
+def test_the_quick_uuid_is_the_version_4_uuid_of_the_same_bits():
+    import uuid
+
+    for seed in range(200):
+        expected = uuid.UUID(int=random.Random(seed).getrandbits(128), version=4)
+        assert generate._uuid(random.Random(seed)) == expected.hex
+        assert uuid.UUID(generate._uuid(random.Random(seed))).version == 4
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**32), low=st.integers(-50, 50), span=st.integers(0, 100))
+def test_quick_random_draws_whole_numbers_within_their_range(seed, low, span):
+    rng = synthetic.QuickRandom(seed)
+    draws = [rng.randint(low, low + span) for _i in range(50)]
+    assert all(low <= d <= low + span and type(d) is int for d in draws)
+    if span:
+        assert all(low <= rng.randrange(low, low + span) < low + span for _i in range(50))
+        assert all(0 <= rng.randrange(span) < span for _i in range(50))
+    items = list(range(low, low + span + 1))
+    assert all(rng.choice(items) in items for _i in range(50))
+
+
+def test_quick_random_reaches_every_value_evenly():
+    rng = synthetic.QuickRandom(7)
+    counts = Counter(rng.randint(1, 6) for _i in range(60_000))
+    assert set(counts) == {1, 2, 3, 4, 5, 6}
+    assert all(9_400 < count < 10_600 for count in counts.values()), counts
+    with pytest.raises(IndexError):
+        rng.choice([])
