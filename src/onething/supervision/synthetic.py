@@ -7,6 +7,12 @@ accepted, sometimes ask for a supplement (the clock stops), and are approved, re
 dependents cancelled) or approved at once by their rule (秒批); some applicants withdraw. What lies
 after `now` has not happened yet, which gives the open applications, their waiting supplements
 and their yellow and red deadlines.
+
+Some applicants rate a finished application (and some callers a closed ticket): stars that follow
+what went wrong, per department too, with standard reasons of the kind the stars allow. What
+follows a bad rating is decided by `ratings.rules` alone: who must rectify, the due date on the
+working calendar, every move of the rectification (answered, settled or refused) and the sweep's
+escalation of an unanswered one the day after its due date and of a refused one at once.
 """
 
 from __future__ import annotations
@@ -71,10 +77,12 @@ STARS = tuple(range(rules.MIN_STARS, rules.MAX_STARS + 1))
 STARS_WEIGHTS = {"good": (2, 2, 5, 18, 73), "bad": (18, 20, 27, 20, 15)}
 # How many reasons a rater ticks: a bad rating names at least one (the form asks why).
 REASON_COUNT_WEIGHTS = {ReasonKind.GOOD: (3, 5, 2), ReasonKind.BAD: (0, 7, 3)}
-# A department that was not the trouble is rated a little better than the whole, the one that
-# was the trouble a little worse; now and then one is rated badly for its own sake (attitude).
+# The department that was the trouble is rated as the whole or a little worse; when the whole is
+# rated badly because of one department, the others are rated as after a smooth application;
+# otherwise a department is rated as the whole or a little better. Now and then one is rated
+# badly for its own sake (its staff's attitude).
 DEPARTMENT_STARS_SHIFT = {True: (-1, 0, 0), False: (0, 0, 0, 1, 1)}
-DEPARTMENT_OWN_BAD_SHARE = 0.03
+DEPARTMENT_OWN_BAD_SHARE = 0.01
 RECTIFY_LATE_SHARE = 0.12  # answered after the due date (escalated the day after it)
 RECTIFY_SILENT_SHARE = 0.05  # never answered (escalated, waiting still)
 RATER_SILENT_SHARE = 0.1  # the rater never says whether the answer settles it
@@ -828,10 +836,13 @@ class History:
         rng = self.rng
         stars = rng.choices(STARS, weights=STARS_WEIGHTS["bad" if bad else "good"])[0]
         departments = []
+        someone_to_blame = rules.is_bad(stars) and any(t.bad for t in troubles.values())
         for department in sorted(troubles):
             own = troubles[department]
             if rng.random() < DEPARTMENT_OWN_BAD_SHARE:
                 given = rng.choice((rules.MIN_STARS, rules.BAD_AT_MOST))
+            elif someone_to_blame and not own.bad:
+                given = rng.choices(STARS, weights=STARS_WEIGHTS["good"])[0]
             else:
                 shift = rng.choice(DEPARTMENT_STARS_SHIFT[own.bad])
                 given = max(rules.MIN_STARS, min(rules.MAX_STARS, stars + shift))
