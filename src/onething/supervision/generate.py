@@ -37,6 +37,8 @@ from django.db.models import Max, Model
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
 
 from onething.accounts.models import Enterprise, EnterpriseAgent, User
 from onething.applications.lifecycle import CaseStatus
@@ -279,13 +281,18 @@ class BulkWriter:
         self._next[table] += count
         return first
 
-    def _copy_types(self, model: type[Model], names: Sequence[str]) -> list[str] | None:
-        """The COPY dumper of each column, or None (psycopg picks per value) for a column of
-        another kind."""
-        key = (model._meta.db_table, tuple(names))
+    def _copy_types(self, cursor: Any, table: str, columns: Sequence[str]) -> list[str] | None:
+        """The binary COPY type of each column as the table declares it, or None (text COPY)
+        when a column is of a type the rows do not bring in binary form."""
+        key = (table, tuple(columns))
         if key not in self._types:
-            kinds = [model._meta.get_field(n).get_internal_type() for n in names]
-            types = [COPY_TYPES.get(kind) for kind in kinds]
+            cursor.execute(
+                "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                [table],
+            )
+            declared = {name: BINARY_COPY_TYPES.get(kind) for name, kind in cursor.fetchall()}
+            types = [declared.get(column) for column in columns]
             self._types[key] = None if None in types else types
         return self._types[key]
 
@@ -300,9 +307,13 @@ class BulkWriter:
         table = connection.ops.quote_name(meta.db_table)
         with connection.cursor() as cursor:
             if self.postgres:
-                types = self._copy_types(model, names)
-                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                names_in_table = [meta.get_field(n).column for n in names]
+                types = self._copy_types(cursor, meta.db_table, names_in_table)
+                raw = cursor.cursor
+                binary = " (FORMAT BINARY)" if types is not None else ""
+                with raw.copy(f"COPY {table} ({columns}) FROM STDIN{binary}") as copy:
                     if types is not None:
+                        _binary_dumpers(raw)
                         copy.set_types(types)
                     write_row = copy.write_row
                     for row in rows:
@@ -314,27 +325,44 @@ class BulkWriter:
             cursor.executemany(sql, [tuple(_sqlite_value(v, adapt) for v in row) for row in rows])
 
 
-# How COPY dumps the values of each kind of column. The rows carry ids and numbers as int,
-# texts, UUIDs and JSON as ready-made str (PostgreSQL parses them by the column's type), moments
-# as aware datetimes, days as dates: with the dumpers fixed per column, psycopg does not look one
-# up for every value of every row.
-COPY_TYPES = {
-    "AutoField": "int8",
-    "BigAutoField": "int8",
-    "ForeignKey": "int8",
-    "IntegerField": "int8",
-    "PositiveIntegerField": "int8",
-    "PositiveSmallIntegerField": "int8",
-    "SmallIntegerField": "int8",
-    "BooleanField": "bool",
-    "CharField": "text",
-    "TextField": "text",
-    "FileField": "text",
-    "UUIDField": "text",
-    "JSONField": "text",
-    "DateTimeField": "timestamptz",
-    "DateField": "date",
+# Binary COPY (PostgreSQL reads it without parsing text: a third faster for rows full of moments)
+# by the type each column is declared with. The rows carry ids and numbers as int, texts as str,
+# moments as aware datetimes, days as dates, and UUIDs (32 hex digits) and JSON as ready-made str,
+# which the two dumpers below put in binary form.
+BINARY_COPY_TYPES = {
+    "bigint": "int8",
+    "integer": "int4",
+    "smallint": "int2",
+    "boolean": "bool",
+    "text": "text",
+    "character varying": "text",  # binary varchar is binary text
+    "timestamp with time zone": "timestamptz",
+    "date": "date",
+    "uuid": "uuid",
+    "jsonb": "jsonb",
 }
+
+
+class _HexUuidBinaryDumper(Dumper):
+    format = Format.BINARY
+
+    def dump(self, obj: str) -> bytes:
+        return bytes.fromhex(obj)
+
+
+class _JsonTextBinaryDumper(Dumper):
+    format = Format.BINARY
+
+    def dump(self, obj: str) -> bytes:
+        return b"\x01" + obj.encode()  # jsonb's binary form: version 1, then the text
+
+
+def _binary_dumpers(cursor: Any) -> None:
+    """Dump ready-made UUID and JSON strings for binary COPY on this cursor only."""
+    types = cursor.adapters.types
+    for base, type_name in ((_HexUuidBinaryDumper, "uuid"), (_JsonTextBinaryDumper, "jsonb")):
+        dumper = type(base.__name__, (base,), {"oid": types[type_name].oid})
+        cursor.adapters.register_dumper(None, dumper)
 
 
 def _sqlite_value(value: Any, adapt: Callable) -> Any:
