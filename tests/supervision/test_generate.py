@@ -77,6 +77,12 @@ def test_the_command_prints_rows_per_second_and_the_totals(capsys):
     assert re.search(r"applications\s+30\n", printed)
     assert re.search(r"tickets\s+20\n", printed)
     assert re.search(r"rows in [\d.]+s \([\d,]+ rows/s\)", printed)
+    # The history's own speed, before the roll-ups are rebuilt.
+    written = re.search(r"written: (\d+) rows in [\d.]+s, [\d,]+ rows/s\n", printed)
+    total = re.search(r"^([\d,]+) rows in", printed, re.MULTILINE)
+    assert written and total
+    assert int(written.group(1)) == int(total.group(1).replace(",", ""))
+    assert printed.index(written.group(0)) < printed.index(total.group(0))
     assert Application.objects.count() == 30
     assert Ticket.objects.count() == 20
 
@@ -693,3 +699,9 @@ def test_quick_random_reaches_every_value_evenly():
     assert all(9_400 < count < 10_600 for count in counts.values()), counts
     with pytest.raises(IndexError):
         rng.choice([])
+
+
+def test_the_history_sweeps_rectifications_as_often_as_the_platform_does():
+    from onething.ratings import services
+
+    assert synthetic.SWEEP_MINUTES * 60 == services.SWEEP_EVERY_SECONDS

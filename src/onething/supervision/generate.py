@@ -541,6 +541,9 @@ def history_generate(
                 subject=f"seed {seed}",
                 data={"seed": seed, "rows": dict(writer.rows), "now": now.isoformat()},
             )
+    # The history's own figure, apart from the roll-ups' rebuild that follows (which reads it all).
+    written, seconds = sum(writer.rows.values()), time.monotonic() - started
+    out(f"written: {written} rows in {seconds:.1f}s, {written / max(seconds, 1e-9):,.0f} rows/s")
     rollups = rebuild_rollups(out, actor=actor)
     seconds = time.monotonic() - started
     return GenerateReport(rows=dict(writer.rows), seconds=seconds, rollups=rollups)

@@ -88,7 +88,9 @@ RECTIFY_SILENT_SHARE = 0.05  # never answered (escalated, waiting still)
 RATER_SILENT_SHARE = 0.1  # the rater never says whether the answer settles it
 SETTLED_SHARE = 0.82  # of the raters who do say
 RATER_REPLY_HOURS = (2.0, 24.0 * 6)
-SWEEP_MINUTES = 15  # the rectification sweep runs every quarter of an hour
+# The rectification sweep runs every quarter of an hour (ratings.services.SWEEP_EVERY_SECONDS,
+# not imported: that module needs Django, this one does not).
+SWEEP_MINUTES = 15
 
 
 @dataclass(frozen=True)
