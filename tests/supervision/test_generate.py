@@ -284,6 +284,8 @@ def test_supplements_stop_the_clock_and_are_asked_once_per_stage(history, db):
             assert request.application.status in ("awaiting_supplement", "withdrawn")
         else:
             assert request.answered_at > request.sent_at
+        assert request.sent_at <= NOW
+        assert item.case.status != "ready", "a case not taken up yet has asked for nothing"
 
 
 def test_ticket_deadlines_follow_the_hotline_rules(history, db):
@@ -593,6 +595,10 @@ def test_no_case_is_decided_before_the_cases_it_depends_on(seed, days_ago, hour)
                 assert case.reason.startswith(f"after {rejected[0].member.service_name}")
         if case.decided_at is not None:
             assert case.decided_at <= NOW
+        # Nothing after now: no supplement asked, no pause, no event.
+        assert case.asked_at is None or case.asked_at <= NOW
+        assert all(dt.date.fromisoformat(end) <= TODAY for _start, end in case.pauses)
+        assert all(event[0] <= NOW for event in case.events)
         if case.rule:
             assert case.member.handler == "automatic"
     statuses = [c.status for c in cases]
@@ -705,3 +711,15 @@ def test_the_history_sweeps_rectifications_as_often_as_the_platform_does():
     from onething.ratings import services
 
     assert synthetic.SWEEP_MINUTES * 60 == services.SWEEP_EVERY_SECONDS
+
+
+def test_a_case_not_taken_up_by_now_has_asked_for_no_supplement():
+    for seed in range(500):
+        submitted = NOW - dt.timedelta(hours=1 + seed % 120)
+        for case in _history(seed).application(SHAPE, submitted).cases:
+            if case.status == "ready":
+                assert case.asked_at is None and case.pauses == [], seed
+                assert case.due_date == CALENDAR.add_working_days(
+                    case.ready_at.date(), case.member.promised_days, "350203"
+                )
+            assert case.asked_at is None or case.asked_at <= NOW, seed

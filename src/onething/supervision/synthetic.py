@@ -610,7 +610,13 @@ class History:
         if story.first_reviewed_at and story.first_reviewed_at > moment:
             story.first_reviewed_at = None
         if story.accepted_at is None or story.accepted_at > moment:
+            # Not taken up yet: the supplement it was going to ask for has not been asked either.
             story.status, story.accepted_at = CaseStatus.READY, None
+            story.asked_at = story.answered_at = None
+            story.pauses, story.supplement_reason = [], ""
+            story.due_date = self.index(story.member.department_region).add(
+                story.ready_at.date(), story.member.promised_days
+            )
         elif story.asked_at is not None and story.asked_at <= moment < story.answered_at:
             story.status = CaseStatus.SUPPLEMENT
             story.pauses = []
