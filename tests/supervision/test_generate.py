@@ -28,7 +28,8 @@ from onething.complaints.models import Ticket, TicketEvent
 from onething.core.actors import SystemActor
 from onething.core.references import ALPHABET
 from onething.core.workdays import DayKind, Override, WorkCalendar
-from onething.ratings.models import DepartmentRating, Rating, Rectification
+from onething.ratings import rules
+from onething.ratings.models import DepartmentRating, Rating, Rectification, RectificationEvent
 from onething.supervision import generate, synthetic
 from onething.supervision.generate import GenerateRefused, history_generate
 from onething.supervision.synthetic import WorkdayIndex
@@ -76,6 +77,12 @@ def test_the_command_prints_rows_per_second_and_the_totals(capsys):
     assert re.search(r"applications\s+30\n", printed)
     assert re.search(r"tickets\s+20\n", printed)
     assert re.search(r"rows in [\d.]+s \([\d,]+ rows/s\)", printed)
+    # The history's own speed, before the roll-ups are rebuilt.
+    written = re.search(r"written: (\d+) rows in [\d.]+s, [\d,]+ rows/s\n", printed)
+    total = re.search(r"^([\d,]+) rows in", printed, re.MULTILINE)
+    assert written and total
+    assert int(written.group(1)) == int(total.group(1).replace(",", ""))
+    assert printed.index(written.group(0)) < printed.index(total.group(0))
     assert Application.objects.count() == 30
     assert Ticket.objects.count() == 20
 
@@ -148,7 +155,9 @@ def test_every_thing_region_channel_and_outcome_is_present(history, db):
     counties = set(Region.objects.filter(level="county").values_list("code", flat=True))
     assert set(applications.values_list("region__code", flat=True)) == counties
     assert set(Ticket.objects.values_list("region_code", flat=True)) == counties
-    assert set(applications.values_list("channel", flat=True)) == {"web", "window", "api"}
+    channels = Counter(applications.values_list("channel", flat=True))
+    assert set(channels) == {"web", "window", "api", "federated"}
+    assert channels["web"] > channels["window"] > channels["api"]
     assert set(Ticket.objects.values_list("channel", flat=True)) == {"phone", "web", "open311"}
     statuses = Counter(applications.values_list("status", flat=True))
     for status in FINISHED | {"withdrawn", "in_progress", "awaiting_supplement"}:
@@ -275,6 +284,8 @@ def test_supplements_stop_the_clock_and_are_asked_once_per_stage(history, db):
             assert request.application.status in ("awaiting_supplement", "withdrawn")
         else:
             assert request.answered_at > request.sent_at
+        assert request.sent_at <= NOW
+        assert item.case.status != "ready", "a case not taken up yet has asked for nothing"
 
 
 def test_ticket_deadlines_follow_the_hotline_rules(history, db):
@@ -319,9 +330,109 @@ def test_ratings_are_only_of_finished_applications_and_closed_tickets(history, d
             assert rating.rater_id == rating.ticket.citizen_id
             assert rating.created_at > rating.ticket.closed_at
         assert rating.created_at <= NOW
-        assert rating.rectifications.exists() == (rating.stars <= 2)
+        assert rating.editable_until == rules.editable_until(rating.created_at)
     assert set(ratings.values_list("stars", flat=True)) == {1, 2, 3, 4, 5}
-    assert Rectification.objects.filter(status="settled").exists()
+
+
+def test_ratings_name_standard_reasons_that_go_with_their_stars(history, db):
+    given = [
+        (stars, reasons) for stars, reasons in Rating.objects.values_list("stars", "reasons")
+    ] + [
+        (stars, reasons)
+        for stars, reasons in DepartmentRating.objects.values_list("stars", "reasons")
+    ]
+    for stars, reasons in given:
+        assert rules.reason_problems(stars, reasons) == {}, (stars, reasons)
+        assert len(set(reasons)) == len(reasons)
+        if rules.is_bad(stars):
+            assert reasons, "a bad rating says why"
+    kinds = {(rules.is_bad(stars), rules.REASONS[code].kind) for stars, rs in given for code in rs}
+    assert kinds == {(True, "bad"), (False, "bad"), (False, "good")}
+    # Departments are rated on their own: not every one as the whole.
+    pairs = DepartmentRating.objects.values_list("stars", "rating__stars")
+    assert any(own != overall for own, overall in pairs)
+    assert any(own == overall for own, overall in pairs)
+
+
+def test_every_bad_rating_opens_the_rectifications_the_rules_ask_for(history, db):
+    calendar = work_calendar()
+    checked = Counter()
+    for rating in Rating.objects.prefetch_related("departments", "rectifications"):
+        rectifications = list(rating.rectifications.all())
+        if rating.subject_kind == "application":
+            stars = {d.department_id: d.stars for d in rating.departments.all()}
+            targets = rules.rectification_targets(rating.stars, stars, sorted(stars))
+            assert sorted(r.department_id for r in rectifications) == targets
+            assert all(r.unit == "" for r in rectifications)
+        else:
+            targets = rules.rectification_targets(rating.stars, {}, [rating.ticket.unit])
+            assert [r.unit for r in rectifications] == targets
+            assert all(r.department_id is None for r in rectifications)
+        rated_on = rating.created_at.astimezone(TZ).date()
+        for rectification in rectifications:
+            assert rectification.created_at == rating.created_at
+            assert rectification.region_code == rating.region_code
+            assert rectification.due_date == rules.rectification_due(
+                calendar, rated_on, rating.region_code
+            )
+            checked[rating.subject_kind] += 1
+    assert checked["application"] and checked["ticket"], checked
+    # A department rated badly is named even when the whole was rated well.
+    assert Rectification.objects.filter(rating__stars__gt=rules.BAD_AT_MOST).exists()
+
+
+ACTIONS = {
+    "answered": rules.RectificationAction.ANSWER,
+    "settled": rules.RectificationAction.SETTLE,
+    "unsettled": rules.RectificationAction.REFUSE,
+    "escalated": rules.RectificationAction.ESCALATE,
+}
+
+
+def test_rectifications_have_lived_by_the_rules_up_to_now(history, db):
+    statuses = Counter()
+    for rectification in Rectification.objects.select_related("rating").prefetch_related("events"):
+        events = list(rectification.events.all())
+        opened, *later = events
+        assert (opened.action, opened.to_status) == ("opened", "open")
+        assert opened.at == rectification.created_at
+        assert opened.actor_id == rectification.rating.rater_id
+        status = "open"
+        for event in later:
+            assert event.from_status == status
+            status = rules.next_status(status, ACTIONS[event.action])
+            assert event.to_status == status
+            assert rectification.created_at < event.at <= NOW
+        assert [e.at for e in events] == sorted(e.at for e in events)
+        assert rectification.status == status
+        by_action = {e.action: e for e in events}
+        assert rectification.answered_at == getattr(by_action.get("answered"), "at", None)
+        assert bool(rectification.answer) == ("answered" in by_action)
+        assert rectification.escalated_at == getattr(by_action.get("escalated"), "at", None)
+        settled = by_action.get("settled") or by_action.get("unsettled")
+        assert rectification.settled_at == getattr(settled, "at", None)
+        assert bool(rectification.applicant_note) == ("unsettled" in by_action)
+        # The sweep: an answer still missing on the day after the due date is escalated then;
+        # a refused answer is escalated at once, unless it was escalated before.
+        due = rectification.due_date
+        late = rectification.answered_at is None or (
+            rectification.answered_at.astimezone(TZ).date() > due
+        )
+        if late and due < TODAY:
+            assert rectification.escalation_reason == "overdue"
+            assert rectification.escalated_at.astimezone(TZ).date() == due + dt.timedelta(days=1)
+        elif "unsettled" in by_action:
+            assert rectification.escalation_reason == "unsettled"
+            assert rectification.escalated_at - rectification.settled_at < dt.timedelta(hours=1)
+        else:
+            assert rectification.escalated_at is None
+        if rectification.status == "open":
+            assert due >= TODAY
+        if rectification.status == "unsettled":
+            assert rectification.escalation_reason == "overdue"
+        statuses[rectification.status] += 1
+    assert {"settled", "escalated", "answered"} <= set(statuses), statuses
+    assert RectificationEvent.objects.filter(action="escalated").exists()
 
 
 def test_a_database_with_more_applications_than_a_demo_needs_yes(history, db):
@@ -446,6 +557,8 @@ TEXTS = synthetic.Texts(
     cancelled_after_rejection="after %(service)s: %(reason)s",
     cancelled_after_cancellation="after a cancellation",
     withdrawn="withdrawn",
+    rectification_answers=("changed",),
+    unsettled_notes=("not settled",),
 )
 
 
@@ -482,6 +595,10 @@ def test_no_case_is_decided_before_the_cases_it_depends_on(seed, days_ago, hour)
                 assert case.reason.startswith(f"after {rejected[0].member.service_name}")
         if case.decided_at is not None:
             assert case.decided_at <= NOW
+        # Nothing after now: no supplement asked, no pause, no event.
+        assert case.asked_at is None or case.asked_at <= NOW
+        assert all(dt.date.fromisoformat(end) <= TODAY for _start, end in case.pauses)
+        assert all(event[0] <= NOW for event in case.events)
         if case.rule:
             assert case.member.handler == "automatic"
     statuses = [c.status for c in cases]
@@ -493,3 +610,116 @@ def test_no_case_is_decided_before_the_cases_it_depends_on(seed, days_ago, hour)
     else:
         assert set(statuses) & lifecycle.CASE_OPEN
     assert [e[0] for e in story.events] == sorted(e[0] for e in story.events)
+
+
+def _history(seed: int) -> synthetic.History:
+    return synthetic.History(
+        rng=random.Random(seed),
+        now=NOW,
+        calendar=CALENDAR,
+        regions=["350203"],
+        texts=TEXTS,
+        warn_days=2,
+        escalate_days=3,
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 10_000), hours_ago=st.integers(0, 24 * 90))
+def test_a_rectification_moves_only_by_the_rules_and_is_open_only_until_its_due_date(
+    seed, hours_ago
+):
+    rated_at = NOW - dt.timedelta(hours=hours_ago)
+    story = _history(seed).rectification(7, rated_at, "350203")
+    assert story.due_date == rules.rectification_due(CALENDAR, rated_at.date(), "350203")
+    status = None
+    for at, action, before, after, _note, _by_rater in story.events:
+        assert before == (status or "")
+        status = "open" if action == "opened" else rules.next_status(before, ACTIONS[action])
+        assert after == status
+        assert rated_at <= at <= NOW
+    assert story.status == status
+    if story.status == "open":
+        assert story.due_date >= TODAY
+    if rated_at.date() == TODAY:  # nobody answers on the day of the rating
+        assert story.status == "open"
+
+
+def test_old_rectifications_are_settled_refused_escalated_or_left_answered():
+    history = _history(1)
+    statuses = Counter(
+        history.rectification(7, NOW - dt.timedelta(days=days, hours=3), "350203").status
+        for days in range(40, 440)
+    )
+    assert set(statuses) == {"settled", "unsettled", "escalated", "answered"}, statuses
+    assert statuses["settled"] > statuses["escalated"] > statuses["unsettled"]
+
+
+@pytest.mark.parametrize(
+    ("stars", "trouble", "kind"),
+    [
+        (1, synthetic.Trouble(late=True), "bad"),
+        (2, synthetic.Trouble(), "bad"),
+        (4, synthetic.Trouble(online=True), "good"),
+        (5, synthetic.Trouble(asked=True), "good"),
+    ],
+)
+def test_reasons_are_of_the_kind_the_stars_allow(stars, trouble, kind):
+    history = _history(3)
+    picked = [history.reasons(stars, trouble) for _i in range(200)]
+    assert all(rules.REASONS[code].kind == kind for codes in picked for code in codes)
+    assert all(codes for codes in picked) if kind == "bad" else any(not c for c in picked)
+    most_named = Counter(code for codes in picked for code in codes).most_common(1)[0][0]
+    # The reason that fits what went wrong (or went well) is named most.
+    expected = {1: "too_slow", 5: "efficient"}.get(stars)
+    if expected:
+        assert most_named == expected
+
+
+def test_the_quick_uuid_is_the_version_4_uuid_of_the_same_bits():
+    import uuid
+
+    for seed in range(200):
+        expected = uuid.UUID(int=random.Random(seed).getrandbits(128), version=4)
+        assert generate._uuid(random.Random(seed)) == expected.hex
+        assert uuid.UUID(generate._uuid(random.Random(seed))).version == 4
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**32), low=st.integers(-50, 50), span=st.integers(0, 100))
+def test_quick_random_draws_whole_numbers_within_their_range(seed, low, span):
+    rng = synthetic.QuickRandom(seed)
+    draws = [rng.randint(low, low + span) for _i in range(50)]
+    assert all(low <= d <= low + span and type(d) is int for d in draws)
+    if span:
+        assert all(low <= rng.randrange(low, low + span) < low + span for _i in range(50))
+        assert all(0 <= rng.randrange(span) < span for _i in range(50))
+    items = list(range(low, low + span + 1))
+    assert all(rng.choice(items) in items for _i in range(50))
+
+
+def test_quick_random_reaches_every_value_evenly():
+    rng = synthetic.QuickRandom(7)
+    counts = Counter(rng.randint(1, 6) for _i in range(60_000))
+    assert set(counts) == {1, 2, 3, 4, 5, 6}
+    assert all(9_400 < count < 10_600 for count in counts.values()), counts
+    with pytest.raises(IndexError):
+        rng.choice([])
+
+
+def test_the_history_sweeps_rectifications_as_often_as_the_platform_does():
+    from onething.ratings import services
+
+    assert synthetic.SWEEP_MINUTES * 60 == services.SWEEP_EVERY_SECONDS
+
+
+def test_a_case_not_taken_up_by_now_has_asked_for_no_supplement():
+    for seed in range(500):
+        submitted = NOW - dt.timedelta(hours=1 + seed % 120)
+        for case in _history(seed).application(SHAPE, submitted).cases:
+            if case.status == "ready":
+                assert case.asked_at is None and case.pauses == [], seed
+                assert case.due_date == CALENDAR.add_working_days(
+                    case.ready_at.date(), case.member.promised_days, "350203"
+                )
+            assert case.asked_at is None or case.asked_at <= NOW, seed

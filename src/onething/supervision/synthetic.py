@@ -7,6 +7,12 @@ accepted, sometimes ask for a supplement (the clock stops), and are approved, re
 dependents cancelled) or approved at once by their rule (秒批); some applicants withdraw. What lies
 after `now` has not happened yet, which gives the open applications, their waiting supplements
 and their yellow and red deadlines.
+
+Some applicants rate a finished application (and some callers a closed ticket): stars that follow
+what went wrong, per department too, with standard reasons of the kind the stars allow. What
+follows a bad rating is decided by `ratings.rules` alone: who must rectify, the due date on the
+working calendar, every move of the rectification (answered, settled or refused) and the sweep's
+escalation of an unanswered one the day after its due date and of a refused one at once.
 """
 
 from __future__ import annotations
@@ -22,6 +28,12 @@ from onething.applications import lifecycle
 from onething.applications.lifecycle import ApplicationStatus, CaseStatus
 from onething.complaints import deadlines as ticket_deadlines
 from onething.core.workdays import DeadlineStatus, WorkCalendar
+from onething.ratings import rules
+from onething.ratings.rules import (
+    ReasonKind,
+    RectificationAction,
+    RectificationStatus,
+)
 
 ONE_DAY = dt.timedelta(days=1)
 HISTORY_DAYS = 730
@@ -56,6 +68,30 @@ WITHDRAW_SHARE = 0.03  # of the applications
 INSTANT_SHARE = 0.9  # of the cases of rule services that the rule decides (the rest: a reviewer)
 SUPPLEMENT_UNANSWERED_DAYS = 30  # a supplement older than this was answered in the end
 
+# 好差评: who rates, how many stars, which reasons, what the rectifications come to.
+APPLICATION_RATING_SHARE = 0.35  # of the finished applications (withdrawn ones are not rated)
+TICKET_RATING_SHARE = 0.3  # of the closed tickets filed online (the caller has an account)
+STARS = tuple(range(rules.MIN_STARS, rules.MAX_STARS + 1))
+# Stars after a smooth application or a satisfied caller, and after a late, rejected or
+# unresolved one.
+STARS_WEIGHTS = {"good": (2, 2, 5, 18, 73), "bad": (18, 20, 27, 20, 15)}
+# How many reasons a rater ticks: a bad rating names at least one (the form asks why).
+REASON_COUNT_WEIGHTS = {ReasonKind.GOOD: (3, 5, 2), ReasonKind.BAD: (0, 7, 3)}
+# The department that was the trouble is rated as the whole or a little worse; when the whole is
+# rated badly because of one department, the others are rated as after a smooth application;
+# otherwise a department is rated as the whole or a little better. Now and then one is rated
+# badly for its own sake (its staff's attitude).
+DEPARTMENT_STARS_SHIFT = {True: (-1, 0, 0), False: (0, 0, 0, 1, 1)}
+DEPARTMENT_OWN_BAD_SHARE = 0.01
+RECTIFY_LATE_SHARE = 0.12  # answered after the due date (escalated the day after it)
+RECTIFY_SILENT_SHARE = 0.05  # never answered (escalated, waiting still)
+RATER_SILENT_SHARE = 0.1  # the rater never says whether the answer settles it
+SETTLED_SHARE = 0.82  # of the raters who do say
+RATER_REPLY_HOURS = (2.0, 24.0 * 6)
+# The rectification sweep runs every quarter of an hour (ratings.services.SWEEP_EVERY_SECONDS,
+# not imported: that module needs Django, this one does not).
+SWEEP_MINUTES = 15
+
 
 @dataclass(frozen=True)
 class Texts:
@@ -67,6 +103,32 @@ class Texts:
     cancelled_after_rejection: str  # with %(service)s and %(reason)s
     cancelled_after_cancellation: str
     withdrawn: str
+    rectification_answers: Sequence[str]  # what a department says it changed
+    unsettled_notes: Sequence[str]  # what a rater says when the answer does not settle it
+
+
+class QuickRandom(random.Random):
+    """random.Random whose whole-number draws cost one `random()` call each.
+
+    The standard randint, randrange and choice draw bits until the number fits (exact for
+    any range, about three times slower); a synthetic history makes millions of such draws
+    over ranges of a few dozen, where scaling one 53-bit float is uniform to within 1e-14.
+    """
+
+    def randrange(self, start: int, stop: int | None = None, step: int = 1) -> int:
+        if stop is None:
+            start, stop = 0, start
+        if step != 1 or stop <= start:
+            return super().randrange(start, stop, step)
+        return start + int(self.random() * (stop - start))
+
+    def randint(self, a: int, b: int) -> int:
+        return a + int(self.random() * (b - a + 1))
+
+    def choice(self, seq: Sequence[Any]) -> Any:
+        if not seq:
+            raise IndexError("Cannot choose from an empty sequence")
+        return seq[int(self.random() * len(seq))]
 
 
 # --- working days at table speed -----------------------------------------------------------------
@@ -199,6 +261,74 @@ class ApplicationStory:
     events: list[tuple]  # (at, action, from, to, note, actor is applicant)
 
 
+# --- the story of a rating and of the rectifications it opens ------------------------------------
+
+
+@dataclass(frozen=True)
+class Trouble:
+    """What went wrong for a rater (with the whole, or with one department), which their stars
+    and reasons follow."""
+
+    late: bool = False  # decided (or replied) after the promised day
+    refused: bool = False  # rejected, only partly granted, or not resolved
+    asked: bool = False  # a supplement was asked for
+    online: bool = False  # applied without going to a window
+
+    @property
+    def bad(self) -> bool:
+        return self.late or self.refused
+
+
+# The reasons a rater most often ticks after each kind of trouble (or of its absence).
+LIKELY_REASONS = {
+    (ReasonKind.BAD, "late"): ("too_slow",),
+    (ReasonKind.BAD, "refused"): ("not_solved", "unclear_guidance"),
+    (ReasonKind.BAD, "asked"): ("too_many_materials", "repeated_trips"),
+    (ReasonKind.GOOD, "on_time"): ("efficient",),
+    (ReasonKind.GOOD, "not_asked"): ("one_trip", "few_materials"),
+    (ReasonKind.GOOD, "online"): ("easy_online",),
+}
+
+
+@dataclass
+class RectificationStory:
+    """A rectification from the bad rating that opened it to `now`: its row and its timeline,
+    moved only by the transitions of `ratings.rules`."""
+
+    target: Any  # a department's id, or a hotline unit
+    due_date: dt.date
+    status: str = RectificationStatus.OPEN
+    answer: str = ""
+    answered_at: dt.datetime | None = None
+    settled_at: dt.datetime | None = None
+    applicant_note: str = ""
+    escalated_at: dt.datetime | None = None
+    escalation_reason: str = ""
+    events: list[tuple] = field(default_factory=list)  # (at, action, from, to, note, by rater)
+
+    def move(
+        self,
+        action: RectificationAction,
+        at: dt.datetime,
+        event: str,
+        note: str = "",
+        *,
+        by_rater: bool = False,
+    ) -> None:
+        before = self.status
+        self.status = rules.next_status(before, action)
+        self.events.append((at, event, before, self.status, note, by_rater))
+
+
+@dataclass
+class RatingStory:
+    rated_at: dt.datetime
+    stars: int
+    reasons: tuple[str, ...]
+    departments: list[tuple[int, int, tuple[str, ...]]]  # (department id, stars, reasons)
+    rectifications: list[RectificationStory]
+
+
 class History:
     """Plays applications and tickets forward on the working-day calendar; pure given its
     inputs (a seeded random generator, the catalog's shapes, the calendar and `now`)."""
@@ -226,6 +356,7 @@ class History:
         for region in regions:
             self.index(region)
         self.warn_days, self.escalate_days = warn_days, escalate_days
+        self._reason_cache: dict[tuple, tuple[list[str], list[int]]] = {}
         days = [self.first_day + dt.timedelta(days=i) for i in range(1, HISTORY_DAYS + 1)]
         self._days = days
         self._day_weights = {
@@ -479,7 +610,13 @@ class History:
         if story.first_reviewed_at and story.first_reviewed_at > moment:
             story.first_reviewed_at = None
         if story.accepted_at is None or story.accepted_at > moment:
+            # Not taken up yet: the supplement it was going to ask for has not been asked either.
             story.status, story.accepted_at = CaseStatus.READY, None
+            story.asked_at = story.answered_at = None
+            story.pauses, story.supplement_reason = [], ""
+            story.due_date = self.index(story.member.department_region).add(
+                story.ready_at.date(), story.member.promised_days
+            )
         elif story.asked_at is not None and story.asked_at <= moment < story.answered_at:
             story.status = CaseStatus.SUPPLEMENT
             story.pauses = []
@@ -627,3 +764,204 @@ class History:
         state = index.status_on(story["due_date"], self.today, ticket_deadlines.WARN_WORKING_DAYS)
         story["deadline_state"] = str(state)
         return story
+
+    # --- ratings and rectifications ---------------------------------------------------------
+
+    def add_working_days(self, start: dt.date, days: int, region: str | None = None) -> dt.date:
+        """WorkCalendar.add_working_days from the region's index, so that the rules' functions
+        that take a calendar can be given the history."""
+        return self.index(region).add(start, days)
+
+    def application_rating(
+        self, story: ApplicationStory, region: str, *, online: bool
+    ) -> RatingStory | None:
+        """The applicant's rating of a finished application, if they gave one by `now`: overall
+        stars, stars for every department that decided a case, reasons that go with them, and
+        the rectifications the rules open."""
+        if (
+            story.status not in lifecycle.APPLICATION_TERMINAL
+            or story.status == ApplicationStatus.WITHDRAWN
+            or story.finished_at is None
+            or self.rng.random() >= APPLICATION_RATING_SHARE
+        ):
+            return None
+        rated_at = self._rated_at(story.finished_at)
+        if rated_at is None:
+            return None
+        troubles: dict[int, Trouble] = {}
+        for case in story.cases:
+            if case.status not in (CaseStatus.APPROVED, CaseStatus.REJECTED):
+                continue
+            department = case.member.department_id
+            seen = troubles.get(department, Trouble(online=online))
+            late = case.due_date is not None and case.decided_at.date() > case.due_date
+            troubles[department] = Trouble(
+                late=seen.late or late,
+                refused=seen.refused or case.status == CaseStatus.REJECTED,
+                asked=seen.asked or case.asked_at is not None,
+                online=online,
+            )
+        overall = Trouble(
+            late=any(t.late for t in troubles.values()),
+            refused=story.status != ApplicationStatus.COMPLETED,
+            asked=any(t.asked for t in troubles.values()),
+            online=online,
+        )
+        return self._rating(rated_at, overall.bad, overall, troubles, region)
+
+    def ticket_rating(self, story: dict[str, Any], region: str, unit: str) -> RatingStory | None:
+        """The caller's rating of a closed ticket, if they gave one by `now`; a bad one asks the
+        responsible unit to rectify."""
+        if story["status"] != "closed" or self.rng.random() >= TICKET_RATING_SHARE:
+            return None
+        rated_at = self._rated_at(story["closed_at"])
+        if rated_at is None:
+            return None
+        trouble = Trouble(
+            late=story["replied_at"].date() > story["due_date"],
+            refused=not story.get("resolved"),
+            online=True,
+        )
+        rating = self._rating(rated_at, not story.get("satisfied"), trouble, {}, region)
+        rating.rectifications = [
+            self.rectification(target, rated_at, region)
+            for target in rules.rectification_targets(rating.stars, {}, [unit])
+        ]
+        return rating
+
+    def _rated_at(self, finished_at: dt.datetime) -> dt.datetime | None:
+        rated_at = finished_at + dt.timedelta(hours=self.rng.uniform(0.2, 24 * 5))
+        return rated_at if rated_at <= self.now else None
+
+    def _rating(
+        self,
+        rated_at: dt.datetime,
+        bad: bool,
+        trouble: Trouble,
+        troubles: dict[int, Trouble],
+        region: str,
+    ) -> RatingStory:
+        rng = self.rng
+        stars = rng.choices(STARS, weights=STARS_WEIGHTS["bad" if bad else "good"])[0]
+        departments = []
+        someone_to_blame = rules.is_bad(stars) and any(t.bad for t in troubles.values())
+        for department in sorted(troubles):
+            own = troubles[department]
+            if rng.random() < DEPARTMENT_OWN_BAD_SHARE:
+                given = rng.choice((rules.MIN_STARS, rules.BAD_AT_MOST))
+            elif someone_to_blame and not own.bad:
+                given = rng.choices(STARS, weights=STARS_WEIGHTS["good"])[0]
+            else:
+                shift = rng.choice(DEPARTMENT_STARS_SHIFT[own.bad])
+                given = max(rules.MIN_STARS, min(rules.MAX_STARS, stars + shift))
+            departments.append((department, given, self.reasons(given, own)))
+        handling = [department for department, _s, _r in departments]
+        targets = rules.rectification_targets(
+            stars, {department: given for department, given, _r in departments}, handling
+        )
+        return RatingStory(
+            rated_at=rated_at,
+            stars=stars,
+            reasons=self.reasons(stars, trouble),
+            departments=departments,
+            rectifications=[self.rectification(t, rated_at, region) for t in targets],
+        )
+
+    def reasons(self, stars: int, trouble: Trouble) -> tuple[str, ...]:
+        """The standard reasons a rater of `stars` ticks (none, one or two), of the kind the
+        stars allow (`rules.reasons_for`), most likely the ones that fit what went wrong."""
+        rng = self.rng
+        if stars >= rules.GOOD_AT_LEAST:
+            kind = ReasonKind.GOOD
+        elif stars <= rules.BAD_AT_MOST:
+            kind = ReasonKind.BAD
+        else:  # three stars: either kind, as what happened suggests
+            kind = ReasonKind.BAD if trouble.bad or rng.random() < 0.4 else ReasonKind.GOOD
+        count = rng.choices((0, 1, 2), weights=REASON_COUNT_WEIGHTS[kind])[0]
+        if not count:
+            return ()
+        codes, weights = self._reason_weights(stars, kind, trouble)
+        picked = set(rng.choices(codes, cum_weights=weights, k=count))
+        return tuple(code for code in codes if code in picked)
+
+    def _reason_weights(
+        self, stars: int, kind: ReasonKind, trouble: Trouble
+    ) -> tuple[list[str], list[int]]:
+        key = (stars, kind, trouble)
+        cached = self._reason_cache.get(key)
+        if cached is None:
+            facts = {
+                "late": trouble.late,
+                "refused": trouble.refused,
+                "asked": trouble.asked,
+                "on_time": not trouble.late,
+                "not_asked": not trouble.asked,
+                "online": trouble.online,
+            }
+            likely = {
+                code
+                for (of_kind, fact), codes in LIKELY_REASONS.items()
+                if of_kind == kind and facts[fact]
+                for code in codes
+            }
+            pool = [r.code for r in rules.reasons_for(stars) if r.kind == kind]
+            cached = (pool, list(accumulate(6 if code in likely else 1 for code in pool)))
+            self._reason_cache[key] = cached
+        return cached
+
+    def rectification(
+        self, target: Any, rated_at: dt.datetime, region: str | None
+    ) -> RectificationStory:
+        """A rectification opened by a bad rating at `rated_at`, due by the rules, as far as
+        `now`: the department answers (mostly in time, some late, a few never), the sweep
+        escalates it the day after its due date while unanswered, the rater settles or refuses
+        the answer, and the sweep escalates a refused one that was not escalated before."""
+        rng, texts = self.rng, self.texts
+        rated_on = rated_at.date()
+        story = RectificationStory(target, rules.rectification_due(self, rated_on, region))
+        story.events.append((rated_at, "opened", "", RectificationStatus.OPEN, "", True))
+        answered_at = None
+        draw = rng.random()
+        if draw >= RECTIFY_SILENT_SHARE:
+            days = rng.randint(1, rules.RECTIFY_WORKING_DAYS)
+            if draw < RECTIFY_SILENT_SHARE + RECTIFY_LATE_SHARE:
+                days = rules.RECTIFY_WORKING_DAYS + rng.randint(1, 6)
+            answered_at = self.office_time(self.index(region).add(rated_on, days), rated_at)
+            if answered_at > self.now:
+                answered_at = None
+        # The first sweep on the day after the due date finds it still open.
+        overdue_sweep = dt.datetime.combine(
+            story.due_date + ONE_DAY, dt.time(0, rng.randrange(SWEEP_MINUTES)), tzinfo=self.tz
+        )
+        if overdue_sweep <= self.now and (answered_at is None or answered_at > overdue_sweep):
+            self._escalate(story, overdue_sweep)
+        if answered_at is None:
+            return story
+        story.answer, story.answered_at = rng.choice(texts.rectification_answers), answered_at
+        story.move(RectificationAction.ANSWER, answered_at, "answered", story.answer)
+        replied_at = answered_at + dt.timedelta(hours=rng.uniform(*RATER_REPLY_HOURS))
+        if replied_at > self.now or rng.random() < RATER_SILENT_SHARE:
+            return story
+        story.settled_at = replied_at
+        if rng.random() < SETTLED_SHARE:
+            story.move(RectificationAction.SETTLE, replied_at, "settled", by_rater=True)
+            return story
+        story.applicant_note = rng.choice(texts.unsettled_notes)
+        story.move(
+            RectificationAction.REFUSE, replied_at, "unsettled", story.applicant_note, by_rater=True
+        )
+        next_sweep = replied_at + dt.timedelta(minutes=rng.randint(1, SWEEP_MINUTES))
+        if next_sweep <= self.now:
+            self._escalate(story, next_sweep)
+        return story
+
+    @staticmethod
+    def _escalate(story: RectificationStory, at: dt.datetime) -> None:
+        """What the sweep does at `at` (`rules.escalation_due`): escalate once, or nothing."""
+        reason = rules.escalation_due(
+            story.status, story.due_date, at.date(), story.escalated_at is not None
+        )
+        if reason is None:
+            return
+        story.escalated_at, story.escalation_reason = at, str(reason)
+        story.move(RectificationAction.ESCALATE, at, "escalated")
