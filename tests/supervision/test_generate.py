@@ -27,12 +27,11 @@ from onething.complaints import deadlines as ticket_deadlines
 from onething.complaints.models import Ticket, TicketEvent
 from onething.core.actors import SystemActor
 from onething.core.references import ALPHABET
-from onething.core.workdays import DayKind, Override, WorkCalendar
+from onething.core.workdays import DayKind, Override, WorkCalendar, WorkdayIndex
 from onething.ratings import rules
 from onething.ratings.models import DepartmentRating, Rating, Rectification, RectificationEvent
 from onething.supervision import generate, synthetic
 from onething.supervision.generate import GenerateRefused, history_generate
-from onething.supervision.synthetic import WorkdayIndex
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 11, 27, 15, 30, tzinfo=TZ)

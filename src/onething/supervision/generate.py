@@ -25,20 +25,17 @@ import inspect
 import json
 import random
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
-from django.db.models import Max, Model
+from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from psycopg.adapt import Dumper
-from psycopg.pq import Format
 
 from onething.accounts.models import Enterprise, EnterpriseAgent, User
 from onething.applications.lifecycle import CaseStatus
@@ -60,6 +57,7 @@ from onething.complaints.dispatch import DATA_DIR as DISPATCH_DATA
 from onething.complaints.models import Ticket, TicketEvent
 from onething.complaints.runtime import dispatch_catalogue
 from onething.core.actors import actor_label
+from onething.core.bulk import BulkWriter
 from onething.core.errors import Conflict
 from onething.core.references import ALPHABET
 from onething.ratings import rules
@@ -225,156 +223,6 @@ def _shapes(rng: random.Random) -> list[list[Shape]]:
         if per_thing:
             shapes.append(per_thing)
     return shapes
-
-
-# --- writing rows in bulk ------------------------------------------------------------------------
-
-
-class BulkWriter:
-    """Reserves ids and writes rows without the ORM: COPY on PostgreSQL, INSERT elsewhere."""
-
-    def __init__(self) -> None:
-        self.postgres = connection.vendor == "postgresql"
-        self._next: dict[str, int] = {}
-        self._sequences: dict[str, str] = {}
-        self._types: dict[tuple[str, tuple[str, ...]], list[str] | None] = {}
-        self.checks_skippable: bool | None = None
-        self.rows: dict[str, int] = {}
-
-    def begin_batch(self) -> None:
-        """Inside a batch's transaction on PostgreSQL: skip the foreign-key triggers when the
-        role may (a superuser; the rows reference only rows this run or the catalog holds, so
-        the checks find nothing and cost half the time). Otherwise the checks run.
-
-        The batch's commit does not wait for the write-ahead log to reach the disk: a crash
-        loses the last batches of an invented history, never the database's consistency."""
-        if not self.postgres:
-            return
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")
-        if self.checks_skippable is False:
-            return
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SET LOCAL session_replication_role = replica")
-            self.checks_skippable = True
-        except DatabaseError:
-            self.checks_skippable = False
-
-    def reserve(self, model: type[Model], count: int) -> int:
-        """The first of `count` consecutive new ids of `model`'s table, taken from its sequence."""
-        table = model._meta.db_table
-        if self.postgres:
-            with connection.cursor() as cursor:
-                sequence = self._sequences.get(table)
-                if sequence is None:
-                    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
-                    sequence = self._sequences[table] = cursor.fetchone()[0]
-                cursor.execute(
-                    "SELECT setval(%s, nextval(%s) + %s - 1)", [sequence, sequence, max(count, 1)]
-                )
-                return cursor.fetchone()[0] - max(count, 1) + 1
-        if table not in self._next:
-            highest = model.objects.aggregate(top=Max("pk"))["top"] or 0
-            self._next[table] = highest + 1
-        first = self._next[table]
-        self._next[table] += count
-        return first
-
-    def _copy_types(self, cursor: Any, table: str, columns: Sequence[str]) -> list[str] | None:
-        """The binary COPY type of each column as the table declares it, or None (text COPY)
-        when a column is of a type the rows do not bring in binary form."""
-        key = (table, tuple(columns))
-        if key not in self._types:
-            cursor.execute(
-                "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
-                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-                [table],
-            )
-            declared = {name: BINARY_COPY_TYPES.get(kind) for name, kind in cursor.fetchall()}
-            types = [declared.get(column) for column in columns]
-            self._types[key] = None if None in types else types
-        return self._types[key]
-
-    def write(
-        self, label: str, model: type[Model], names: Sequence[str], rows: list[tuple]
-    ) -> None:
-        self.rows[label] = self.rows.get(label, 0) + len(rows)
-        if not rows:
-            return
-        meta = model._meta
-        columns = ", ".join(connection.ops.quote_name(meta.get_field(n).column) for n in names)
-        table = connection.ops.quote_name(meta.db_table)
-        with connection.cursor() as cursor:
-            if self.postgres:
-                names_in_table = [meta.get_field(n).column for n in names]
-                types = self._copy_types(cursor, meta.db_table, names_in_table)
-                raw = cursor.cursor
-                binary = " (FORMAT BINARY)" if types is not None else ""
-                with raw.copy(f"COPY {table} ({columns}) FROM STDIN{binary}") as copy:
-                    if types is not None:
-                        _binary_dumpers(raw)
-                        copy.set_types(types)
-                    write_row = copy.write_row
-                    for row in rows:
-                        write_row(row)
-                return
-            adapt = connection.ops.adapt_datetimefield_value
-            marks = ", ".join(["%s"] * len(names))
-            sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - our names
-            cursor.executemany(sql, [tuple(_sqlite_value(v, adapt) for v in row) for row in rows])
-
-
-# Binary COPY (PostgreSQL reads it without parsing text: a third faster for rows full of moments)
-# by the type each column is declared with. The rows carry ids and numbers as int, texts as str,
-# moments as aware datetimes, days as dates, and UUIDs (32 hex digits) and JSON as ready-made str,
-# which the two dumpers below put in binary form.
-BINARY_COPY_TYPES = {
-    "bigint": "int8",
-    "integer": "int4",
-    "smallint": "int2",
-    "boolean": "bool",
-    "text": "text",
-    "character varying": "text",  # binary varchar is binary text
-    "timestamp with time zone": "timestamptz",
-    "date": "date",
-    "uuid": "uuid",
-    "jsonb": "jsonb",
-}
-
-
-class _HexUuidBinaryDumper(Dumper):
-    format = Format.BINARY
-
-    def dump(self, obj: str) -> bytes:
-        return bytes.fromhex(obj)
-
-
-class _JsonTextBinaryDumper(Dumper):
-    format = Format.BINARY
-
-    def dump(self, obj: str) -> bytes:
-        return b"\x01" + obj.encode()  # jsonb's binary form: version 1, then the text
-
-
-def _binary_dumpers(cursor: Any) -> None:
-    """Dump ready-made UUID and JSON strings for binary COPY on this cursor only."""
-    types = cursor.adapters.types
-    for base, type_name in ((_HexUuidBinaryDumper, "uuid"), (_JsonTextBinaryDumper, "jsonb")):
-        dumper = type(base.__name__, (base,), {"oid": types[type_name].oid})
-        cursor.adapters.register_dumper(None, dumper)
-
-
-def _sqlite_value(value: Any, adapt: Callable) -> Any:
-    if isinstance(value, dt.datetime):
-        return adapt(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return value.hex
-    if isinstance(value, bool):
-        return int(value)
-    return value
 
 
 # --- the run -------------------------------------------------------------------------------------

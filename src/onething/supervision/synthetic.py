@@ -27,7 +27,7 @@ from typing import Any
 from onething.applications import lifecycle
 from onething.applications.lifecycle import ApplicationStatus, CaseStatus
 from onething.complaints import deadlines as ticket_deadlines
-from onething.core.workdays import DeadlineStatus, WorkCalendar
+from onething.core.workdays import WorkCalendar, WorkdayIndex
 from onething.ratings import rules
 from onething.ratings.rules import (
     ReasonKind,
@@ -129,69 +129,6 @@ class QuickRandom(random.Random):
         if not seq:
             raise IndexError("Cannot choose from an empty sequence")
         return seq[int(self.random() * len(seq))]
-
-
-# --- working days at table speed -----------------------------------------------------------------
-
-
-class WorkdayIndex:
-    """The working days of one region over a fixed span, looked up instead of counted: the same
-    answers as the WorkCalendar it is built from (tests compare them), at list-index speed."""
-
-    def __init__(
-        self, calendar: WorkCalendar, first: dt.date, last: dt.date, region: str | None = None
-    ) -> None:
-        self.calendar, self.region, self.first, self.last = calendar, region, first, last
-        self.working: list[dt.date] = []
-        self.upto: list[int] = []  # per day of the span: working days up to and including it
-        day = first
-        while day <= last:
-            if calendar.is_working_day(day, region):
-                self.working.append(day)
-            self.upto.append(len(self.working))
-            day += ONE_DAY
-
-    def _at(self, day: dt.date) -> int:
-        offset = (day - self.first).days
-        if offset < 0 or day > self.last:
-            raise ValueError(f"{day} is outside the span {self.first}–{self.last}")
-        return self.upto[offset]
-
-    def is_working(self, day: dt.date) -> bool:
-        offset = (day - self.first).days
-        return self.upto[offset] - (self.upto[offset - 1] if offset else 0) == 1
-
-    def add(self, start: dt.date, days: int) -> dt.date:
-        """The `days`-th working day after `start` (start itself for 0): add_working_days."""
-        if days == 0:
-            return start
-        index = self._at(start) + days - 1
-        if index >= len(self.working):
-            return self.calendar.add_working_days(start, days, self.region)
-        return self.working[index]
-
-    def between(self, start: dt.date, end: dt.date) -> int:
-        """Working days after `start` up to and including `end` (working_days_between)."""
-        if end <= start:
-            return 0
-        return self._at(end) - self._at(start)
-
-    def due(self, start: dt.date, days: int, pause: tuple[dt.date, dt.date] | None) -> dt.date:
-        """WorkCalendar.due_date with at most one pause (first, answered), both days left out."""
-        if pause is None:
-            return self.add(start, days)
-        first, answered = pause
-        before = self.between(start, first - ONE_DAY)
-        if before >= days:
-            return self.add(start, days)
-        return self.add(answered, days - before)
-
-    def status_on(self, due: dt.date, today: dt.date, warn_days: int) -> DeadlineStatus:
-        if today > due:
-            return DeadlineStatus.OVERDUE
-        if self.between(today, due) <= warn_days:
-            return DeadlineStatus.DUE_SOON
-        return DeadlineStatus.ON_TIME
 
 
 # --- the catalog as the generator needs it -------------------------------------------------------
