@@ -10,6 +10,7 @@ ratings 5 and 2. September 2025: received 2 (A1, A2), nothing decided, no rating
 from __future__ import annotations
 
 import datetime as dt
+import re
 from datetime import date
 
 import pytest
@@ -155,6 +156,22 @@ def test_the_dashboard_links_to_the_report_of_its_region_and_month(data_set):
     # Without a region: one report per region below (here the province).
     page = client.get("/supervision/?from=2025-08&to=2025-09", **EN).content.decode()
     assert 'href="/supervision/reports/350000/2025-09/"' in page
+
+
+def test_a_region_supervisor_is_offered_only_reports_and_regions_they_may_open(data_set):
+    client = signed_in(staff_with(Role.SUPERVISOR, region="350200"))
+    for query in ("from=2025-08&to=2025-09", "from=2025-08&to=2025-09&region=350000"):
+        page = client.get(f"/supervision/?{query}", **EN).content.decode()
+        offered = set(re.findall(r'href="(/supervision/reports/[^"]+)"', page))
+        # The province's report would be refused (403): Xiamen's is offered instead.
+        assert offered == {"/supervision/reports/350200/2025-09/"}
+        assert all(client.get(url, **EN).status_code == 200 for url in offered)
+    # Drilling into the province offers Xiamen, not Fuzhou (which would only show zeros).
+    assert "region=350200" in page and "region=350100" not in page
+    # Inside Xiamen the district's report is offered and opens.
+    page = client.get("/supervision/?from=2025-08&to=2025-09&region=350203", **EN).content.decode()
+    assert 'href="/supervision/reports/350203/2025-09/"' in page
+    assert client.get("/supervision/reports/350203/2025-09/", **EN).status_code == 200
 
 
 # --- the public service-quality page ------------------------------------------------------------

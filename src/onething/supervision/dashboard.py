@@ -230,6 +230,18 @@ class Scope:
         """Whether whole applications are within scope (not only some departments' cases)."""
         return self.everything or all(c.departments is None for c in self.clauses)
 
+    def covers_region(self, code: str) -> bool:
+        """Whether the whole region is within scope: everything, or a clause on it or above."""
+        if self.everything:
+            return True
+        return any(c.region is None or region_contains(c.region, code) for c in self.clauses)
+
+    def reaches_region(self, code: str) -> bool:
+        """Whether any of the region is within scope (it, a region above or one inside it)."""
+        return self.covers_region(code) or any(
+            c.region is not None and region_contains(code, c.region) for c in self.clauses
+        )
+
     def regions(self) -> list[str] | None:
         """The region codes the scope is limited to; None for none (everywhere)."""
         if self.everything or any(c.region is None for c in self.clauses):
@@ -635,7 +647,7 @@ def chart_by_region(user: Any, filters: Filters) -> Chart:
     """One bar per region one level below the filter's (provinces, cities, counties)."""
     scope = dashboard_scope(user)
     by_county = figures_by(scope, filters, level_for(scope, filters), "region")
-    children = region_children(filters.region)
+    children = [c for c in region_children(filters.region) if scope.reaches_region(c[0])]
     if not children and filters.region:
         region = Region.objects.get(code=filters.region)
         children = [(region.code, in_language(region.name_zh, region.name_en))]
@@ -1017,6 +1029,7 @@ def _dashboard(user: Any, filters: Filters) -> Dashboard:
         due_soon_total=due_soon_total,
         reductions=tuple(reductions(overall)) if level == metrics.APPLICATION else (),
         breadcrumbs=_breadcrumbs(filters.region),
-        drill=tuple(region_children(filters.region)),
+        # Regions outside the reader's scope would only show zeros.
+        drill=tuple(c for c in region_children(filters.region) if scope.reaches_region(c[0])),
         hotline=hotline_rows(user, filters),
     )

@@ -51,11 +51,24 @@ def previous_month(month: dt.date) -> dt.date:
     return (month - dt.timedelta(days=1)).replace(day=1)
 
 
-def scope_covers_region(scope: Scope, code: str) -> bool:
-    """Whether the scope reaches the region: everything, or a clause on it or a region above."""
-    if scope.everything:
-        return True
-    return any(c.region is None or region_contains(c.region, code) for c in scope.clauses)
+def report_links(user: Any, filters: Filters, drill) -> list[tuple[str, str, str]]:
+    """(name, region code, month) of the monthly reports the dashboard offers for the filter's
+    last month: the filter's region's (without one, each region below), or where the reader
+    may not open that, the reports of their own regions inside it."""
+    scope = dashboard.dashboard_scope(user)
+    month = f"{filters.until:%Y-%m}"
+    shown = [(filters.region, "")] if filters.region else list(drill)
+    offered: list[tuple[str, str]] = []
+    for code, name in shown:
+        if scope.covers_region(code):
+            offered.append((code, name))
+        else:
+            offered += [(own, "") for own in scope.regions() or () if region_contains(code, own)]
+    unnamed = [code for code, name in offered if not name]
+    names = {
+        r.code: in_language(r.name_zh, r.name_en) for r in Region.objects.filter(code__in=unnamed)
+    }
+    return [(name or names.get(code, code), code, month) for code, name in offered]
 
 
 @dataclass(frozen=True)
@@ -140,7 +153,7 @@ def _monthly_report(user: Any, region_code: str, month_text: str) -> MonthlyRepo
     region = Region.objects.filter(code=region_code).first() if known else None
     if region is None:
         raise NotFound(_("There is no region with this code."))
-    if not scope_covers_region(scope, region.code):
+    if not scope.covers_region(region.code):
         raise NotAllowed(_("This region is outside the regions you oversee."))
     month = month_parse(month_text)
     filters = Filters(since=month, until=month, region=region.code)

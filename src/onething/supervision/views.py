@@ -125,16 +125,6 @@ def export_chart(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
     return _download(export)
 
 
-def _report_links(filters, drill) -> list[tuple[str, str]]:
-    """The monthly report of the filter's region (or of each region below, without one) for the
-    filter's last month."""
-    month = f"{filters.until:%Y-%m}"
-    regions = [(filters.region, "")] if filters.region else list(drill)
-    return [
-        (name, reverse("supervision:monthly-report", args=[code, month])) for code, name in regions
-    ]
-
-
 @staff_required
 @require_GET
 def dashboard_page(request: HttpRequest) -> HttpResponse:
@@ -159,7 +149,10 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             (_("All regions"), link(region="", page="")),
             *[(name, link(region=code, page="")) for code, name in board.breadcrumbs],
         ],
-        "report_links": _report_links(filters, board.drill),
+        "report_links": [
+            (name, reverse("supervision:monthly-report", args=[code, month]))
+            for name, code, month in reports.report_links(request.user, filters, board.drill)
+        ],
         "next_page": link(page=filters.page + 1),
         "previous_page": link(page=filters.page - 1) if filters.page > 1 else "",
         "filters": filters,
