@@ -9,13 +9,16 @@ import pytest
 from django.utils import timezone
 
 from onething.audit.models import AuditRecord
+from onething.complaints import services as hotline
+from onething.complaints.models import Channel
+from onething.complaints.services import Intake
 from onething.core.actors import WORKER
 from onething.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from onething.notifications.models import Notification
 from onething.ratings import services
 from onething.ratings.models import Rating, Rectification
 from onething.ratings.services import DepartmentStars
-from tests.ratings.conftest import finish_newborn
+from tests.ratings.conftest import NOISE, ZHONGHUA, finish_newborn
 
 pytestmark = pytest.mark.django_db
 
@@ -165,6 +168,41 @@ def test_a_closed_ticket_is_rated_by_its_citizen_and_a_bad_rating_goes_to_the_un
             stars=2,
             departments=[DepartmentStars("fj_health", 1)],
         )
+
+
+def test_a_bad_rating_of_a_ticket_linked_to_a_lead_goes_to_the_unit_that_answered_it(
+    people, unit_member
+):
+    def web_ticket():
+        return hotline.ticket_receive(
+            actor=people["applicant"],
+            channel=Channel.WEB,
+            intake=Intake(
+                description=NOISE,
+                address=ZHONGHUA,
+                category="road_damage",
+                latitude="24.457000",
+                longitude="118.082000",
+            ),
+        )
+
+    lead = web_ticket()
+    linked = web_ticket()  # the same trouble nearby: linked to the lead before its dispatch
+    assert linked.lead_id == lead.pk and not linked.unit
+    hotline.ticket_dispatch(actor=people["agent"], ticket=lead, unit="sm_zhonghua_police")
+    lead.refresh_from_db()
+    hotline.ticket_accept(actor=unit_member, ticket=lead)
+    hotline.ticket_reply(actor=unit_member, ticket=lead, reply="已处理")
+    linked.refresh_from_db()
+    linked = hotline.ticket_callback(
+        actor=people["agent"], ticket=linked, reached=True, resolved=True, satisfied=False
+    )
+    rating = services.rating_submit(
+        actor=people["applicant"], ticket=linked, stars=1, reasons=["not_solved"]
+    )
+    (rectification,) = rating.rectifications.all()
+    assert rectification.unit == "sm_zhonghua_police"
+    assert Notification.objects.filter(recipient=unit_member, kind="rectification-opened").exists()
 
 
 def bad_rectification(people, finished, code="fj_health"):

@@ -252,10 +252,18 @@ def rating_submit(
         )
         for code in targets:
             _open(rating, actor=actor, department=handling[code], now=now)
-    elif subject_row.unit:
-        for unit in rules.rectification_targets(stars, {}, [subject_row.unit]):
-            _open(rating, actor=actor, unit=unit, now=now)
+    elif unit := _handling_unit(subject_row):
+        for target in rules.rectification_targets(stars, {}, [unit]):
+            _open(rating, actor=actor, unit=target, now=now)
     return rating
+
+
+def _handling_unit(ticket: Ticket) -> str:
+    """The unit that handled the ticket: a ticket linked to a lead was answered by the lead's
+    unit and may hold none of its own (it was linked before the lead was dispatched)."""
+    if ticket.unit:
+        return ticket.unit
+    return ticket.lead.unit if ticket.lead_id else ""
 
 
 def _record(
