@@ -27,7 +27,10 @@ Huli 1 ticket, signed for on time 0 of 1, closed on time 0 of 1, nothing called 
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime as dt
+import io
+import re
 from collections import defaultdict
 from zoneinfo import ZoneInfo
 
@@ -184,7 +187,7 @@ def test_the_roll_ups_give_what_hotline_rates_gives_for_the_same_tickets(tickets
     by_region = selectors.hotline_rates(start=start, end=end, by="region", now=AS_OF)
     from_rollups = rows_of(staff_with(Role.ADMINISTRATOR))
     expected = {r.key: r.as_dict() for r in by_region}
-    assert {k: {n: v for n, v in row.items() if n not in ("stars", "ratings")} for k, row in
+    assert {k: {n: v for n, v in row.items() if n not in ("stars", "ratings", "name")} for k, row in
             from_rollups.items()} == expected  # fmt: skip
     # By unit: the same roll-up rows grouped by their unit, returns counted against the unit
     # that returned.
@@ -277,6 +280,36 @@ def test_the_dashboard_page_and_json_show_the_ticket_ratings_apart(tickets):
     api = client.get("/api/v1/supervision/dashboard?from=2025-11&to=2025-11", **EN)
     assert api.status_code == 200, api.content
     assert {row["key"]: row["stars"] for row in api.json()["hotline"]}[SIMING] == 4.0
+
+
+def test_the_hotline_table_names_districts_shows_returns_and_downloads_within_scope(tickets):
+    administrator = staff_with(Role.ADMINISTRATOR)
+    client = Client()
+    client.force_login(administrator)
+    page = client.get("/supervision/?from=2025-11&to=2025-11", **EN).content.decode()
+    table = page.split('data-testid="hotline-rates"')[1].split("</section>")[0]
+    assert "Siming District" in table and ">350203<" not in table
+    assert 'data-testid="hotline-returned">0.5<' in table
+    csv_link = re.search(r'href="(/supervision/charts/dashboard-hotline\.csv[^"]*)"', table)[1]
+    rows = _csv_rows(client.get(csv_link.replace("&amp;", "&"), **EN))
+    assert rows[0][:2] == ["District", "Tickets"] and "Returned" in rows[0]
+    assert {row[0]: row[1] for row in rows[1:]} == {"Siming District": "4", "Huli District": "1"}
+    siming = next(row for row in rows[1:] if row[0] == "Siming District")
+    assert siming[rows[0].index("Returned")] == "0.5"
+    # A Huli supervisor's download holds Huli only, whatever the query asks.
+    huli = Client()
+    huli.force_login(staff_with(Role.SUPERVISOR, region=HULI))
+    rows = _csv_rows(huli.get("/supervision/charts/dashboard-hotline.csv?from=2025-11&to=2025-11"
+                              "&region=350200", **EN))  # fmt: skip
+    assert [row[0] for row in rows[1:]] == ["Huli District"]
+    xlsx = client.get("/supervision/charts/dashboard-hotline.xlsx?from=2025-11&to=2025-11", **EN)
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+
+
+def _csv_rows(response) -> list[list[str]]:
+    assert response.status_code == 200, response.content[:300]
+    text = b"".join(response.streaming_content if response.streaming else [response.content])
+    return list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
 
 
 # --- any sequence of ticket events ---------------------------------------------------------

@@ -42,6 +42,7 @@ from onething.applications.models import Application, Case, Channel
 from onething.catalog.models import Department, Region, Service, Thing, in_language
 from onething.complaints.rates import Rates
 from onething.complaints.runtime import dispatch_catalogue
+from onething.complaints.selectors import region_names
 from onething.core.errors import InvalidInput, NotAllowed
 from onething.core.numbers import whole_number
 from onething.core.regions import region_contains, region_prefix
@@ -72,6 +73,7 @@ RED = ("overdue", "escalated")
 YELLOW = ("due_soon",)
 OVERDUE_TABLE = "dashboard-overdue"
 DUE_SOON_TABLE = "dashboard-due-soon"
+HOTLINE_TABLE = "dashboard-hotline"
 
 
 # --- filters -------------------------------------------------------------------------------
@@ -828,6 +830,7 @@ class Dashboard:
     breadcrumbs: tuple[tuple[str, str], ...]  # (code, name) from the top down to the filter
     drill: tuple[tuple[str, str], ...]  # the regions one level below
     hotline: tuple[dict, ...] | None  # the hotline's rates by district; None: not readable
+    hotline_table: Table | None = None  # the same, as the table its downloads hold
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -933,6 +936,7 @@ def hotline_rows(user: Any, filters: Filters) -> tuple[dict, ...] | None:
         return None
     by_unit = not scope.sees_applications or bool(filters.department)
     returns = "unit_returned" if by_unit else "returned"
+    names = region_names()
     sums: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
     for row in (
         Rollup.objects.filter(q)
@@ -965,9 +969,61 @@ def hotline_rows(user: Any, filters: Filters) -> tuple[dict, ...] | None:
         average = metrics.ratio(stars, ratings)
         out.append(
             rates.as_dict()
-            | {"stars": None if average is None else round(average, 2), "ratings": ratings}
+            | {
+                "name": names.get(region, region),
+                "stars": None if average is None else round(average, 2),
+                "ratings": ratings,
+            }
         )
     return tuple(out)
+
+
+def hotline_header() -> tuple[str, ...]:
+    return (
+        _("District"),
+        _("Tickets"),
+        _("Signed for on time"),
+        _("Closed on time"),
+        _("Resolved"),
+        _("Satisfied"),
+        _("Returned"),
+        _("Ticket ratings (average stars)"),
+        _("Ticket ratings"),
+    )
+
+
+@dashboard_table(HOTLINE_TABLE)
+def table_hotline(user: Any, filters: Filters) -> Table:
+    """The hotline's rates by district (percentages), as the dashboard shows them; no rows for a
+    reader who oversees no ticket."""
+    return hotline_table(hotline_rows(user, filters) or ())
+
+
+def hotline_table(rows: Iterable[dict]) -> Table:
+    return Table(
+        key=HOTLINE_TABLE,
+        title=_("12345 hotline rates by district"),
+        header=hotline_header(),
+        rows=tuple(
+            (
+                r["name"] or "–",
+                r["tickets"],
+                *(
+                    "" if r[rate] is None else r[rate]
+                    for rate in (
+                        "on_time_sign_rate",
+                        "on_time_close_rate",
+                        "resolution_rate",
+                        "satisfaction_rate",
+                        "return_rate",
+                    )
+                ),
+                "" if r["stars"] is None else r["stars"],
+                r["ratings"],
+            )
+            for r in rows
+        ),
+    )
 
 
 @contextlib.contextmanager
@@ -1018,6 +1074,7 @@ def _dashboard(user: Any, filters: Filters) -> Dashboard:
         Tile("due_soon", _("Due soon"), due_soon_total),
     )
     charts = tuple(CHART_BUILDERS[key](user, filters) for key in DASHBOARD_CHARTS)
+    hotline = hotline_rows(user, filters)
     return Dashboard(
         filters=filters,
         level=level,
@@ -1031,5 +1088,6 @@ def _dashboard(user: Any, filters: Filters) -> Dashboard:
         breadcrumbs=_breadcrumbs(filters.region),
         # Regions outside the reader's scope would only show zeros.
         drill=tuple(c for c in region_children(filters.region) if scope.reaches_region(c[0])),
-        hotline=hotline_rows(user, filters),
+        hotline=hotline,
+        hotline_table=hotline_table(hotline) if hotline is not None else None,
     )

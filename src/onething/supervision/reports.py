@@ -165,11 +165,6 @@ def _monthly_report(user: Any, region_code: str, month_text: str) -> MonthlyRepo
     by_thing = dashboard.chart_by_thing(user, filters)
     late = late_for_report(scope, region.code, month)
     hotline = dashboard.hotline_rows(user, filters)
-    if hotline is not None:
-        from onething.complaints.selectors import region_names
-
-        names = region_names()
-        hotline = tuple(r | {"name": names.get(r["key"] or "", r["key"] or "")} for r in hotline)
     return MonthlyReport(
         region_code=region.code,
         region_name=in_language(region.name_zh, region.name_en),
