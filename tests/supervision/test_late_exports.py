@@ -226,14 +226,15 @@ def test_the_lists_on_the_page_offer_both_downloads_with_the_pages_filters(late)
             )
 
 
-def test_a_list_longer_than_an_export_may_hold_asks_for_a_shorter_period(late, monkeypatch):
+def test_a_list_longer_than_an_export_may_hold_asks_for_a_smaller_region(late, monkeypatch):
     from onething.supervision import charts
 
     monkeypatch.setattr(charts, "EXPORT_ROW_LIMIT", 3)
     supervisor = staff_with(Role.SUPERVISOR)
     response = signed_in(supervisor).get("/supervision/charts/dashboard-overdue.csv", QUERY, **EN)
     assert response.status_code == 422
-    assert "Choose a shorter period." in response.content.decode()
+    # The open cases are those open now whatever the period: the region narrows them.
+    assert "Choose a smaller region, a department or a service." in response.content.decode()
     rows = read_csv(
         signed_in(supervisor).get(
             "/supervision/charts/dashboard-overdue.csv", QUERY | {"region": "350203"}, **EN
