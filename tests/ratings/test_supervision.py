@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db
 
 XIAMEN_SUPERVISOR = "supervisor-all-350200@example.test"
 CDC_SUPERVISOR = "supervisor-fj_cdc-all@example.test"
+HOUR = dt.timedelta(hours=1)
 
 
 def bad_rectification(people, application, code="fj_health"):
@@ -192,10 +193,16 @@ def test_a_supervisor_sends_it_back_with_an_instruction_and_a_new_due_date(peopl
 
 
 def test_a_supervisor_closes_an_unsettled_one_with_a_conclusion(people, finished):
-    rectification, _late = escalated_overdue(people, finished)
-    services.rectification_answer(actor=people["health"], rectification=rectification, answer="改")
+    rectification, late = escalated_overdue(people, finished)
+    services.rectification_answer(
+        actor=people["health"], rectification=rectification, answer="改", now=late + HOUR
+    )
     services.rectification_settle(
-        actor=people["applicant"], rectification=rectification, settled=False, note="没变化"
+        actor=people["applicant"],
+        rectification=rectification,
+        settled=False,
+        note="没变化",
+        now=late + 2 * HOUR,
     )
     with pytest.raises(NotAllowed):
         services.rectification_close(
@@ -210,6 +217,7 @@ def test_a_supervisor_closes_an_unsettled_one_with_a_conclusion(people, finished
         actor=people["xiamen_supervisor"],
         rectification=rectification,
         conclusion="经核查，窗口已恢复值守，督办结束",
+        now=late + 3 * HOUR,
     )
     assert done.status == "closed" and done.closed_by == people["xiamen_supervisor"]
     assert actions(done)[-2:] == ["unsettled", "closed"]

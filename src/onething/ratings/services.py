@@ -263,11 +263,13 @@ def _record(
     *,
     actor: Any,
     action: str,
+    now: dt.datetime,
     from_status: str = "",
     note: str = "",
     data: Mapping[str, Any] | None = None,
 ) -> None:
-    """The rectification's event and its audit record, in the caller's transaction."""
+    """The rectification's event (at the service's `now`) and its audit record, in the
+    caller's transaction."""
     note = mask_personal_numbers(note)
     RectificationEvent.objects.create(
         rectification=rectification,
@@ -276,7 +278,7 @@ def _record(
         from_status=from_status,
         to_status=rectification.status,
         note=note,
-        at=_now(),
+        at=now,
     )
     audit_record(
         actor=actor_label(actor),
@@ -314,6 +316,7 @@ def _open(rating: Rating, *, actor: Any, now: dt.datetime, department=None, unit
         rectification,
         actor=actor,
         action="opened",
+        now=now,
         data={"stars": rating.stars, "due": rectification.due_date.isoformat()},
     )
     publish("rectification.opened", rectification=rectification.pk)
@@ -344,12 +347,15 @@ def _move(rectification: Rectification, action: RectificationAction) -> str:
 
 
 @transaction.atomic
-def rectification_answer(*, actor: Any, rectification: Rectification, answer: str) -> Rectification:
+def rectification_answer(
+    *, actor: Any, rectification: Rectification, answer: str, now: dt.datetime | None = None
+) -> Rectification:
     """The department (or unit) says what it changed; the rater is told.
 
     Its reviewers within their region (the unit's members for a ticket) answer; a supervisor
     who may read it is refused; to anybody else it does not exist.
     """
+    now = now or _now()
     rectification = _lock(rectification)
     if not selectors.may_answer(actor, rectification):
         if selectors.supervises(actor, rectification) or rectification.rating.rater_id == getattr(
@@ -371,21 +377,27 @@ def rectification_answer(*, actor: Any, rectification: Rectification, answer: st
     before = _move(rectification, RectificationAction.ANSWER)
     rectification.answer = text
     rectification.answered_by = actor_user(actor)
-    rectification.answered_at = _now()
+    rectification.answered_at = now
     rectification.save(update_fields=["status", "answer", "answered_by", "answered_at"])
-    _record(rectification, actor=actor, action="answered", from_status=before, note=text)
+    _record(rectification, actor=actor, action="answered", now=now, from_status=before, note=text)
     publish("rectification.answered", rectification=rectification.pk)
     return rectification
 
 
 @transaction.atomic
 def rectification_settle(
-    *, actor: Any, rectification: Rectification, settled: Any, note: str = ""
+    *,
+    actor: Any,
+    rectification: Rectification,
+    settled: Any,
+    note: str = "",
+    now: dt.datetime | None = None,
 ) -> Rectification:
     """The rater says whether the department's answer settles the matter (yes or no, a note).
 
     An unsettled one goes to the supervisors with the next sweep.
     """
+    now = now or _now()
     rectification = _lock(rectification)
     if rectification.rating.rater_id != getattr(actor, "pk", None):
         raise NotFound(_("This rectification does not exist."))
@@ -402,13 +414,14 @@ def rectification_settle(
         raise InvalidInput(_("Please correct the marked fields."), fields=fields)
     action = RectificationAction.SETTLE if settled else RectificationAction.REFUSE
     before = _move(rectification, action)
-    rectification.settled_at = _now()
+    rectification.settled_at = now
     rectification.applicant_note = note.strip()
     rectification.save(update_fields=["status", "settled_at", "applicant_note"])
     _record(
         rectification,
         actor=actor,
         action="settled" if settled else "unsettled",
+        now=now,
         from_status=before,
         note=rectification.applicant_note,
     )
@@ -462,6 +475,7 @@ def rectification_send_back(
         rectification,
         actor=actor,
         action="sent_back",
+        now=now,
         from_status=before,
         note=text,
         data={"due": rectification.due_date.isoformat()},
@@ -484,7 +498,7 @@ def rectification_close(
     rectification.closed_at = now
     rectification.closed_by = actor_user(actor)
     rectification.save(update_fields=["status", "conclusion", "closed_at", "closed_by"])
-    _record(rectification, actor=actor, action="closed", from_status=before, note=text)
+    _record(rectification, actor=actor, action="closed", now=now, from_status=before, note=text)
     publish("rectification.closed", rectification=rectification.pk)
     return rectification
 
@@ -495,7 +509,9 @@ def _sweep_one(rectification: Rectification, *, actor: Any, now: dt.datetime) ->
         before = _move(rectification, RectificationAction.SETTLE)
         rectification.settled_at = now
         rectification.save(update_fields=["status", "settled_at"])
-        _record(rectification, actor=actor, action="settled_by_silence", from_status=before)
+        _record(
+            rectification, actor=actor, action="settled_by_silence", now=now, from_status=before
+        )
         publish(
             "rectification.settled",
             rectification=rectification.pk,
@@ -522,6 +538,7 @@ def _sweep_one(rectification: Rectification, *, actor: Any, now: dt.datetime) ->
         rectification,
         actor=actor,
         action="escalated",
+        now=now,
         from_status=before,
         data={"reason": str(reason)},
     )
