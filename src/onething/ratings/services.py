@@ -525,7 +525,8 @@ def _sweep_one(rectification: Rectification, *, actor: Any, now: dt.datetime) ->
         rectification.status,
         rectification.due_date,
         timezone.localdate(now),
-        already_escalated=escalated is not None and (sent_back is None or escalated > sent_back),
+        escalated_since_sent_back=escalated is not None
+        and (sent_back is None or escalated > sent_back),
         watched=escalated is not None,
     )
     if reason is None:

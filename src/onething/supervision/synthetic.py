@@ -911,8 +911,12 @@ class History:
     @staticmethod
     def _escalate(story: RectificationStory, at: dt.datetime) -> None:
         """What the sweep does at `at` (`rules.escalation_due`): escalate once, or nothing."""
+        # The history never sends one back: escalated once is escalated since.
         reason = rules.escalation_due(
-            story.status, story.due_date, at.date(), story.escalated_at is not None
+            story.status,
+            story.due_date,
+            at.date(),
+            escalated_since_sent_back=story.escalated_at is not None,
         )
         if reason is None:
             return
