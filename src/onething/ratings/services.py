@@ -346,6 +346,20 @@ def _move(rectification: Rectification, action: RectificationAction) -> str:
     return before
 
 
+def _required_text(field: str, text: Any, missing_message: str) -> str:
+    """`text` stripped, or InvalidInput naming `field`: missing, or longer than
+    `rules.MAX_ANSWER`."""
+    text = text.strip() if isinstance(text, str) else ""
+    if not text:
+        raise InvalidInput(_("Please correct the marked fields."), fields={field: missing_message})
+    if len(text) > rules.MAX_ANSWER:
+        raise InvalidInput(
+            _("Please correct the marked fields."),
+            fields={field: _("Must be at most %(max)s characters.") % {"max": rules.MAX_ANSWER}},
+        )
+    return text
+
+
 @transaction.atomic
 def rectification_answer(
     *, actor: Any, rectification: Rectification, answer: str, now: dt.datetime | None = None
@@ -363,17 +377,7 @@ def rectification_answer(
         ):
             raise NotAllowed(_("Only the department asked to rectify answers."))
         raise NotFound(_("This rectification does not exist."))
-    text = answer.strip() if isinstance(answer, str) else ""
-    if not text:
-        raise InvalidInput(
-            _("Please correct the marked fields."),
-            fields={"answer": _("Say what the department changed.")},
-        )
-    if len(text) > rules.MAX_ANSWER:
-        raise InvalidInput(
-            _("Please correct the marked fields."),
-            fields={"answer": _("Must be at most %(max)s characters.") % {"max": rules.MAX_ANSWER}},
-        )
+    text = _required_text("answer", answer, _("Say what the department changed."))
     before = _move(rectification, RectificationAction.ANSWER)
     rectification.answer = text
     rectification.answered_by = actor_user(actor)
@@ -429,18 +433,6 @@ def rectification_settle(
     return rectification
 
 
-def _supervisor_text(field: str, text: Any, missing: str) -> str:
-    text = text.strip() if isinstance(text, str) else ""
-    if not text:
-        raise InvalidInput(_("Please correct the marked fields."), fields={field: missing})
-    if len(text) > rules.MAX_ANSWER:
-        raise InvalidInput(
-            _("Please correct the marked fields."),
-            fields={field: _("Must be at most %(max)s characters.") % {"max": rules.MAX_ANSWER}},
-        )
-    return text
-
-
 def _lock_for_supervisor(actor: Any, rectification: Rectification) -> Rectification:
     """The rectification locked, if it was escalated to `actor`: refused (403) to its rater and
     its department, which may read it; to anybody else it does not exist."""
@@ -463,7 +455,7 @@ def rectification_send_back(
     are told."""
     now = now or _now()
     rectification = _lock_for_supervisor(actor, rectification)
-    text = _supervisor_text("instruction", instruction, _("Say what the department must still do."))
+    text = _required_text("instruction", instruction, _("Say what the department must still do."))
     before = _move(rectification, RectificationAction.SEND_BACK)
     rectification.instruction = text
     rectification.sent_back_at = now
@@ -492,7 +484,7 @@ def rectification_close(
     are told."""
     now = now or _now()
     rectification = _lock_for_supervisor(actor, rectification)
-    text = _supervisor_text("conclusion", conclusion, _("Say what the supervisors concluded."))
+    text = _required_text("conclusion", conclusion, _("Say what the supervisors concluded."))
     before = _move(rectification, RectificationAction.CLOSE)
     rectification.conclusion = text
     rectification.closed_at = now
