@@ -43,8 +43,7 @@ def subject_reference(rectification: Rectification) -> str:
 def who_rectifies(rectification: Rectification, language: str, names: Names | None = None) -> str:
     """The department's or hotline unit's name; pass `names` when naming many (one load)."""
     if rectification.department_id:
-        department = rectification.department
-        return department.name_en if language.startswith("en") else department.name_zh
+        return department_name(rectification.department, language)
     names = names if names is not None else Names.load()
     return names.unit(rectification.unit) or rectification.unit
 
@@ -62,8 +61,10 @@ def reason_choices(chosen) -> list[dict[str, Any]]:
     ]
 
 
-def department_name(department) -> str:
-    return department.name_en if reader_language().startswith("en") else department.name_zh
+def department_name(department, language: str | None = None) -> str:
+    """The department's name in `language` (the reader's, when not given)."""
+    language = language or reader_language()
+    return department.name_en if language.startswith("en") else department.name_zh
 
 
 def rectification_row(
