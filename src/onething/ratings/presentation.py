@@ -4,14 +4,18 @@ language, the subject's reference, and who rectifies (read once per page through
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from onething.complaints.presentation import Names
 from onething.core.masking import mask_personal_numbers
 from onething.ratings import rules
 from onething.ratings.models import Rectification, RectificationStatus
+from onething.ratings.rules import EscalationReason
 
 
 def reader_language() -> str:
@@ -84,4 +88,61 @@ def rectification_row(
         else mask_personal_numbers(rectification.applicant_note),
         "overdue": rectification.status == RectificationStatus.OPEN
         and rectification.due_date < timezone.localdate(),
+    }
+
+
+# --- what happened to a rectification, and why it was escalated --------------------------------
+
+# Marked with gettext_noop: translated when shown, in the reader's (or recipient's) language.
+EVENT_LABELS = {
+    "opened": gettext_noop("rectification asked for"),
+    "answered": gettext_noop("the department answered"),
+    "settled": gettext_noop("the rater says it is settled"),
+    "unsettled": gettext_noop("the rater says it is not settled"),
+    "escalated": gettext_noop("escalated to the supervisors"),
+    "settled_by_silence": gettext_noop("settled: the rater did not reply within a week"),
+    "sent_back": gettext_noop("sent back to the department by the supervisors"),
+    "closed": gettext_noop("closed by the supervisors"),
+}
+
+
+def event_label(action: str) -> str:
+    """A timeline event's label (the action itself for one without a label)."""
+    label = EVENT_LABELS.get(action)
+    return _(label) if label else action
+
+
+@dataclass(frozen=True)
+class EscalationWording:
+    label: str  # what the lists and pages show
+    because: str  # what the supervisors are told: "… escalated to you because <because>."
+
+
+ESCALATION_REASONS = {
+    EscalationReason.OVERDUE: EscalationWording(
+        gettext_noop("not answered in time"), gettext_noop("it was not answered by %(due)s")
+    ),
+    EscalationReason.UNSETTLED: EscalationWording(
+        gettext_noop("the rater is not satisfied with the answer"),
+        gettext_noop("the rater says the answer does not settle it"),
+    ),
+}
+
+
+def escalation_labels() -> list[str]:
+    """Every reason to escalate, as the pages name them."""
+    return [_(wording.label) for wording in ESCALATION_REASONS.values()]
+
+
+def escalation_label(reason: str) -> str:
+    """Why a rectification was escalated, as the lists show it ("" when it was not)."""
+    wording = ESCALATION_REASONS.get(reason) if reason else None
+    return _(wording.label) if wording else ""
+
+
+def escalation_because(rectification: Rectification) -> str:
+    """Why it was escalated, as the supervisors' notification says it."""
+    reason = rectification.escalation_reason or EscalationReason.OVERDUE
+    return _(ESCALATION_REASONS[EscalationReason(reason)].because) % {
+        "due": rectification.due_date.isoformat()
     }

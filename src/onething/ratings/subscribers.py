@@ -17,7 +17,7 @@ from onething.core.events import Event, subscribe
 from onething.notifications.services import notify, recipient_language
 from onething.ratings import selectors
 from onething.ratings.models import Rectification
-from onething.ratings.presentation import subject_reference, who_rectifies
+from onething.ratings.presentation import escalation_because, subject_reference, who_rectifies
 
 
 def _rectification(event: Event) -> Rectification:
@@ -94,10 +94,6 @@ def tell_the_rater(event: Event) -> None:
 @subscribe("rectification.escalated")
 def tell_the_supervisors(event: Event) -> None:
     rectification = _rectification(event)
-    reasons = {
-        "overdue": gettext_noop("it was not answered by %(due)s"),
-        "unsettled": gettext_noop("the rater says the answer does not settle it"),
-    }
     _tell(
         selectors.supervisors_of(rectification),
         "rectification-escalated",
@@ -110,10 +106,7 @@ def tell_the_supervisors(event: Event) -> None:
         {
             "reference": subject_reference(rectification),
             "who": lambda language: who_rectifies(rectification, language),
-            "reason": lambda language: (
-                _(reasons[rectification.escalation_reason or "overdue"])
-                % {"due": rectification.due_date.isoformat()}
-            ),
+            "reason": lambda language: escalation_because(rectification),
         },
     )
 

@@ -29,25 +29,14 @@ from onething.core.numbers import whole_number
 from onething.ratings import rules, selectors, services
 from onething.ratings.models import RectificationStatus
 from onething.ratings.presentation import (
+    escalation_label,
+    escalation_labels,
+    event_label,
     reason_labels,
     rectification_row,
 )
 
 PAGE_SIZE = 50
-
-
-def event_label(action: str) -> str:
-    labels = {
-        "opened": _("rectification asked for"),
-        "answered": _("the department answered"),
-        "settled": _("the rater says it is settled"),
-        "unsettled": _("the rater says it is not settled"),
-        "escalated": _("escalated to the supervisors"),
-        "settled_by_silence": _("settled: the rater did not reply within a week"),
-        "sent_back": _("sent back to the department by the supervisors"),
-        "closed": _("closed by the supervisors"),
-    }
-    return labels.get(action, action)
 
 
 def _stars(raw: str | None) -> Any:
@@ -215,13 +204,13 @@ def escalated_list(request: HttpRequest) -> HttpResponse:
     if not selectors.watches_rectifications(request.user):
         raise NotAllowed(_("Only supervisors see escalated rectifications."))
     page = _page_of_rows(request, selectors.rectifications_escalated(request.user), for_rater=False)
-    reasons = {
-        "overdue": _("not answered in time"),
-        "unsettled": _("the rater is not satisfied with the answer"),
-    }
     for row in page.rows:
-        row["escalation"] = reasons.get(row["r"].escalation_reason, "")
-    return render(request, "ratings/escalated.html", {"page": page, "rows": page.rows})
+        row["escalation"] = escalation_label(row["r"].escalation_reason)
+    return render(
+        request,
+        "ratings/escalated.html",
+        {"page": page, "rows": page.rows, "escalation_reasons": escalation_labels()},
+    )
 
 
 @login_required
