@@ -175,8 +175,10 @@ TRANSITIONS: dict[tuple[RectificationStatus, RectificationAction], Rectification
     (S.UNSETTLED, A.CLOSE): S.CLOSED,
 }
 
-# Where a supervisor may act on one escalated to them.
-SUPERVISOR_ACTS_ON = frozenset({S.ESCALATED, S.UNSETTLED})
+# Where a supervisor may act on one escalated to them: where they may send it back or close it.
+SUPERVISOR_ACTS_ON = frozenset(
+    status for status, action in TRANSITIONS if action in (A.SEND_BACK, A.CLOSE)
+)
 
 
 def next_status(status: str, action: RectificationAction) -> RectificationStatus:

@@ -140,14 +140,15 @@ def supervises(user: Any, rectification: Rectification) -> bool:
     )
 
 
+def escalated_to(user: Any, rectification: Rectification) -> bool:
+    """Whether the rectification was escalated to the user (whatever became of it since)."""
+    return rectification.escalated_at is not None and supervises(user, rectification)
+
+
 def may_supervise(user: Any, rectification: Rectification) -> bool:
     """Whether the user may send the rectification back or close it: escalated to them, and
     with them (escalated, or not settled since)."""
-    return (
-        rectification.escalated_at is not None
-        and rectification.status in rules.SUPERVISOR_ACTS_ON
-        and supervises(user, rectification)
-    )
+    return rectification.status in rules.SUPERVISOR_ACTS_ON and escalated_to(user, rectification)
 
 
 def _with_subject(rectifications: QuerySet[Rectification]) -> QuerySet[Rectification]:

@@ -334,15 +334,19 @@ def _lock(rectification: Rectification) -> Rectification:
         raise NotFound(_("This rectification does not exist.")) from None
 
 
+def _not_in_this_status(status: str) -> Conflict:
+    return Conflict(
+        _("A rectification that is %(status)s cannot be changed this way.")
+        % {"status": RectificationStatus(status).label}
+    )
+
+
 def _move(rectification: Rectification, action: RectificationAction) -> str:
     before = rectification.status
     try:
         rectification.status = rules.next_status(before, action)
     except rules.TransitionNotAllowed:
-        raise Conflict(
-            _("A rectification that is %(status)s cannot be changed this way.")
-            % {"status": RectificationStatus(before).label}
-        ) from None
+        raise _not_in_this_status(before) from None
     return before
 
 
@@ -434,11 +438,14 @@ def rectification_settle(
 
 
 def _lock_for_supervisor(actor: Any, rectification: Rectification) -> Rectification:
-    """The rectification locked, if it was escalated to `actor`: refused (403) to its rater and
-    its department, which may read it; to anybody else it does not exist."""
+    """The rectification locked, if `selectors.may_supervise`: a conflict (409) once it is no
+    longer with its supervisors; refused (403) to its rater and its department, which may read
+    it; to anybody else it does not exist."""
     rectification = _lock(rectification)
-    if rectification.escalated_at is not None and selectors.supervises(actor, rectification):
+    if selectors.may_supervise(actor, rectification):
         return rectification
+    if selectors.escalated_to(actor, rectification):
+        raise _not_in_this_status(rectification.status)
     if selectors.may_answer(actor, rectification) or rectification.rating.rater_id == getattr(
         actor, "pk", None
     ):
