@@ -56,7 +56,9 @@ def actions(rectification) -> list[str]:
 # --- settled by silence --------------------------------------------------------------------------
 
 
-def test_an_answer_the_rater_does_not_reply_to_within_a_week_counts_as_settled(people, finished):
+def test_an_answer_the_rater_does_not_reply_to_within_a_week_counts_as_settled(
+    client, people, finished
+):
     rectification = bad_rectification(people, finished)
     services.rectification_answer(
         actor=people["health"], rectification=rectification, answer="已简化核对流程"
@@ -80,6 +82,9 @@ def test_an_answer_the_rater_does_not_reply_to_within_a_week_counts_as_settled(p
         stream__name=f"rectification:{rectification.public_id}",
         action="rectification.settled_by_silence",
     ).exists()
+    client.force_login(people["applicant"])
+    page = client.get(told.link).content.decode()
+    assert "您一周内未回复，整改答复视为已解决。" in page
     # Settled, it is not swept again; nobody was escalated to.
     assert services.rectification_sweep(actor=WORKER, now=a_week_on)["settled_by_silence"] == 0
     assert not Notification.objects.filter(kind__startswith="rectification-escalated").exists()

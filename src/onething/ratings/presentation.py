@@ -88,6 +88,8 @@ def rectification_row(
         else mask_personal_numbers(rectification.applicant_note),
         "overdue": rectification.status == RectificationStatus.OPEN
         and rectification.due_date < timezone.localdate(),
+        # Told by selectors.rectification_for (one rectification's page); lists do not ask.
+        "settled_by_silence": getattr(rectification, "settled_by_silence", False),
     }
 
 

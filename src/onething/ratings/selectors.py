@@ -13,7 +13,7 @@ import operator
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,7 +29,7 @@ from onething.complaints.services import units_of
 from onething.core.errors import NotFound
 from onething.core.regions import region_contains, region_prefix
 from onething.ratings import rules
-from onething.ratings.models import Rating, Rectification
+from onething.ratings.models import Rating, Rectification, RectificationEvent
 from onething.ratings.presentation import (
     department_name,
     reason_choices,
@@ -202,9 +202,17 @@ def _escalated_filter(user: Any) -> Q | None:
 
 
 def rectification_for(user: Any, public_id: Any) -> Rectification:
-    """One rectification the user may read; NotFound for any other (or a malformed id)."""
+    """One rectification the user may read, with whether the sweep settled it by the rater's
+    silence (`settled_by_silence`); NotFound for any other (or a malformed id)."""
+    by_silence = RectificationEvent.objects.filter(
+        rectification=OuterRef("pk"), action="settled_by_silence"
+    )
     try:
-        return rectifications_visible_to(user).get(public_id=public_id)
+        return (
+            rectifications_visible_to(user)
+            .annotate(settled_by_silence=Exists(by_silence))
+            .get(public_id=public_id)
+        )
     except (Rectification.DoesNotExist, ValidationError, ValueError, TypeError):
         raise NotFound(_("This rectification does not exist.")) from None
 

@@ -161,7 +161,6 @@ def my_rectification(request: HttpRequest, public_id: str) -> HttpResponse:
             "settle_by": rules.settled_by_silence_at(rectification.answered_at)
             if rectification.answered_at
             else None,
-            "settled_by_silence": rectification.events.filter(action="settled_by_silence").exists(),
             "errors": errors,
             "posted": request.POST,
         },
