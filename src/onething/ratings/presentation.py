@@ -1,5 +1,6 @@
 """How pages, the API and notifications name the things of 好差评: the reasons in the reader's
-language, the subject's reference, and who rectifies (read once per page through `Names`)."""
+language, the subject's reference, and who rectifies (read once per page through `Names`); the
+timeline's events and the reasons to escalate; and the rating card's page context."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from onething.applications.models import Application
+from onething.complaints.models import Ticket
 from onething.complaints.presentation import Names
 from onething.core.masking import mask_personal_numbers
-from onething.ratings import rules
+from onething.ratings import rules, selectors
 from onething.ratings.models import Rectification, RectificationStatus
 from onething.ratings.rules import EscalationReason
 
@@ -147,4 +151,90 @@ def escalation_because(rectification: Rectification) -> str:
     reason = rectification.escalation_reason or EscalationReason.OVERDUE
     return _(ESCALATION_REASONS[EscalationReason(reason)].because) % {
         "due": rectification.due_date.isoformat()
+    }
+
+
+# --- the rating card ------------------------------------------------------------------------------
+
+STAR_CHOICES = (1, 2, 3, 4, 5)
+
+
+def rating_card_for(
+    user: Any,
+    *,
+    application: Application | None = None,
+    ticket: Ticket | None = None,
+    editing: bool = False,
+    errors: dict[str, str] | None = None,
+    posted: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What the rating card shows: the form (new, being changed, or with errors) or the rating.
+
+    The user's rating and the departments that handled the application come from `selectors`.
+    """
+    if application is not None:
+        open_to_rating = application.applicant_id == getattr(user, "pk", None) and (
+            selectors.is_finished(application)
+        )
+        post_url = reverse("ratings:application", args=[application.reference])
+        departments = selectors.handling_departments(application) if open_to_rating else []
+        rating = selectors.rating_of(user, application=application) if open_to_rating else None
+    else:
+        open_to_rating = ticket.citizen_id == getattr(user, "pk", None) and selectors.is_closed(
+            ticket
+        )
+        post_url = reverse("ratings:ticket", args=[ticket.reference])
+        departments = []
+        rating = selectors.rating_of(user, ticket=ticket) if open_to_rating else None
+    if not open_to_rating:
+        return {"show": False}
+    editable = rating is None or rules.is_editable(rating.editable_until, timezone.now())
+    given = {d.department_id: d for d in rating.departments.all()} if rating else {}
+    if posted is not None:
+        values = posted
+    elif rating is not None:
+        values = {
+            "stars": rating.stars,
+            "reasons": list(rating.reasons),
+            "comment": rating.comment,
+            "departments": {
+                code: {"stars": given[d.pk].stars, "reasons": list(given[d.pk].reasons)}
+                for d in departments
+                if (code := d.code) and d.pk in given
+            },
+        }
+    else:
+        values = {"stars": None, "reasons": [], "comment": "", "departments": {}}
+    errors = errors or {}
+    department_rows = []
+    for department in departments:
+        own = values["departments"].get(department.code, {})
+        department_rows.append(
+            {
+                "code": department.code,
+                "name": department_name(department),
+                "stars": own.get("stars"),
+                "reasons": reason_choices(own.get("reasons", [])),
+                "error": errors.get(f"departments.{department.code}")
+                or errors.get(f"departments.{department.code}.stars")
+                or errors.get(f"departments.{department.code}.reasons"),
+                "given": given.get(department.pk),
+            }
+        )
+    return {
+        "show": True,
+        "post_url": post_url,
+        "rating": rating,
+        "form": editable and (rating is None or editing or bool(errors)),
+        "editable": editable and rating is not None,
+        "stars_choices": STAR_CHOICES,
+        "values": values,
+        "reasons": reason_choices(values["reasons"]),
+        "rating_reasons": reason_labels(rating.reasons) if rating else [],
+        "departments": department_rows,
+        "errors": errors,
+        "rectifications": [
+            rectification_row(r, for_rater=True)
+            for r in (rating.rectifications.select_related("department") if rating else [])
+        ],
     }

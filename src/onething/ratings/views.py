@@ -32,6 +32,7 @@ from onething.ratings.presentation import (
     escalation_label,
     escalation_labels,
     event_label,
+    rating_card_for,
     reason_labels,
     rectification_row,
 )
@@ -84,9 +85,7 @@ def _rate(request: HttpRequest, subject: dict[str, Any], back: str) -> HttpRespo
                 **subject,
             )
         except InvalidInput as exc:
-            context = selectors.rating_card_for(
-                request.user, errors=exc.fields, posted=posted, **subject
-            )
+            context = rating_card_for(request.user, errors=exc.fields, posted=posted, **subject)
             template = "ratings/_card.html" if request.htmx else "ratings/rate.html"
             return render(
                 request,
@@ -97,7 +96,7 @@ def _rate(request: HttpRequest, subject: dict[str, Any], back: str) -> HttpRespo
         if not request.htmx:
             return redirect(f"{back}#rating")
         editing = False
-    context = selectors.rating_card_for(request.user, editing=editing, **subject)
+    context = rating_card_for(request.user, editing=editing, **subject)
     if not context["show"]:
         raise NotAllowed(_("This can be rated by its applicant once it is finished."))
     template = "ratings/_card.html" if request.htmx else "ratings/rate.html"
