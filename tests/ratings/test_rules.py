@@ -242,3 +242,9 @@ def test_silence_settles_exactly_from_the_end_of_the_window(waited):
         waited >= rules.SETTLE_SILENCE
     )
     assert rules.settled_by_silence("answered", None, now) is False
+
+
+def test_a_supervisor_acts_on_an_escalated_or_unsettled_one_and_on_no_other():
+    assert {"escalated", "unsettled"} == rules.SUPERVISOR_ACTS_ON
+    for status in rules.SUPERVISOR_ACTS_ON:
+        assert rules.next_status(status, rules.RectificationAction.CLOSE) == "closed"

@@ -318,3 +318,59 @@ def test_the_sweep_escalates_overdue_and_unsettled_ones_once_to_the_supervisors_
     )
     assert services.rectification_sweep(actor=WORKER, now=next_day)["unsettled"] == 0
     assert told.count() == 3
+
+
+def test_every_step_is_recorded_at_the_clock_the_service_was_given(people, finished):
+    start = timezone.now().replace(microsecond=0) + dt.timedelta(days=1)
+
+    def at(days: float) -> dt.datetime:
+        return start + dt.timedelta(days=days)
+
+    rating = rate(
+        people,
+        finished,
+        stars=1,
+        departments=[DepartmentStars("fj_health", 1), DepartmentStars("fj_cdc", 1)],
+        now=at(0),
+    )
+    health = rating.rectifications.get(department__code="fj_health")
+    cdc = rating.rectifications.get(department__code="fj_cdc")
+    for rectification, answerer in ((health, people["health"]), (cdc, people["cdc"])):
+        services.rectification_answer(
+            actor=answerer, rectification=rectification, answer="已整改", now=at(1)
+        )
+        services.rectification_settle(
+            actor=people["applicant"],
+            rectification=rectification,
+            settled=False,
+            note="没有变化",
+            now=at(2),
+        )
+    services.rectification_sweep(actor=WORKER, now=at(2.1))
+    supervisor = people["xiamen_supervisor"]
+    services.rectification_send_back(
+        actor=supervisor, rectification=health, instruction="再查", now=at(3)
+    )
+    services.rectification_close(actor=supervisor, rectification=cdc, conclusion="结", now=at(3))
+    services.rectification_answer(
+        actor=people["health"], rectification=health, answer="又改了", now=at(4)
+    )
+    services.rectification_sweep(actor=WORKER, now=at(12))
+    assert list(health.events.values_list("action", "at")) == [
+        ("opened", at(0)),
+        ("answered", at(1)),
+        ("unsettled", at(2)),
+        ("escalated", at(2.1)),
+        ("sent_back", at(3)),
+        ("answered", at(4)),
+        ("settled_by_silence", at(12)),
+    ]
+    assert list(cdc.events.values_list("action", "at")) == [
+        ("opened", at(0)),
+        ("answered", at(1)),
+        ("unsettled", at(2)),
+        ("escalated", at(2.1)),
+        ("closed", at(3)),
+    ]
+    health.refresh_from_db()
+    assert (health.answered_at, health.settled_at) == (at(4), at(12))

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db
 
 XIAMEN_SUPERVISOR = "supervisor-all-350200@example.test"
 CDC_SUPERVISOR = "supervisor-fj_cdc-all@example.test"
+HOUR = dt.timedelta(hours=1)
 
 
 def bad_rectification(people, application, code="fj_health"):
@@ -55,7 +56,9 @@ def actions(rectification) -> list[str]:
 # --- settled by silence --------------------------------------------------------------------------
 
 
-def test_an_answer_the_rater_does_not_reply_to_within_a_week_counts_as_settled(people, finished):
+def test_an_answer_the_rater_does_not_reply_to_within_a_week_counts_as_settled(
+    client, people, finished
+):
     rectification = bad_rectification(people, finished)
     services.rectification_answer(
         actor=people["health"], rectification=rectification, answer="已简化核对流程"
@@ -79,6 +82,9 @@ def test_an_answer_the_rater_does_not_reply_to_within_a_week_counts_as_settled(p
         stream__name=f"rectification:{rectification.public_id}",
         action="rectification.settled_by_silence",
     ).exists()
+    client.force_login(people["applicant"])
+    page = client.get(told.link).content.decode()
+    assert "您一周内未回复，整改答复视为已解决。" in page
     # Settled, it is not swept again; nobody was escalated to.
     assert services.rectification_sweep(actor=WORKER, now=a_week_on)["settled_by_silence"] == 0
     assert not Notification.objects.filter(kind__startswith="rectification-escalated").exists()
@@ -192,10 +198,16 @@ def test_a_supervisor_sends_it_back_with_an_instruction_and_a_new_due_date(peopl
 
 
 def test_a_supervisor_closes_an_unsettled_one_with_a_conclusion(people, finished):
-    rectification, _late = escalated_overdue(people, finished)
-    services.rectification_answer(actor=people["health"], rectification=rectification, answer="改")
+    rectification, late = escalated_overdue(people, finished)
+    services.rectification_answer(
+        actor=people["health"], rectification=rectification, answer="改", now=late + HOUR
+    )
     services.rectification_settle(
-        actor=people["applicant"], rectification=rectification, settled=False, note="没变化"
+        actor=people["applicant"],
+        rectification=rectification,
+        settled=False,
+        note="没变化",
+        now=late + 2 * HOUR,
     )
     with pytest.raises(NotAllowed):
         services.rectification_close(
@@ -210,6 +222,7 @@ def test_a_supervisor_closes_an_unsettled_one_with_a_conclusion(people, finished
         actor=people["xiamen_supervisor"],
         rectification=rectification,
         conclusion="经核查，窗口已恢复值守，督办结束",
+        now=late + 3 * HOUR,
     )
     assert done.status == "closed" and done.closed_by == people["xiamen_supervisor"]
     assert actions(done)[-2:] == ["unsettled", "closed"]

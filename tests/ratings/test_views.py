@@ -91,8 +91,10 @@ def test_the_rectification_flow_end_to_end(client, people, finished, email_topic
     page = as_user(client, people["xiamen_supervisor"]).get("/supervision/rectifications/")
     page = page.content.decode()
     assert str(rectification.public_id) in page and finished.reference in page
-    assert "评价人对整改答复不满意" in page  # why, in the language of the page (Chinese)
-    assert any(m.to == ["supervisor-all-350200@example.test"] for m in mail.outbox)
+    # Why, in the language of the page (Chinese): in its row, and among the reasons above.
+    assert page.count("评价人对整改答复不满意") == 2 and "逾期未答复" in page
+    (supervisor_told,) = [m for m in mail.outbox if m.to == ["supervisor-all-350200@example.test"]]
+    assert "评价人表示整改答复未解决问题" in supervisor_told.body
     fuzhou = as_user(client, people["fuzhou_supervisor"]).get("/supervision/rectifications/")
     assert str(rectification.public_id) not in fuzhou.content.decode()
 

@@ -36,6 +36,7 @@ from onething.supervision.generate import GenerateRefused, history_generate
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 11, 27, 15, 30, tzinfo=TZ)
 TODAY = NOW.date()
+SWEEP = dt.timedelta(minutes=synthetic.SWEEP_MINUTES)
 ACTOR = SystemActor("test")
 FINISHED = {"completed", "partly_completed", "rejected"}
 
@@ -383,6 +384,7 @@ def test_every_bad_rating_opens_the_rectifications_the_rules_ask_for(history, db
 ACTIONS = {
     "answered": rules.RectificationAction.ANSWER,
     "settled": rules.RectificationAction.SETTLE,
+    "settled_by_silence": rules.RectificationAction.SETTLE,
     "unsettled": rules.RectificationAction.REFUSE,
     "escalated": rules.RectificationAction.ESCALATE,
 }
@@ -408,8 +410,15 @@ def test_rectifications_have_lived_by_the_rules_up_to_now(history, db):
         assert rectification.answered_at == getattr(by_action.get("answered"), "at", None)
         assert bool(rectification.answer) == ("answered" in by_action)
         assert rectification.escalated_at == getattr(by_action.get("escalated"), "at", None)
-        settled = by_action.get("settled") or by_action.get("unsettled")
+        settled = (
+            by_action.get("settled")
+            or by_action.get("unsettled")
+            or by_action.get("settled_by_silence")
+        )
         assert rectification.settled_at == getattr(settled, "at", None)
+        # The sweep settles an answer left without a reply, as the platform's own would.
+        if rectification.status == "answered":
+            assert rules.settled_by_silence_at(rectification.answered_at) + SWEEP > NOW
         assert bool(rectification.applicant_note) == ("unsettled" in by_action)
         # The sweep: an answer still missing on the day after the due date is escalated then;
         # a refused answer is escalated at once, unless it was escalated before.
@@ -430,8 +439,9 @@ def test_rectifications_have_lived_by_the_rules_up_to_now(history, db):
         if rectification.status == "unsettled":
             assert rectification.escalation_reason == "overdue"
         statuses[rectification.status] += 1
-    assert {"settled", "escalated", "answered"} <= set(statuses), statuses
+    assert {"settled", "escalated"} <= set(statuses), statuses
     assert RectificationEvent.objects.filter(action="escalated").exists()
+    assert RectificationEvent.objects.filter(action="settled_by_silence").exists()
 
 
 def test_a_database_with_more_applications_than_a_demo_needs_yes(history, db):
@@ -644,14 +654,37 @@ def test_a_rectification_moves_only_by_the_rules_and_is_open_only_until_its_due_
         assert story.status == "open"
 
 
-def test_old_rectifications_are_settled_refused_escalated_or_left_answered():
+def test_old_rectifications_are_settled_refused_or_escalated_never_left_answered():
     history = _history(1)
-    statuses = Counter(
-        history.rectification(7, NOW - dt.timedelta(days=days, hours=3), "350203").status
+    stories = [
+        history.rectification(7, NOW - dt.timedelta(days=days, hours=3), "350203")
         for days in range(40, 440)
-    )
-    assert set(statuses) == {"settled", "unsettled", "escalated", "answered"}, statuses
+    ]
+    statuses = Counter(story.status for story in stories)
+    assert set(statuses) == {"settled", "unsettled", "escalated"}, statuses
     assert statuses["settled"] > statuses["escalated"] > statuses["unsettled"]
+    by_silence = [s for s in stories if s.events[-1][1] == "settled_by_silence"]
+    assert by_silence
+    for story in by_silence:
+        at, _action, before, after, _note, by_rater = story.events[-1]
+        assert (before, after, by_rater) == ("answered", "settled", False)
+        assert story.settled_at == at
+        assert rules.settled_by_silence_at(story.answered_at) < at
+        assert at <= rules.settled_by_silence_at(story.answered_at) + SWEEP
+
+
+def test_an_answer_left_without_a_reply_stays_answered_until_the_sweep_after_the_silence():
+    recent = Counter()
+    for seed in range(300):
+        rated_at = NOW - dt.timedelta(days=12, hours=seed % 48)
+        story = _history(seed).rectification(7, rated_at, "350203")
+        if story.status == "answered":
+            recent["answered"] += 1
+            assert rules.settled_by_silence_at(story.answered_at) + SWEEP > NOW
+        elif story.events[-1][1] == "settled_by_silence":
+            recent["settled_by_silence"] += 1
+            assert story.settled_at <= NOW
+    assert recent["answered"] and recent["settled_by_silence"], recent
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ from onething.core.schemas import ErrorOut
 from onething.ratings import rules, selectors, services
 from onething.ratings.models import Rating, Rectification, RectificationStatus
 from onething.ratings.presentation import (
+    department_name,
     reader_language,
     reasons_out,
     subject_reference,
@@ -166,7 +167,6 @@ def rectification_out(
 
 
 def rating_out(rating: Rating, reference: str) -> dict[str, Any]:
-    language = reader_language()
     return {
         "id": str(rating.public_id),
         "subject": rating.subject_kind,
@@ -177,7 +177,7 @@ def rating_out(rating: Rating, reference: str) -> dict[str, Any]:
         "departments": [
             {
                 "department": d.department.code,
-                "name": d.department.name_en if language.startswith("en") else d.department.name_zh,
+                "name": department_name(d.department),
                 "stars": d.stars,
                 "reasons": reasons_out(d.reasons),
             }

@@ -175,8 +175,10 @@ TRANSITIONS: dict[tuple[RectificationStatus, RectificationAction], Rectification
     (S.UNSETTLED, A.CLOSE): S.CLOSED,
 }
 
-# Where a supervisor may act on one escalated to them.
-SUPERVISOR_ACTS_ON = frozenset({S.ESCALATED, S.UNSETTLED})
+# Where a supervisor may act on one escalated to them: where they may send it back or close it.
+SUPERVISOR_ACTS_ON = frozenset(
+    status for status, action in TRANSITIONS if action in (A.SEND_BACK, A.CLOSE)
+)
 
 
 def next_status(status: str, action: RectificationAction) -> RectificationStatus:
@@ -193,16 +195,20 @@ class EscalationReason(StrEnum):
 
 
 def escalation_due(
-    status: str, due: dt.date, today: dt.date, already_escalated: bool, watched: bool = False
+    status: str,
+    due: dt.date,
+    today: dt.date,
+    escalated_since_sent_back: bool,
+    watched: bool = False,
 ) -> EscalationReason | None:
     """Why a rectification goes to a supervisor now, if it does: once, when its answer is late
     or when the rater said the answer does not settle it.
 
-    `already_escalated`: escalated since it was last sent back. `watched`: escalated before, so
-    the supervisors hear of every change as it happens; a sent-back one escalates again only
-    when its new answer is late.
+    `escalated_since_sent_back`: escalated, and not sent back since. `watched`: escalated
+    before, so the supervisors hear of every change as it happens; a sent-back one escalates
+    again only when its new answer is late.
     """
-    if already_escalated:
+    if escalated_since_sent_back:
         return None
     if status == RectificationStatus.OPEN and today > due:
         return EscalationReason.OVERDUE

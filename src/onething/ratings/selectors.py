@@ -13,9 +13,7 @@ import operator
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
-from django.urls import reverse
-from django.utils import timezone
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from onething.accounts.models import Role, RoleAssignment, User
@@ -29,13 +27,7 @@ from onething.complaints.services import units_of
 from onething.core.errors import NotFound
 from onething.core.regions import region_contains, region_prefix
 from onething.ratings import rules
-from onething.ratings.models import Rating, Rectification
-from onething.ratings.presentation import (
-    department_name,
-    reason_choices,
-    reason_labels,
-    rectification_row,
-)
+from onething.ratings.models import Rating, Rectification, RectificationEvent
 
 FINISHED = frozenset(
     {
@@ -140,14 +132,15 @@ def supervises(user: Any, rectification: Rectification) -> bool:
     )
 
 
+def escalated_to(user: Any, rectification: Rectification) -> bool:
+    """Whether the rectification was escalated to the user (whatever became of it since)."""
+    return rectification.escalated_at is not None and supervises(user, rectification)
+
+
 def may_supervise(user: Any, rectification: Rectification) -> bool:
     """Whether the user may send the rectification back or close it: escalated to them, and
     with them (escalated, or not settled since)."""
-    return (
-        rectification.escalated_at is not None
-        and rectification.status in rules.SUPERVISOR_ACTS_ON
-        and supervises(user, rectification)
-    )
+    return rectification.status in rules.SUPERVISOR_ACTS_ON and escalated_to(user, rectification)
 
 
 def _with_subject(rectifications: QuerySet[Rectification]) -> QuerySet[Rectification]:
@@ -201,9 +194,17 @@ def _escalated_filter(user: Any) -> Q | None:
 
 
 def rectification_for(user: Any, public_id: Any) -> Rectification:
-    """One rectification the user may read; NotFound for any other (or a malformed id)."""
+    """One rectification the user may read, with whether the sweep settled it by the rater's
+    silence (`settled_by_silence`); NotFound for any other (or a malformed id)."""
+    by_silence = RectificationEvent.objects.filter(
+        rectification=OuterRef("pk"), action="settled_by_silence"
+    )
     try:
-        return rectifications_visible_to(user).get(public_id=public_id)
+        return (
+            rectifications_visible_to(user)
+            .annotate(settled_by_silence=Exists(by_silence))
+            .get(public_id=public_id)
+        )
     except (Rectification.DoesNotExist, ValidationError, ValueError, TypeError):
         raise NotFound(_("This rectification does not exist.")) from None
 
@@ -233,84 +234,3 @@ def supervisors_of(rectification: Rectification) -> QuerySet[User]:
     one)."""
     ids = supervisors_over(rectification.department_id, rectification.region_code)
     return User.objects.filter(pk__in=ids, is_active=True).order_by("pk")
-
-
-# --- the rating card ------------------------------------------------------------------------------
-
-STAR_CHOICES = (1, 2, 3, 4, 5)
-
-
-def rating_card_for(
-    user: Any,
-    *,
-    application: Application | None = None,
-    ticket: Ticket | None = None,
-    editing: bool = False,
-    errors: dict[str, str] | None = None,
-    posted: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """What the rating card shows: the form (new, being changed, or with errors) or the rating."""
-    if application is not None:
-        open_to_rating = application.applicant_id == getattr(user, "pk", None) and (
-            is_finished(application)
-        )
-        post_url = reverse("ratings:application", args=[application.reference])
-        departments = handling_departments(application) if open_to_rating else []
-        rating = rating_of(user, application=application) if open_to_rating else None
-    else:
-        open_to_rating = ticket.citizen_id == getattr(user, "pk", None) and is_closed(ticket)
-        post_url = reverse("ratings:ticket", args=[ticket.reference])
-        departments = []
-        rating = rating_of(user, ticket=ticket) if open_to_rating else None
-    if not open_to_rating:
-        return {"show": False}
-    editable = rating is None or rules.is_editable(rating.editable_until, timezone.now())
-    given = {d.department_id: d for d in rating.departments.all()} if rating else {}
-    if posted is not None:
-        values = posted
-    elif rating is not None:
-        values = {
-            "stars": rating.stars,
-            "reasons": list(rating.reasons),
-            "comment": rating.comment,
-            "departments": {
-                code: {"stars": given[d.pk].stars, "reasons": list(given[d.pk].reasons)}
-                for d in departments
-                if (code := d.code) and d.pk in given
-            },
-        }
-    else:
-        values = {"stars": None, "reasons": [], "comment": "", "departments": {}}
-    errors = errors or {}
-    department_rows = []
-    for department in departments:
-        own = values["departments"].get(department.code, {})
-        department_rows.append(
-            {
-                "code": department.code,
-                "name": department_name(department),
-                "stars": own.get("stars"),
-                "reasons": reason_choices(own.get("reasons", [])),
-                "error": errors.get(f"departments.{department.code}")
-                or errors.get(f"departments.{department.code}.stars")
-                or errors.get(f"departments.{department.code}.reasons"),
-                "given": given.get(department.pk),
-            }
-        )
-    return {
-        "show": True,
-        "post_url": post_url,
-        "rating": rating,
-        "form": editable and (rating is None or editing or bool(errors)),
-        "editable": editable and rating is not None,
-        "stars_choices": STAR_CHOICES,
-        "values": values,
-        "reasons": reason_choices(values["reasons"]),
-        "rating_reasons": reason_labels(rating.reasons) if rating else [],
-        "departments": department_rows,
-        "errors": errors,
-        "rectifications": [
-            rectification_row(r, for_rater=True)
-            for r in (rating.rectifications.select_related("department") if rating else [])
-        ],
-    }

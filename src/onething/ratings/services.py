@@ -271,11 +271,13 @@ def _record(
     *,
     actor: Any,
     action: str,
+    now: dt.datetime,
     from_status: str = "",
     note: str = "",
     data: Mapping[str, Any] | None = None,
 ) -> None:
-    """The rectification's event and its audit record, in the caller's transaction."""
+    """The rectification's event (at the service's `now`) and its audit record, in the
+    caller's transaction."""
     note = mask_personal_numbers(note)
     RectificationEvent.objects.create(
         rectification=rectification,
@@ -284,7 +286,7 @@ def _record(
         from_status=from_status,
         to_status=rectification.status,
         note=note,
-        at=_now(),
+        at=now,
     )
     audit_record(
         actor=actor_label(actor),
@@ -322,6 +324,7 @@ def _open(rating: Rating, *, actor: Any, now: dt.datetime, department=None, unit
         rectification,
         actor=actor,
         action="opened",
+        now=now,
         data={"stars": rating.stars, "due": rectification.due_date.isoformat()},
     )
     publish("rectification.opened", rectification=rectification.pk)
@@ -339,25 +342,46 @@ def _lock(rectification: Rectification) -> Rectification:
         raise NotFound(_("This rectification does not exist.")) from None
 
 
+def _not_in_this_status(status: str) -> Conflict:
+    return Conflict(
+        _("A rectification that is %(status)s cannot be changed this way.")
+        % {"status": RectificationStatus(status).label}
+    )
+
+
 def _move(rectification: Rectification, action: RectificationAction) -> str:
     before = rectification.status
     try:
         rectification.status = rules.next_status(before, action)
     except rules.TransitionNotAllowed:
-        raise Conflict(
-            _("A rectification that is %(status)s cannot be changed this way.")
-            % {"status": RectificationStatus(before).label}
-        ) from None
+        raise _not_in_this_status(before) from None
     return before
 
 
+def _required_text(field: str, text: Any, missing_message: str) -> str:
+    """`text` stripped, or InvalidInput naming `field`: missing, or longer than
+    `rules.MAX_ANSWER`."""
+    text = text.strip() if isinstance(text, str) else ""
+    if not text:
+        raise InvalidInput(_("Please correct the marked fields."), fields={field: missing_message})
+    if len(text) > rules.MAX_ANSWER:
+        raise InvalidInput(
+            _("Please correct the marked fields."),
+            fields={field: _("Must be at most %(max)s characters.") % {"max": rules.MAX_ANSWER}},
+        )
+    return text
+
+
 @transaction.atomic
-def rectification_answer(*, actor: Any, rectification: Rectification, answer: str) -> Rectification:
+def rectification_answer(
+    *, actor: Any, rectification: Rectification, answer: str, now: dt.datetime | None = None
+) -> Rectification:
     """The department (or unit) says what it changed; the rater is told.
 
     Its reviewers within their region (the unit's members for a ticket) answer; a supervisor
     who may read it is refused; to anybody else it does not exist.
     """
+    now = now or _now()
     rectification = _lock(rectification)
     if not selectors.may_answer(actor, rectification):
         if selectors.supervises(actor, rectification) or rectification.rating.rater_id == getattr(
@@ -365,35 +389,31 @@ def rectification_answer(*, actor: Any, rectification: Rectification, answer: st
         ):
             raise NotAllowed(_("Only the department asked to rectify answers."))
         raise NotFound(_("This rectification does not exist."))
-    text = answer.strip() if isinstance(answer, str) else ""
-    if not text:
-        raise InvalidInput(
-            _("Please correct the marked fields."),
-            fields={"answer": _("Say what the department changed.")},
-        )
-    if len(text) > rules.MAX_ANSWER:
-        raise InvalidInput(
-            _("Please correct the marked fields."),
-            fields={"answer": _("Must be at most %(max)s characters.") % {"max": rules.MAX_ANSWER}},
-        )
+    text = _required_text("answer", answer, _("Say what the department changed."))
     before = _move(rectification, RectificationAction.ANSWER)
     rectification.answer = text
     rectification.answered_by = actor_user(actor)
-    rectification.answered_at = _now()
+    rectification.answered_at = now
     rectification.save(update_fields=["status", "answer", "answered_by", "answered_at"])
-    _record(rectification, actor=actor, action="answered", from_status=before, note=text)
+    _record(rectification, actor=actor, action="answered", now=now, from_status=before, note=text)
     publish("rectification.answered", rectification=rectification.pk)
     return rectification
 
 
 @transaction.atomic
 def rectification_settle(
-    *, actor: Any, rectification: Rectification, settled: Any, note: str = ""
+    *,
+    actor: Any,
+    rectification: Rectification,
+    settled: Any,
+    note: str = "",
+    now: dt.datetime | None = None,
 ) -> Rectification:
     """The rater says whether the department's answer settles the matter (yes or no, a note).
 
     An unsettled one goes to the supervisors with the next sweep.
     """
+    now = now or _now()
     rectification = _lock(rectification)
     if rectification.rating.rater_id != getattr(actor, "pk", None):
         raise NotFound(_("This rectification does not exist."))
@@ -410,13 +430,14 @@ def rectification_settle(
         raise InvalidInput(_("Please correct the marked fields."), fields=fields)
     action = RectificationAction.SETTLE if settled else RectificationAction.REFUSE
     before = _move(rectification, action)
-    rectification.settled_at = _now()
+    rectification.settled_at = now
     rectification.applicant_note = note.strip()
     rectification.save(update_fields=["status", "settled_at", "applicant_note"])
     _record(
         rectification,
         actor=actor,
         action="settled" if settled else "unsettled",
+        now=now,
         from_status=before,
         note=rectification.applicant_note,
     )
@@ -424,24 +445,15 @@ def rectification_settle(
     return rectification
 
 
-def _supervisor_text(field: str, text: Any, missing: str) -> str:
-    text = text.strip() if isinstance(text, str) else ""
-    if not text:
-        raise InvalidInput(_("Please correct the marked fields."), fields={field: missing})
-    if len(text) > rules.MAX_ANSWER:
-        raise InvalidInput(
-            _("Please correct the marked fields."),
-            fields={field: _("Must be at most %(max)s characters.") % {"max": rules.MAX_ANSWER}},
-        )
-    return text
-
-
 def _lock_for_supervisor(actor: Any, rectification: Rectification) -> Rectification:
-    """The rectification locked, if it was escalated to `actor`: refused (403) to its rater and
-    its department, which may read it; to anybody else it does not exist."""
+    """The rectification locked, if `selectors.may_supervise`: a conflict (409) once it is no
+    longer with its supervisors; refused (403) to its rater and its department, which may read
+    it; to anybody else it does not exist."""
     rectification = _lock(rectification)
-    if rectification.escalated_at is not None and selectors.supervises(actor, rectification):
+    if selectors.may_supervise(actor, rectification):
         return rectification
+    if selectors.escalated_to(actor, rectification):
+        raise _not_in_this_status(rectification.status)
     if selectors.may_answer(actor, rectification) or rectification.rating.rater_id == getattr(
         actor, "pk", None
     ):
@@ -458,7 +470,7 @@ def rectification_send_back(
     are told."""
     now = now or _now()
     rectification = _lock_for_supervisor(actor, rectification)
-    text = _supervisor_text("instruction", instruction, _("Say what the department must still do."))
+    text = _required_text("instruction", instruction, _("Say what the department must still do."))
     before = _move(rectification, RectificationAction.SEND_BACK)
     rectification.instruction = text
     rectification.sent_back_at = now
@@ -470,6 +482,7 @@ def rectification_send_back(
         rectification,
         actor=actor,
         action="sent_back",
+        now=now,
         from_status=before,
         note=text,
         data={"due": rectification.due_date.isoformat()},
@@ -486,13 +499,13 @@ def rectification_close(
     are told."""
     now = now or _now()
     rectification = _lock_for_supervisor(actor, rectification)
-    text = _supervisor_text("conclusion", conclusion, _("Say what the supervisors concluded."))
+    text = _required_text("conclusion", conclusion, _("Say what the supervisors concluded."))
     before = _move(rectification, RectificationAction.CLOSE)
     rectification.conclusion = text
     rectification.closed_at = now
     rectification.closed_by = actor_user(actor)
     rectification.save(update_fields=["status", "conclusion", "closed_at", "closed_by"])
-    _record(rectification, actor=actor, action="closed", from_status=before, note=text)
+    _record(rectification, actor=actor, action="closed", now=now, from_status=before, note=text)
     publish("rectification.closed", rectification=rectification.pk)
     return rectification
 
@@ -503,7 +516,9 @@ def _sweep_one(rectification: Rectification, *, actor: Any, now: dt.datetime) ->
         before = _move(rectification, RectificationAction.SETTLE)
         rectification.settled_at = now
         rectification.save(update_fields=["status", "settled_at"])
-        _record(rectification, actor=actor, action="settled_by_silence", from_status=before)
+        _record(
+            rectification, actor=actor, action="settled_by_silence", now=now, from_status=before
+        )
         publish(
             "rectification.settled",
             rectification=rectification.pk,
@@ -517,7 +532,8 @@ def _sweep_one(rectification: Rectification, *, actor: Any, now: dt.datetime) ->
         rectification.status,
         rectification.due_date,
         timezone.localdate(now),
-        already_escalated=escalated is not None and (sent_back is None or escalated > sent_back),
+        escalated_since_sent_back=escalated is not None
+        and (sent_back is None or escalated > sent_back),
         watched=escalated is not None,
     )
     if reason is None:
@@ -530,6 +546,7 @@ def _sweep_one(rectification: Rectification, *, actor: Any, now: dt.datetime) ->
         rectification,
         actor=actor,
         action="escalated",
+        now=now,
         from_status=before,
         data={"reason": str(reason)},
     )

@@ -17,7 +17,7 @@ from onething.core.events import Event, subscribe
 from onething.notifications.services import notify, recipient_language
 from onething.ratings import selectors
 from onething.ratings.models import Rectification
-from onething.ratings.presentation import subject_reference, who_rectifies
+from onething.ratings.presentation import escalation_because, subject_reference, who_rectifies
 
 
 def _rectification(event: Event) -> Rectification:
@@ -87,17 +87,13 @@ def tell_the_rater(event: Event) -> None:
             "reference": subject_reference(rectification),
             "who": lambda language: who_rectifies(rectification, language),
         },
-        reference=rating.application.reference if rating.application_id else "",
+        reference=_application_reference(rectification),
     )
 
 
 @subscribe("rectification.escalated")
 def tell_the_supervisors(event: Event) -> None:
     rectification = _rectification(event)
-    reasons = {
-        "overdue": gettext_noop("it was not answered by %(due)s"),
-        "unsettled": gettext_noop("the rater says the answer does not settle it"),
-    }
     _tell(
         selectors.supervisors_of(rectification),
         "rectification-escalated",
@@ -107,15 +103,14 @@ def tell_the_supervisors(event: Event) -> None:
             "you (督办) because %(reason)s."
         ),
         staff_link(rectification),
-        {
-            "reference": subject_reference(rectification),
-            "who": lambda language: who_rectifies(rectification, language),
-            "reason": lambda language: (
-                _(reasons[rectification.escalation_reason or "overdue"])
-                % {"due": rectification.due_date.isoformat()}
-            ),
-        },
+        {**_texts(rectification), "reason": lambda language: escalation_because(rectification)},
     )
+
+
+def _application_reference(rectification: Rectification) -> str:
+    """The reference a notification files under: the application's ("" for a ticket's)."""
+    rating = rectification.rating
+    return rating.application.reference if rating.application_id else ""
 
 
 def _concerned(rectification: Rectification) -> list:
@@ -188,43 +183,46 @@ def tell_the_rater_it_counts_as_settled(event: Event) -> None:
         ),
         rater_link(rectification),
         _texts(rectification),
-        reference=rating.application.reference if rating.application_id else "",
+        reference=_application_reference(rectification),
     )
+
+
+def _tell_concerned(rectification: Rectification, kind: str, subject: str, body: str) -> None:
+    """Tell the department's (or unit's) answerers and the rater, each with their own link."""
+    link = _staff_or_rater_link(rectification)
+    for user in _concerned(rectification):
+        _tell(
+            [user],
+            kind,
+            subject,
+            body,
+            link(user),
+            _texts(rectification),
+            reference=_application_reference(rectification),
+        )
 
 
 @subscribe("rectification.sent_back")
 def tell_rater_and_department_it_is_sent_back(event: Event) -> None:
-    rectification = _rectification(event)
-    rating = rectification.rating
-    for user in _concerned(rectification):
-        _tell(
-            [user],
-            "rectification-sent-back",
-            gettext_noop("Rectification sent back: %(reference)s"),
-            gettext_noop(
-                "The supervisors sent the rectification of %(who)s for the rating of "
-                "%(reference)s back with an instruction (督办); a new answer is due by %(due)s."
-            ),
-            _staff_or_rater_link(rectification)(user),
-            _texts(rectification),
-            reference=rating.application.reference if rating.application_id else "",
-        )
+    _tell_concerned(
+        _rectification(event),
+        "rectification-sent-back",
+        gettext_noop("Rectification sent back: %(reference)s"),
+        gettext_noop(
+            "The supervisors sent the rectification of %(who)s for the rating of "
+            "%(reference)s back with an instruction (督办); a new answer is due by %(due)s."
+        ),
+    )
 
 
 @subscribe("rectification.closed")
 def tell_rater_and_department_it_is_closed(event: Event) -> None:
-    rectification = _rectification(event)
-    rating = rectification.rating
-    for user in _concerned(rectification):
-        _tell(
-            [user],
-            "rectification-closed",
-            gettext_noop("Rectification closed: %(reference)s"),
-            gettext_noop(
-                "The supervisors closed the rectification of %(who)s for the rating of "
-                "%(reference)s with a conclusion; it is on the rectification's page."
-            ),
-            _staff_or_rater_link(rectification)(user),
-            _texts(rectification),
-            reference=rating.application.reference if rating.application_id else "",
-        )
+    _tell_concerned(
+        _rectification(event),
+        "rectification-closed",
+        gettext_noop("Rectification closed: %(reference)s"),
+        gettext_noop(
+            "The supervisors closed the rectification of %(who)s for the rating of "
+            "%(reference)s with a conclusion; it is on the rectification's page."
+        ),
+    )

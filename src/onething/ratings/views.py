@@ -29,25 +29,15 @@ from onething.core.numbers import whole_number
 from onething.ratings import rules, selectors, services
 from onething.ratings.models import RectificationStatus
 from onething.ratings.presentation import (
+    escalation_label,
+    escalation_labels,
+    event_label,
+    rating_card_for,
     reason_labels,
     rectification_row,
 )
 
 PAGE_SIZE = 50
-
-
-def event_label(action: str) -> str:
-    labels = {
-        "opened": _("rectification asked for"),
-        "answered": _("the department answered"),
-        "settled": _("the rater says it is settled"),
-        "unsettled": _("the rater says it is not settled"),
-        "escalated": _("escalated to the supervisors"),
-        "settled_by_silence": _("settled: the rater did not reply within a week"),
-        "sent_back": _("sent back to the department by the supervisors"),
-        "closed": _("closed by the supervisors"),
-    }
-    return labels.get(action, action)
 
 
 def _stars(raw: str | None) -> Any:
@@ -95,9 +85,7 @@ def _rate(request: HttpRequest, subject: dict[str, Any], back: str) -> HttpRespo
                 **subject,
             )
         except InvalidInput as exc:
-            context = selectors.rating_card_for(
-                request.user, errors=exc.fields, posted=posted, **subject
-            )
+            context = rating_card_for(request.user, errors=exc.fields, posted=posted, **subject)
             template = "ratings/_card.html" if request.htmx else "ratings/rate.html"
             return render(
                 request,
@@ -108,7 +96,7 @@ def _rate(request: HttpRequest, subject: dict[str, Any], back: str) -> HttpRespo
         if not request.htmx:
             return redirect(f"{back}#rating")
         editing = False
-    context = selectors.rating_card_for(request.user, editing=editing, **subject)
+    context = rating_card_for(request.user, editing=editing, **subject)
     if not context["show"]:
         raise NotAllowed(_("This can be rated by its applicant once it is finished."))
     template = "ratings/_card.html" if request.htmx else "ratings/rate.html"
@@ -172,7 +160,6 @@ def my_rectification(request: HttpRequest, public_id: str) -> HttpResponse:
             "settle_by": rules.settled_by_silence_at(rectification.answered_at)
             if rectification.answered_at
             else None,
-            "settled_by_silence": rectification.events.filter(action="settled_by_silence").exists(),
             "errors": errors,
             "posted": request.POST,
         },
@@ -215,13 +202,13 @@ def escalated_list(request: HttpRequest) -> HttpResponse:
     if not selectors.watches_rectifications(request.user):
         raise NotAllowed(_("Only supervisors see escalated rectifications."))
     page = _page_of_rows(request, selectors.rectifications_escalated(request.user), for_rater=False)
-    reasons = {
-        "overdue": _("not answered in time"),
-        "unsettled": _("the rater is not satisfied with the answer"),
-    }
     for row in page.rows:
-        row["escalation"] = reasons.get(row["r"].escalation_reason, "")
-    return render(request, "ratings/escalated.html", {"page": page, "rows": page.rows})
+        row["escalation"] = escalation_label(row["r"].escalation_reason)
+    return render(
+        request,
+        "ratings/escalated.html",
+        {"page": page, "rows": page.rows, "escalation_reasons": escalation_labels()},
+    )
 
 
 @login_required

@@ -11,8 +11,9 @@ and their yellow and red deadlines.
 Some applicants rate a finished application (and some callers a closed ticket): stars that follow
 what went wrong, per department too, with standard reasons of the kind the stars allow. What
 follows a bad rating is decided by `ratings.rules` alone: who must rectify, the due date on the
-working calendar, every move of the rectification (answered, settled or refused) and the sweep's
-escalation of an unanswered one the day after its due date and of a refused one at once.
+working calendar, every move of the rectification (answered, settled or refused), the sweep's
+escalation of an unanswered one the day after its due date and of a refused one at once, and
+its settling of an answer the rater left without a reply for `rules.SETTLE_SILENCE`.
 """
 
 from __future__ import annotations
@@ -852,7 +853,8 @@ class History:
         """A rectification opened by a bad rating at `rated_at`, due by the rules, as far as
         `now`: the department answers (mostly in time, some late, a few never), the sweep
         escalates it the day after its due date while unanswered, the rater settles or refuses
-        the answer, and the sweep escalates a refused one that was not escalated before."""
+        the answer (or the sweep settles it by their silence), and the sweep escalates a refused
+        one that was not escalated before."""
         rng, texts = self.rng, self.texts
         rated_on = rated_at.date()
         story = RectificationStory(target, rules.rectification_due(self, rated_on, region))
@@ -878,6 +880,7 @@ class History:
         story.move(RectificationAction.ANSWER, answered_at, "answered", story.answer)
         replied_at = answered_at + dt.timedelta(hours=rng.uniform(*RATER_REPLY_HOURS))
         if replied_at > self.now or rng.random() < RATER_SILENT_SHARE:
+            self._settle_by_silence(story)
             return story
         story.settled_at = replied_at
         if rng.random() < SETTLED_SHARE:
@@ -892,11 +895,28 @@ class History:
             self._escalate(story, next_sweep)
         return story
 
+    def _settle_by_silence(self, story: RectificationStory) -> None:
+        """What the sweep does to an answer the rater left without a reply: the first sweep
+        after `rules.settled_by_silence_at` settles it, if that sweep has run by `now` (left
+        answered, the platform's first real sweep would settle and notify them all at once)."""
+        silence_ends = rules.settled_by_silence_at(story.answered_at)
+        if silence_ends > self.now:
+            return
+        sweep = silence_ends + dt.timedelta(minutes=self.rng.randint(1, SWEEP_MINUTES))
+        if sweep > self.now:
+            return
+        story.settled_at = sweep
+        story.move(RectificationAction.SETTLE, sweep, "settled_by_silence")
+
     @staticmethod
     def _escalate(story: RectificationStory, at: dt.datetime) -> None:
         """What the sweep does at `at` (`rules.escalation_due`): escalate once, or nothing."""
+        # The history never sends one back: escalated once is escalated since.
         reason = rules.escalation_due(
-            story.status, story.due_date, at.date(), story.escalated_at is not None
+            story.status,
+            story.due_date,
+            at.date(),
+            escalated_since_sent_back=story.escalated_at is not None,
         )
         if reason is None:
             return

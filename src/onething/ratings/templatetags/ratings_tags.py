@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import template
 
-from onething.ratings.selectors import rating_card_for
+from onething.ratings.presentation import rating_card_for
 
 register = template.Library()
 
