@@ -293,3 +293,11 @@ def test_the_report_shows_the_hotline_rates_of_the_region_by_district(client, ho
     # Fuzhou's report has no Xiamen tickets.
     fuzhou = reports.monthly_report(hotline["fuzhou_supervisor"], "350100", month)
     assert fuzhou.hotline == ()
+
+
+def test_the_report_and_the_public_page_say_what_each_side_of_the_reductions_counts(data_set):
+    basis = "its promised time limit in working days"
+    report = signed_in(staff_with(Role.ADMINISTRATOR)).get(REPORT, **EN).content.decode()
+    assert basis in report.split('data-testid="reductions-basis"')[1].split("</p>")[0]
+    public = Client().get("/service-quality/", **EN).content.decode()
+    assert basis in public.split('data-testid="reductions-basis"')[1].split("</span>")[0]

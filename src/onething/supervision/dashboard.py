@@ -776,7 +776,20 @@ def chart_reductions(user: Any, filters: Filters) -> Chart:
             Series(_("Saved"), tuple(r.percent for r in rows), "line", "%"),
         ),
         note=_("Measured from %(n)s completed applications.")
-        % {"n": rows[0].applications if rows else 0},
+        % {"n": rows[0].applications if rows else 0}
+        + " "
+        + reductions_basis(),
+    )
+
+
+def reductions_basis() -> str:
+    """What each side of the reductions counts (the pages say it, so nobody reads a promise as
+    a measurement)."""
+    return _(
+        "Each service alone: what the catalog asks of each member service handled on its own "
+        "(materials, form fields, one trip each, and its promised time limit in working days). "
+        "As one thing: what the applicants really provided and typed, their trips, and the "
+        "working days the applications really took."
     )
 
 

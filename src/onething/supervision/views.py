@@ -191,6 +191,7 @@ def monthly_report_page(request: HttpRequest, region: str, month: str) -> HttpRe
     back = {"from": f"{report.month:%Y-%m}", "to": f"{report.month:%Y-%m}", "region": region}
     context = {
         "report": report,
+        "reductions_basis": dashboard.reductions_basis(),
         "charts": [report.by_region, report.by_thing],
         "reductions": _reduction_rows(report.reductions),
         "dashboard_url": reverse("supervision:dashboard") + "?" + urlencode(back),
@@ -208,5 +209,10 @@ def service_quality_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "supervision/service_quality.html",
-        {"quality": quality, "rows": rows, "small_count": reports.SMALL_COUNT},
+        {
+            "quality": quality,
+            "rows": rows,
+            "small_count": reports.SMALL_COUNT,
+            "reductions_basis": dashboard.reductions_basis(),
+        },
     )
