@@ -35,12 +35,13 @@ def main() -> int:
     import django
 
     django.setup()
+    from django.core.cache import cache
     from django.test import Client
     from django.utils import timezone
 
     from onething.accounts.models import Role, RoleAssignment, User
     from onething.applications.models import Application, Case
-    from onething.catalog.models import Department, Region
+    from onething.catalog.models import Department, Region, Service, Thing
     from onething.complaints.models import Ticket
     from onething.core.actors import SystemActor
     from onething.ratings.models import Rating
@@ -80,6 +81,21 @@ def main() -> int:
             "bench-dept", role=Role.SUPERVISOR, department=department
         ),
     }
+    province = Region.objects.filter(level="province").order_by("code").first()
+    county = (
+        Region.objects.filter(level="county", code__startswith=city.code[:4])
+        .order_by("code")
+        .first()
+    )
+    readers[f"region supervisor {province.code} (province)"] = supervisor(
+        "bench-province", role=Role.SUPERVISOR, region=province
+    )
+    readers[f"region supervisor {county.code} (county)"] = supervisor(
+        "bench-county", role=Role.SUPERVISOR, region=county
+    )
+    readers[f"department supervisor {department.code} in {city.code}"] = supervisor(
+        "bench-dept-city", role=Role.SUPERVISOR, department=department, region=city
+    )
     # A department with units in the hotline's dispatch catalogue reads a hotline table.
     with_units = next(
         (d for d in Department.objects.order_by("code") if dashboard.hotline_units([d.code])),
@@ -92,30 +108,46 @@ def main() -> int:
 
     times: dict[str, float] = {}
 
-    def request(client: Client, label: str, url: str) -> None:
+    def request(client: Client, label: str, url: str, *, fresh: bool = False) -> None:
+        """Median of --repeat timed GETs after a warm-up; with `fresh`, every request starts
+        with an empty cache (the public page keeps its figures for minutes). A refusal (an
+        export over its row limit: 422) is a user's path too and is timed like an answer."""
+        if fresh:
+            cache.clear()
         response = client.get(url)  # warm-up, and the status check
-        if response.status_code != 200:
+        if response.status_code not in (200, 422):
             print(f"{label:<80} HTTP {response.status_code}", flush=True)
             return
+        status = "" if response.status_code == 200 else f" (HTTP {response.status_code})"
         taken = []
         for _ in range(max(args.repeat, 1)):
+            if fresh:
+                cache.clear()
             start = time.perf_counter()
             response = client.get(url)
-            if hasattr(response, "streaming_content"):
+            if getattr(response, "streaming", False):
                 for _chunk in response.streaming_content:
                     pass
             taken.append(time.perf_counter() - start)
-        times[label] = statistics.median(taken)
-        print(f"{label:<80} {times[label]:8.3f} s", flush=True)
+        times[label + status] = statistics.median(taken)
+        print(f"{label + status:<80} {times[label + status]:8.3f} s", flush=True)
 
     today = timezone.localdate()
+    this_month = today.strftime("%Y-%m")
     last_month = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
     two_years = {"from": f"{today.year - 1}-01", "to": f"{today.year}-12"}
+    thing = Thing.objects.order_by("code").first()
+    service = Service.objects.filter(department=department).order_by("code").first()
     periods = {
         "last 12 months": {},
         f"city {city.code}": {"region": city.code},
         "two years": two_years,
+        f"thing {thing.code}": {"thing": thing.code},
+        f"department {department.code}": {"department": department.code},
+        f"service {service.code}": {"service": service.code} if service else {},
+        "channel window": {"channel": "window"},
     }
+    lists = (dashboard.OVERDUE_TABLE, dashboard.DUE_SOON_TABLE, dashboard.HOTLINE_TABLE)
     for who, user in readers.items():
         client = Client()
         client.force_login(user)
@@ -123,31 +155,40 @@ def main() -> int:
             q = f"?{urlencode(query)}" if query else ""
             request(client, f"{who}: dashboard page, {label}", f"/supervision/{q}")
             request(client, f"  dashboard API, {label}", f"/api/v1/supervision/dashboard{q}")
-            for key in (
-                *dashboard.DASHBOARD_CHARTS,
-                dashboard.OVERDUE_TABLE,
-                dashboard.DUE_SOON_TABLE,
-            ):
+            if label not in ("last 12 months", "two years"):
+                continue  # every chart and list download, for the widest periods
+            for key in (*dashboard.DASHBOARD_CHARTS, *lists):
                 request(client, f"  {key}.csv, {label}", f"/supervision/charts/{key}.csv{q}")
-            request(
-                client,
-                f"  dashboard-by-region.xlsx, {label}",
-                f"/supervision/charts/dashboard-by-region.xlsx{q}",
-            )
-            request(
-                client,
-                f"  dashboard page, overdue list page 2, {label}",
-                f"/supervision/?{urlencode(query | {'page': 2})}",
-            )
-        request(
-            client,
-            f"{who}: monthly report {city.code} {last_month}",
-            f"/supervision/reports/{city.code}/{last_month}/",
-        )
+            for key in ("dashboard-by-region", *lists):
+                request(client, f"  {key}.xlsx, {label}", f"/supervision/charts/{key}.xlsx{q}")
+            for page in (2, 50):
+                paged = urlencode(query | {"page": page})
+                request(client, f"  dashboard page, red list page {page}, {label}",
+                        f"/supervision/?{paged}")  # fmt: skip
+        for code in (province.code, city.code):
+            for month in (last_month, this_month):
+                request(
+                    client,
+                    f"{who}: monthly report {code} {month}",
+                    f"/supervision/reports/{code}/{month}/",
+                )
         request(client, f"{who}: escalated rectifications", "/supervision/rectifications/")
+        request(client, f"{who}: exports page", "/supervision/exports/")
+        recent = {"since": (today - dt.timedelta(days=30)).isoformat()}
+        for name in ("cases", "data-uses"):
+            request(client, f"{who}: {name}.csv, all", f"/supervision/exports/{name}.csv")
+            request(
+                client,
+                f"{who}: {name}.csv, last 30 days",
+                f"/supervision/exports/{name}.csv?{urlencode(recent)}",
+            )
+            request(
+                client, f"{who}: API export {name}", f"/api/v1/exports/{name}?{urlencode(recent)}"
+            )
     public = Client()
-    request(public, "public: service-quality page", "/service-quality/")
-    request(public, "public: service-quality API", "/api/v1/public/service-quality")
+    request(public, "public: service-quality page", "/service-quality/", fresh=True)
+    request(public, "public: service-quality API", "/api/v1/public/service-quality", fresh=True)
+    request(public, "public: service-quality page (cached)", "/service-quality/")
 
     slowest = sorted(times.items(), key=lambda item: -item[1])[:5]
     within = sum(1 for t in times.values() if t < LIMIT)
