@@ -247,40 +247,9 @@ def refresh_applications(ids: Sequence[int], *, now: dt.datetime | None = None) 
     applications whose contributions changed."""
     now = now or timezone.now()
     working_days = _WorkingDays()
-    changed = 0
     with transaction.atomic():
         _locked_state()
-        new = _contributions_of(ids, working_days)
-        ledgers = {
-            ledger.subject_id: ledger
-            for ledger in RollupLedger.objects.filter(subject_kind=SUBJECT, subject_id__in=ids)
-        }
-        delta: metrics.Contributions = {}
-        stale: list[int] = []
-        for pk in ids:
-            old = metrics.decode(ledgers[pk].contributions) if pk in ledgers else {}
-            mine = new.get(pk, {})
-            difference = metrics.difference(mine, old)
-            if not difference:
-                continue
-            changed += 1
-            metrics.merge(delta, difference)
-            if not mine:
-                stale.append(pk)
-            elif pk in ledgers:
-                ledgers[pk].contributions = metrics.encode(mine)
-                ledgers[pk].refreshed_at = now
-                ledgers[pk].save(update_fields=["contributions", "refreshed_at"])
-            else:
-                RollupLedger.objects.create(
-                    subject_kind=SUBJECT,
-                    subject_id=pk,
-                    contributions=metrics.encode(mine),
-                    refreshed_at=now,
-                )
-        RollupLedger.objects.filter(subject_kind=SUBJECT, subject_id__in=stale).delete()
-        _upsert({k: v for k, v in delta.items() if v != (0, 0)})
-    return changed
+        return _fold(SUBJECT, ids, _contributions_of(ids, working_days), now)
 
 
 def touched_since(since: dt.datetime | None) -> list[int]:
@@ -468,6 +437,7 @@ def _fold(
     delta: metrics.Contributions = {}
     stale: list[int] = []
     fresh: list[RollupLedger] = []
+    updated: list[RollupLedger] = []
     changed = 0
     for pk in ids:
         old = metrics.decode(ledgers[pk].contributions) if pk in ledgers else {}
@@ -482,7 +452,7 @@ def _fold(
         elif pk in ledgers:
             ledgers[pk].contributions = metrics.encode(mine)
             ledgers[pk].refreshed_at = now
-            ledgers[pk].save(update_fields=["contributions", "refreshed_at"])
+            updated.append(ledgers[pk])
         else:
             fresh.append(
                 RollupLedger(
@@ -492,7 +462,8 @@ def _fold(
                     refreshed_at=now,
                 )
             )
-    RollupLedger.objects.bulk_create(fresh)
+    RollupLedger.objects.bulk_update(updated, ["contributions", "refreshed_at"], batch_size=BATCH)
+    RollupLedger.objects.bulk_create(fresh, batch_size=BATCH)
     RollupLedger.objects.filter(subject_kind=kind, subject_id__in=stale).delete()
     _upsert({k: v for k, v in delta.items() if v != (0, 0)})
     return changed
