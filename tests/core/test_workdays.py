@@ -14,6 +14,7 @@ from onething.core.workdays import (
     DeadlineStatus,
     Override,
     WorkCalendar,
+    WorkdayIndex,
     covered,
 )
 
@@ -366,3 +367,31 @@ def test_a_far_due_date_is_answered_quickly_and_overdue_exactly_after_it(due, to
     assert (status == DeadlineStatus.OVERDUE) is (today > due)
     if status == DeadlineStatus.DUE_SOON:
         assert CAL.status_on(due, today, warn + 1) == DeadlineStatus.DUE_SOON
+
+
+# Spring Festival 2025 as a span: 24 Jan (Fri, first) to 9 Feb (Sun, last).
+FESTIVAL_INDEX = WorkdayIndex(CAL, date(2025, 1, 24), date(2025, 2, 9))
+
+
+@pytest.mark.parametrize(
+    ("day", "working"),
+    [
+        (date(2025, 1, 24), True),  # the span's first day
+        (date(2025, 1, 25), False),
+        (date(2025, 1, 26), True),  # a worked Sunday
+        (date(2025, 1, 28), False),
+        (date(2025, 2, 5), True),
+        (date(2025, 2, 8), True),  # a worked Saturday
+        (date(2025, 2, 9), False),  # the span's last day
+        (date(2025, 1, 23), None),  # the day before the span (once read the span's last day)
+        (date(2025, 1, 1), None),
+        (date(2025, 2, 10), None),  # the day after the span
+    ],
+)
+def test_the_workday_index_answers_inside_its_span_and_refuses_outside(day, working):
+    if working is None:
+        with pytest.raises(ValueError, match="outside the span"):
+            FESTIVAL_INDEX.is_working(day)
+    else:
+        assert FESTIVAL_INDEX.is_working(day) is working
+        assert CAL.is_working_day(day) is working

@@ -218,8 +218,9 @@ class WorkdayIndex:
         return self.upto[offset]
 
     def is_working(self, day: dt.date) -> bool:
-        offset = (day - self.first).days
-        return self.upto[offset] - (self.upto[offset - 1] if offset else 0) == 1
+        """Whether `day` is a working day (is_working_day); ValueError outside the span."""
+        before = self._at(day - ONE_DAY) if day > self.first else 0
+        return self._at(day) - before == 1
 
     def add(self, start: dt.date, days: int) -> dt.date:
         """The `days`-th working day after `start` (start itself for 0): add_working_days."""
@@ -247,6 +248,8 @@ class WorkdayIndex:
         return self.add(answered, days - before)
 
     def status_on(self, due: dt.date, today: dt.date, warn_days: int) -> DeadlineStatus:
+        """WorkCalendar.status_on: overdue after `due`, due soon when at most `warn_days`
+        working days lie after `today` up to and including `due`."""
         if today > due:
             return DeadlineStatus.OVERDUE
         if self.between(today, due) <= warn_days:
