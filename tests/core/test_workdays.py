@@ -13,6 +13,7 @@ from onething.core.workdays import (
     DayKind,
     DeadlineStatus,
     Override,
+    RegionalWorkdays,
     WorkCalendar,
     WorkdayIndex,
     covered,
@@ -395,3 +396,33 @@ def test_the_workday_index_answers_inside_its_span_and_refuses_outside(day, work
     else:
         assert FESTIVAL_INDEX.is_working(day) is working
         assert CAL.is_working_day(day) is working
+
+
+# Around the regional overrides, so that some questions fall inside the span and some across or
+# outside it (answered by the calendar).
+REGIONAL_DAYS = RegionalWorkdays(
+    REGIONAL, WEDNESDAY - timedelta(days=40), SATURDAY + timedelta(days=40)
+)
+near_overrides = st.dates(
+    min_value=WEDNESDAY - timedelta(days=90), max_value=SATURDAY + timedelta(days=90)
+)
+
+
+@given(
+    start=near_overrides,
+    offset=st.integers(min_value=-20, max_value=60),
+    n=st.integers(min_value=0, max_value=30),
+    warn=st.integers(min_value=0, max_value=5),
+    region=regions,
+)
+def test_regional_workdays_answer_as_the_calendar_inside_and_outside_their_span(
+    start, offset, n, warn, region
+):
+    end = start + timedelta(days=offset)
+    assert REGIONAL_DAYS.between(start, end, region) == REGIONAL.working_days_between(
+        start, end, region
+    )
+    assert REGIONAL_DAYS.add(start, n, region) == REGIONAL.add_working_days(start, n, region)
+    assert REGIONAL_DAYS.status_on(end, start, warn, region) == REGIONAL.status_on(
+        end, start, warn, region
+    )

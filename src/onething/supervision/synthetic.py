@@ -27,7 +27,7 @@ from typing import Any
 from onething.applications import lifecycle
 from onething.applications.lifecycle import ApplicationStatus, CaseStatus
 from onething.complaints import deadlines as ticket_deadlines
-from onething.core.workdays import WorkCalendar, WorkdayIndex
+from onething.core.workdays import RegionalWorkdays, WorkCalendar, WorkdayIndex
 from onething.ratings import rules
 from onething.ratings.rules import (
     ReasonKind,
@@ -287,8 +287,9 @@ class History:
         self.today = self.now.date()
         self.calendar = calendar
         self.first_day = self.today - dt.timedelta(days=HISTORY_DAYS)
-        self._span = (self.first_day - dt.timedelta(days=30), self.today + dt.timedelta(days=800))
-        self._indexes: dict[str | None, WorkdayIndex] = {}
+        self.workdays = RegionalWorkdays(
+            calendar, self.first_day - dt.timedelta(days=30), self.today + dt.timedelta(days=800)
+        )
         self.national = self.index(None)
         for region in regions:
             self.index(region)
@@ -310,9 +311,7 @@ class History:
         }
 
     def index(self, region: str | None) -> WorkdayIndex:
-        if region not in self._indexes:
-            self._indexes[region] = WorkdayIndex(self.calendar, *self._span, region)
-        return self._indexes[region]
+        return self.workdays.index(region)
 
     def _day_weight(self, day: dt.date, i: int, name: str) -> float:
         growth = 0.75 + 0.5 * i / HISTORY_DAYS  # more use every month
