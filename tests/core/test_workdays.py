@@ -17,6 +17,7 @@ from onething.core.workdays import (
     WorkCalendar,
     WorkdayIndex,
     covered,
+    deadline_mark,
 )
 
 CAL = WorkCalendar()
@@ -425,4 +426,33 @@ def test_regional_workdays_answer_as_the_calendar_inside_and_outside_their_span(
     assert REGIONAL_DAYS.add(start, n, region) == REGIONAL.add_working_days(start, n, region)
     assert REGIONAL_DAYS.status_on(end, start, warn, region) == REGIONAL.status_on(
         end, start, warn, region
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "overdue_by", "escalate_days", "mark"),
+    [
+        (DeadlineStatus.ON_TIME, 0, 3, "on_time"),
+        (DeadlineStatus.DUE_SOON, 0, 3, "due_soon"),
+        (DeadlineStatus.OVERDUE, 0, 3, "overdue"),  # overdue since a non-working day
+        (DeadlineStatus.OVERDUE, 2, 3, "overdue"),
+        (DeadlineStatus.OVERDUE, 3, 3, "escalated"),  # the limit itself escalates
+        (DeadlineStatus.OVERDUE, 40, 3, "escalated"),
+        (DeadlineStatus.OVERDUE, 0, 0, "escalated"),
+    ],
+)
+def test_a_case_is_escalated_once_overdue_by_the_limit_or_more(
+    status, overdue_by, escalate_days, mark
+):
+    assert deadline_mark(status, overdue_by, escalate_days) == mark
+
+
+@given(due=near_overrides, offset=st.integers(min_value=-20, max_value=60), region=regions)
+def test_the_regional_mark_counts_overdue_working_days_as_the_calendar_does(due, offset, region):
+    today = due + timedelta(days=offset)
+    status = REGIONAL.status_on(due, today, 2, region)
+    overdue_by = REGIONAL.working_days_between(due, today, region)
+    expected = deadline_mark(status, overdue_by, 3)
+    assert REGIONAL_DAYS.deadline_mark(due, today, region, warn_days=2, escalate_days=3) == (
+        expected
     )

@@ -257,6 +257,17 @@ class WorkdayIndex:
         return DeadlineStatus.ON_TIME
 
 
+ESCALATED = "escalated"
+
+
+def deadline_mark(status: DeadlineStatus, working_days_overdue: int, escalate_days: int) -> str:
+    """The deadline mark of an open case: on_time, due_soon, overdue, or escalated once it is
+    overdue by `escalate_days` working days or more."""
+    if status == DeadlineStatus.OVERDUE and working_days_overdue >= escalate_days:
+        return ESCALATED
+    return str(status)
+
+
 class RegionalWorkdays:
     """The calendar's working days of every region over a fixed span, looked up: one
     WorkdayIndex per region, built when the region is first asked about. Outside the span
@@ -299,3 +310,16 @@ class RegionalWorkdays:
         if not self._spans(min(today, due), max(today, due)):
             return self.calendar.status_on(due, today, warn_days, region)
         return self.index(region).status_on(due, today, warn_days)
+
+    def deadline_mark(
+        self,
+        due: dt.date,
+        today: dt.date,
+        region: str | None,
+        *,
+        warn_days: int,
+        escalate_days: int,
+    ) -> str:
+        """The mark (deadline_mark) of a case due on `due`, on `today`, in `region`."""
+        status = self.status_on(due, today, warn_days, region)
+        return deadline_mark(status, self.between(due, today, region), escalate_days)

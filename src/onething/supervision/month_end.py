@@ -19,15 +19,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from onething.applications.lifecycle import CaseStatus
 from onething.applications.models import Case
-from onething.applications.services import deadline_state_on
+from onething.applications.selectors import deadline_state_on
 from onething.catalog.models import Department, Region, Service, Thing, in_language
 from onething.catalog.selectors import work_calendar
 from onething.core.regions import region_prefix
+from onething.core.workdays import RegionalWorkdays
 from onething.supervision import dashboard
 from onething.supervision.charts import Table
 from onething.supervision.models import MonthEndLateCase, MonthEndSnapshot
@@ -76,10 +77,12 @@ def late_at_month_end(month: dt.date) -> list[MonthEndLateCase]:
     last_day = next_month(month) - dt.timedelta(days=1)
     # The sweep's horizon: a case due later than this is not even due soon.
     horizon = last_day + dt.timedelta(days=settings.DEADLINE_WARN_DAYS * 2 + 14)
-    calendar = work_calendar()
+    running = _running_at(end, horizon)
+    # Every count runs between a due date and the month's last day: indexed once per region.
+    earliest = running.aggregate(earliest=Min("due_date"))["earliest"] or last_day
+    workdays = RegionalWorkdays(work_calendar(), min(earliest, last_day), horizon)
     cases = (
-        _running_at(end, horizon)
-        .select_related("application__thing", "application__region", "service")
+        running.select_related("application__thing", "application__region", "service")
         .select_related("department__region")
         .order_by("due_date", "pk")
     )
@@ -93,7 +96,7 @@ def late_at_month_end(month: dt.date) -> list[MonthEndLateCase]:
         if stood_still:
             mark = case.deadline_state
         else:
-            mark = deadline_state_on(case, last_day, calendar=calendar)
+            mark = deadline_state_on(case, last_day, workdays=workdays)
         if mark not in MARKED:
             continue
         application = case.application

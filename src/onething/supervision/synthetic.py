@@ -27,7 +27,7 @@ from typing import Any
 from onething.applications import lifecycle
 from onething.applications.lifecycle import ApplicationStatus, CaseStatus
 from onething.complaints import deadlines as ticket_deadlines
-from onething.core.workdays import RegionalWorkdays, WorkCalendar, WorkdayIndex
+from onething.core.workdays import ESCALATED, RegionalWorkdays, WorkCalendar, WorkdayIndex
 from onething.ratings import rules
 from onething.ratings.rules import (
     ReasonKind,
@@ -635,10 +635,16 @@ class History:
         """The yellow or red mark the deadline sweep would have set on an open case by now."""
         if story.status not in lifecycle.DEADLINE_MARKED or story.due_date is None:
             return
-        index = self.index(story.member.department_region)
-        state = str(index.status_on(story.due_date, self.today, self.warn_days))
-        if state == "overdue" and (index.between(story.due_date, self.today) >= self.escalate_days):
-            state = "escalated"
+        region = story.member.department_region
+        state = self.workdays.deadline_mark(
+            story.due_date,
+            self.today,
+            region,
+            warn_days=self.warn_days,
+            escalate_days=self.escalate_days,
+        )
+        if state == ESCALATED:
+            index = self.index(region)
             story.escalated_at = self.office_time(index.add(story.due_date, self.escalate_days))
             story.escalated_at = min(story.escalated_at, self.now)
         story.deadline_state = "" if state == "on_time" else state
