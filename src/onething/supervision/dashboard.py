@@ -104,7 +104,7 @@ class Filters:
         out, month = [], self.since
         while month <= self.until:
             out.append(month)
-            month = (month + dt.timedelta(days=32)).replace(day=1)
+            month = metrics.next_month(month)
         return out
 
 
@@ -133,7 +133,7 @@ def filters_parse(params: Mapping[str, str], *, today: dt.date | None = None) ->
     problems: dict[str, str] = {}
     months: dict[str, dt.date] = {}
     defaults = {
-        "to": today.replace(day=1),
+        "to": metrics.month_of(today),
         "from": (today.replace(day=1) - dt.timedelta(days=335)).replace(day=1),
     }
     for name in ("from", "to"):

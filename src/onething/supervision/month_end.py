@@ -31,22 +31,13 @@ from onething.core.regions import region_prefix
 from onething.core.workdays import RegionalWorkdays
 from onething.supervision import dashboard
 from onething.supervision.charts import Table
+
+# last_ended_month is read from here by the month-end task (supervision.services).
+from onething.supervision.metrics import last_ended_month as last_ended_month
+from onething.supervision.metrics import month_of, next_month
 from onething.supervision.models import MonthEndLateCase, MonthEndSnapshot
 
 MARKED = (*dashboard.RED, *dashboard.YELLOW)
-
-
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def next_month(month: dt.date) -> dt.date:
-    return (month.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-
-
-def last_ended_month(today: dt.date) -> dt.date:
-    """The first day of the month before `today`'s: the latest month that has ended."""
-    return (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
 
 
 def month_end_moment(month: dt.date) -> dt.datetime:
@@ -175,7 +166,7 @@ def late_for_report(
     """The region's overdue and due-soon cases for the report of `month`, within `scope`: live
     for the current month (or a later one), from the month-end snapshot for a past one."""
     today = today or timezone.localdate()
-    if month >= month_start(today):
+    if month >= month_of(today):
         filters = dashboard.Filters(since=month, until=month, region=region)
         overdue, overdue_total = dashboard.late_cases(scope, filters, dashboard.RED)
         _table, due_soon_total = dashboard.late_cases(scope, filters, dashboard.YELLOW)
