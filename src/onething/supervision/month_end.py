@@ -15,7 +15,6 @@ due date has moved on): the due date the case has now is the one judged.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -25,8 +24,8 @@ from django.utils import timezone
 from onething.applications.lifecycle import CaseStatus
 from onething.applications.models import Case
 from onething.applications.selectors import deadline_state_on
-from onething.catalog.models import Department, Region, Service, Thing, in_language
-from onething.catalog.selectors import work_calendar
+from onething.catalog.models import Department, Region, Service, Thing
+from onething.catalog.selectors import names_by_code, work_calendar
 from onething.core.regions import region_prefix
 from onething.core.workdays import RegionalWorkdays
 from onething.supervision import dashboard
@@ -129,20 +128,11 @@ class LateAtMonthEnd:
         return self.source != "missing"
 
 
-def _names(model, codes: Iterable[str]) -> dict[str, str]:
-    return {
-        code: in_language(zh, en)
-        for code, zh, en in model.objects.filter(code__in=sorted(set(codes))).values_list(
-            "code", "name_zh", "name_en"
-        )
-    }
-
-
 def _snapshot_table(rows: list[MonthEndLateCase]) -> Table:
-    things = _names(Thing, (r.thing for r in rows))
-    services = _names(Service, (r.service for r in rows))
-    departments = _names(Department, (r.department for r in rows))
-    regions = _names(Region, (r.region for r in rows if r.region))
+    things = names_by_code(Thing, (r.thing for r in rows))
+    services = names_by_code(Service, (r.service for r in rows))
+    departments = names_by_code(Department, (r.department for r in rows))
+    regions = names_by_code(Region, (r.region for r in rows if r.region))
     return dashboard.late_table(
         red=True,
         rows=tuple(
