@@ -13,8 +13,11 @@ from onething.core.workdays import (
     DayKind,
     DeadlineStatus,
     Override,
+    RegionalWorkdays,
     WorkCalendar,
+    WorkdayIndex,
     covered,
+    deadline_mark,
 )
 
 CAL = WorkCalendar()
@@ -366,3 +369,90 @@ def test_a_far_due_date_is_answered_quickly_and_overdue_exactly_after_it(due, to
     assert (status == DeadlineStatus.OVERDUE) is (today > due)
     if status == DeadlineStatus.DUE_SOON:
         assert CAL.status_on(due, today, warn + 1) == DeadlineStatus.DUE_SOON
+
+
+# Spring Festival 2025 as a span: 24 Jan (Fri, first) to 9 Feb (Sun, last).
+FESTIVAL_INDEX = WorkdayIndex(CAL, date(2025, 1, 24), date(2025, 2, 9))
+
+
+@pytest.mark.parametrize(
+    ("day", "working"),
+    [
+        (date(2025, 1, 24), True),  # the span's first day
+        (date(2025, 1, 25), False),
+        (date(2025, 1, 26), True),  # a worked Sunday
+        (date(2025, 1, 28), False),
+        (date(2025, 2, 5), True),
+        (date(2025, 2, 8), True),  # a worked Saturday
+        (date(2025, 2, 9), False),  # the span's last day
+        (date(2025, 1, 23), None),  # the day before the span (once read the span's last day)
+        (date(2025, 1, 1), None),
+        (date(2025, 2, 10), None),  # the day after the span
+    ],
+)
+def test_the_workday_index_answers_inside_its_span_and_refuses_outside(day, working):
+    if working is None:
+        with pytest.raises(ValueError, match="outside the span"):
+            FESTIVAL_INDEX.is_working(day)
+    else:
+        assert FESTIVAL_INDEX.is_working(day) is working
+        assert CAL.is_working_day(day) is working
+
+
+# Around the regional overrides, so that some questions fall inside the span and some across or
+# outside it (answered by the calendar).
+REGIONAL_DAYS = RegionalWorkdays(
+    REGIONAL, WEDNESDAY - timedelta(days=40), SATURDAY + timedelta(days=40)
+)
+near_overrides = st.dates(
+    min_value=WEDNESDAY - timedelta(days=90), max_value=SATURDAY + timedelta(days=90)
+)
+
+
+@given(
+    start=near_overrides,
+    offset=st.integers(min_value=-20, max_value=60),
+    n=st.integers(min_value=0, max_value=30),
+    warn=st.integers(min_value=0, max_value=5),
+    region=regions,
+)
+def test_regional_workdays_answer_as_the_calendar_inside_and_outside_their_span(
+    start, offset, n, warn, region
+):
+    end = start + timedelta(days=offset)
+    assert REGIONAL_DAYS.between(start, end, region) == REGIONAL.working_days_between(
+        start, end, region
+    )
+    assert REGIONAL_DAYS.add(start, n, region) == REGIONAL.add_working_days(start, n, region)
+    assert REGIONAL_DAYS.status_on(end, start, warn, region) == REGIONAL.status_on(
+        end, start, warn, region
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "overdue_by", "escalate_days", "mark"),
+    [
+        (DeadlineStatus.ON_TIME, 0, 3, "on_time"),
+        (DeadlineStatus.DUE_SOON, 0, 3, "due_soon"),
+        (DeadlineStatus.OVERDUE, 0, 3, "overdue"),  # overdue since a non-working day
+        (DeadlineStatus.OVERDUE, 2, 3, "overdue"),
+        (DeadlineStatus.OVERDUE, 3, 3, "escalated"),  # the limit itself escalates
+        (DeadlineStatus.OVERDUE, 40, 3, "escalated"),
+        (DeadlineStatus.OVERDUE, 0, 0, "escalated"),
+    ],
+)
+def test_a_case_is_escalated_once_overdue_by_the_limit_or_more(
+    status, overdue_by, escalate_days, mark
+):
+    assert deadline_mark(status, overdue_by, escalate_days) == mark
+
+
+@given(due=near_overrides, offset=st.integers(min_value=-20, max_value=60), region=regions)
+def test_the_regional_mark_counts_overdue_working_days_as_the_calendar_does(due, offset, region):
+    today = due + timedelta(days=offset)
+    status = REGIONAL.status_on(due, today, 2, region)
+    overdue_by = REGIONAL.working_days_between(due, today, region)
+    expected = deadline_mark(status, overdue_by, 3)
+    assert REGIONAL_DAYS.deadline_mark(due, today, region, warn_days=2, escalate_days=3) == (
+        expected
+    )

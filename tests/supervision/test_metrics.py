@@ -359,3 +359,30 @@ def test_a_tickets_contributions_counted_by_hand():
     # The moment before both deadlines, neither counts yet.
     before = metrics.ticket_contributions(facts, due - dt.timedelta(days=1))
     assert key("signed_on_time") not in before and key("closed_on_time") not in before
+
+
+@pytest.mark.parametrize(
+    ("day", "month", "following", "preceding"),
+    [
+        (D(2026, 1, 1), D(2026, 1, 1), D(2026, 2, 1), D(2025, 12, 1)),
+        (D(2026, 1, 31), D(2026, 1, 1), D(2026, 2, 1), D(2025, 12, 1)),
+        (D(2026, 2, 28), D(2026, 2, 1), D(2026, 3, 1), D(2026, 1, 1)),
+        (D(2024, 2, 29), D(2024, 2, 1), D(2024, 3, 1), D(2024, 1, 1)),
+        (D(2026, 12, 31), D(2026, 12, 1), D(2027, 1, 1), D(2026, 11, 1)),
+    ],
+)
+def test_months_are_named_by_their_first_day_and_step_across_years(
+    day, month, following, preceding
+):
+    assert metrics.month_of(day) == month
+    assert metrics.next_month(day) == following
+    assert metrics.previous_month(day) == preceding
+    assert metrics.last_ended_month(day) == preceding
+
+
+@given(st.dates(min_value=D(2000, 2, 1), max_value=D(2099, 11, 30)))
+def test_the_next_and_previous_months_undo_each_other(day):
+    month = metrics.month_of(day)
+    assert metrics.previous_month(metrics.next_month(month)) == month
+    assert metrics.next_month(metrics.previous_month(month)) == month
+    assert metrics.next_month(month) > day >= month

@@ -14,6 +14,7 @@ import operator
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.db import models as db
 from django.db.models import F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
@@ -38,8 +39,10 @@ from onething.applications.models import (
     SupplementRequest,
 )
 from onething.catalog.models import DataElement, Material
+from onething.catalog.selectors import work_calendar
 from onething.core.errors import NotFound
 from onething.core.regions import region_prefix
+from onething.core.workdays import RegionalWorkdays
 
 
 def applications_for_applicant(user) -> QuerySet[Application]:
@@ -354,3 +357,19 @@ def open_notice(application: Application, number: int) -> Notice:
         ):
             return notice
     raise NotFound(_("This supplement request does not exist or was already answered."))
+
+
+def deadline_state_on(case: Case, today: date, *, workdays: RegionalWorkdays | None = None) -> str:
+    """on_time, due_soon, overdue, or escalated (overdue by the escalation limit or more), as
+    the deadline sweep judges `case` on `today`.
+
+    `workdays`: the platform's calendar indexed around the days judged, when the caller judges
+    many cases (else the calendar counts)."""
+    workdays = workdays or RegionalWorkdays(work_calendar(), today, today)
+    return workdays.deadline_mark(
+        case.due_date,
+        today,
+        case.department.region.code,
+        warn_days=settings.DEADLINE_WARN_DAYS,
+        escalate_days=settings.DEADLINE_ESCALATE_DAYS,
+    )

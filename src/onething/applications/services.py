@@ -43,6 +43,7 @@ from onething.applications.models import (
     SupplementItem,
     SupplementRequest,
 )
+from onething.applications.selectors import deadline_state_on
 from onething.applications.uploads import sniff_content_type
 from onething.audit.services import audit_record, mask_sensitive
 from onething.catalog import models as catalog_models
@@ -56,7 +57,6 @@ from onething.core.actors import SystemActor, actor_label, actor_user
 from onething.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, OneThingError
 from onething.core.events import publish
 from onething.core.references import new_reference
-from onething.core.workdays import WorkCalendar
 from onething.outbox.services import outbox_enqueue
 from onething.sharing.services import record_data_use
 
@@ -1834,23 +1834,6 @@ def _case_due_date(case: Case) -> date | None:
 
 # Cases whose clock runs: with the department, or asking a supplement still held in its notice.
 DEADLINE_RUNNING = (CaseStatus.READY, CaseStatus.ACCEPTED, CaseStatus.SUPPLEMENT)
-
-
-def deadline_state_on(case: Case, today: date, *, calendar: WorkCalendar | None = None) -> str:
-    """on_time, due_soon, overdue, or escalated (overdue by the escalation limit or more).
-
-    `calendar`: the platform's working-day calendar, when the caller judges many cases."""
-    calendar = calendar or work_calendar()
-    region = case.department.region.code
-    state = str(
-        calendar.status_on(case.due_date, today, settings.DEADLINE_WARN_DAYS, region=region)
-    )
-    if state == "overdue" and (
-        calendar.working_days_between(case.due_date, today, region=region)
-        >= settings.DEADLINE_ESCALATE_DAYS
-    ):
-        return "escalated"
-    return state
 
 
 def deadline_sweep(*, actor: Any, today: date | None = None) -> dict[str, int]:

@@ -3,6 +3,8 @@ loader produces, so a plan from the database and a plan from the files agree."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -276,3 +278,15 @@ def work_calendar() -> WorkCalendar:
     )
     _calendar_cache = (fingerprint, calendar)
     return calendar
+
+
+def names_by_code(model: type[m.Bilingual], codes: Iterable[str] | None = None) -> dict[str, str]:
+    """Code → name in the active language of `model`'s rows (a catalog model with a code and
+    both names), ordered by code: every row, or those of `codes` only."""
+    rows = model.objects.order_by("code")
+    if codes is not None:
+        rows = rows.filter(code__in=sorted(set(codes)))
+    return {
+        code: m.in_language(zh, en)
+        for code, zh, en in rows.values_list("code", "name_zh", "name_en")
+    }

@@ -9,62 +9,23 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
-from django.db.models import Max, Model
+from django.db import connection
+from django.db.models import Model
+from psycopg import postgres
 from psycopg.adapt import Dumper
 from psycopg.pq import Format
 
 
 class BulkWriter:
-    """Reserves ids and writes rows without the ORM: COPY on PostgreSQL, INSERT elsewhere."""
+    """Writes rows without the ORM: COPY on PostgreSQL, INSERT elsewhere; counts them by label.
+
+    Only writes: no checks are switched off and no ids reserved here (the generator, which
+    alone may, does that itself)."""
 
     def __init__(self) -> None:
         self.postgres = connection.vendor == "postgresql"
-        self._next: dict[str, int] = {}
-        self._sequences: dict[str, str] = {}
         self._types: dict[tuple[str, tuple[str, ...]], list[str] | None] = {}
-        self.checks_skippable: bool | None = None
         self.rows: dict[str, int] = {}
-
-    def begin_batch(self) -> None:
-        """Inside a batch's transaction on PostgreSQL: skip the foreign-key triggers when the
-        role may (a superuser; the rows reference only rows this run or the catalog holds, so
-        the checks find nothing and cost half the time). Otherwise the checks run.
-
-        The batch's commit does not wait for the write-ahead log to reach the disk: a crash
-        loses the last batches of an invented history, never the database's consistency."""
-        if not self.postgres:
-            return
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")
-        if self.checks_skippable is False:
-            return
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SET LOCAL session_replication_role = replica")
-            self.checks_skippable = True
-        except DatabaseError:
-            self.checks_skippable = False
-
-    def reserve(self, model: type[Model], count: int) -> int:
-        """The first of `count` consecutive new ids of `model`'s table, taken from its sequence."""
-        table = model._meta.db_table
-        if self.postgres:
-            with connection.cursor() as cursor:
-                sequence = self._sequences.get(table)
-                if sequence is None:
-                    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
-                    sequence = self._sequences[table] = cursor.fetchone()[0]
-                cursor.execute(
-                    "SELECT setval(%s, nextval(%s) + %s - 1)", [sequence, sequence, max(count, 1)]
-                )
-                return cursor.fetchone()[0] - max(count, 1) + 1
-        if table not in self._next:
-            highest = model.objects.aggregate(top=Max("pk"))["top"] or 0
-            self._next[table] = highest + 1
-        first = self._next[table]
-        self._next[table] += count
-        return first
 
     def _copy_types(self, cursor: Any, table: str, columns: Sequence[str]) -> list[str] | None:
         """The binary COPY type of each column as the table declares it, or None (text COPY)
@@ -84,6 +45,7 @@ class BulkWriter:
     def write(
         self, label: str, model: type[Model], names: Sequence[str], rows: list[tuple]
     ) -> None:
+        """Write `rows` (values in the order of the fields `names`) into `model`'s table."""
         self.rows[label] = self.rows.get(label, 0) + len(rows)
         if not rows:
             return
@@ -130,6 +92,7 @@ BINARY_COPY_TYPES = {
 
 class _HexUuidBinaryDumper(Dumper):
     format = Format.BINARY
+    oid = postgres.types["uuid"].oid
 
     def dump(self, obj: str) -> bytes:
         return bytes.fromhex(obj)
@@ -137,16 +100,16 @@ class _HexUuidBinaryDumper(Dumper):
 
 class _JsonTextBinaryDumper(Dumper):
     format = Format.BINARY
+    oid = postgres.types["jsonb"].oid
 
     def dump(self, obj: str) -> bytes:
         return b"\x01" + obj.encode()  # jsonb's binary form: version 1, then the text
 
 
 def _binary_dumpers(cursor: Any) -> None:
-    """Dump ready-made UUID and JSON strings for binary COPY on this cursor only."""
-    types = cursor.adapters.types
-    for base, type_name in ((_HexUuidBinaryDumper, "uuid"), (_JsonTextBinaryDumper, "jsonb")):
-        dumper = type(base.__name__, (base,), {"oid": types[type_name].oid})
+    """Dump ready-made UUID and JSON strings for binary COPY on this cursor only (registered by
+    type, not by Python class, so the connection's other queries are untouched)."""
+    for dumper in (_HexUuidBinaryDumper, _JsonTextBinaryDumper):
         cursor.adapters.register_dumper(None, dumper)
 
 

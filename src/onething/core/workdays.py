@@ -218,8 +218,9 @@ class WorkdayIndex:
         return self.upto[offset]
 
     def is_working(self, day: dt.date) -> bool:
-        offset = (day - self.first).days
-        return self.upto[offset] - (self.upto[offset - 1] if offset else 0) == 1
+        """Whether `day` is a working day (is_working_day); ValueError outside the span."""
+        before = self._at(day - ONE_DAY) if day > self.first else 0
+        return self._at(day) - before == 1
 
     def add(self, start: dt.date, days: int) -> dt.date:
         """The `days`-th working day after `start` (start itself for 0): add_working_days."""
@@ -247,8 +248,78 @@ class WorkdayIndex:
         return self.add(answered, days - before)
 
     def status_on(self, due: dt.date, today: dt.date, warn_days: int) -> DeadlineStatus:
+        """WorkCalendar.status_on: overdue after `due`, due soon when at most `warn_days`
+        working days lie after `today` up to and including `due`."""
         if today > due:
             return DeadlineStatus.OVERDUE
         if self.between(today, due) <= warn_days:
             return DeadlineStatus.DUE_SOON
         return DeadlineStatus.ON_TIME
+
+
+ESCALATED = "escalated"
+
+
+def deadline_mark(status: DeadlineStatus, working_days_overdue: int, escalate_days: int) -> str:
+    """The deadline mark of an open case: on_time, due_soon, overdue, or escalated once it is
+    overdue by `escalate_days` working days or more."""
+    if status == DeadlineStatus.OVERDUE and working_days_overdue >= escalate_days:
+        return ESCALATED
+    return str(status)
+
+
+class RegionalWorkdays:
+    """The calendar's working days of every region over a fixed span, looked up: one
+    WorkdayIndex per region, built when the region is first asked about. Outside the span
+    the calendar counts day by day (same answers, slower)."""
+
+    def __init__(self, calendar: WorkCalendar, first: dt.date, last: dt.date) -> None:
+        self.calendar, self.first, self.last = calendar, first, last
+        self._indexes: dict[str | None, WorkdayIndex] = {}
+
+    def index(self, region: str | None) -> WorkdayIndex:
+        """The region's WorkdayIndex over the span (None: national rules only)."""
+        index = self._indexes.get(region)
+        if index is None:
+            index = self._indexes[region] = WorkdayIndex(
+                self.calendar, self.first, self.last, region
+            )
+        return index
+
+    def _spans(self, start: dt.date, end: dt.date) -> bool:
+        return self.first <= start and end <= self.last
+
+    def between(self, start: dt.date, end: dt.date, region: str | None) -> int:
+        """Working days after `start` up to and including `end` (working_days_between)."""
+        if end <= start:
+            return 0
+        if not self._spans(start, end):
+            return self.calendar.working_days_between(start, end, region)
+        return self.index(region).between(start, end)
+
+    def add(self, start: dt.date, days: int, region: str | None) -> dt.date:
+        """The `days`-th working day after `start` (add_working_days)."""
+        if not self._spans(start, start):
+            return self.calendar.add_working_days(start, days, region)
+        return self.index(region).add(start, days)
+
+    def status_on(
+        self, due: dt.date, today: dt.date, warn_days: int, region: str | None
+    ) -> DeadlineStatus:
+        """WorkCalendar.status_on from the region's index."""
+        if not self._spans(min(today, due), max(today, due)):
+            return self.calendar.status_on(due, today, warn_days, region)
+        return self.index(region).status_on(due, today, warn_days)
+
+    def deadline_mark(
+        self,
+        due: dt.date,
+        today: dt.date,
+        region: str | None,
+        *,
+        warn_days: int,
+        escalate_days: int,
+    ) -> str:
+        """The mark (deadline_mark) of a case due on `due`, on `today`, in `region`."""
+        status = self.status_on(due, today, warn_days, region)
+        return deadline_mark(status, self.between(due, today, region), escalate_days)

@@ -40,6 +40,7 @@ from onething.accounts.selectors import supervisor_oversight
 from onething.applications.lifecycle import ApplicationStatus, CaseStatus
 from onething.applications.models import Application, Case, Channel
 from onething.catalog.models import Department, Region, Service, Thing, in_language
+from onething.catalog.selectors import names_by_code
 from onething.complaints.rates import Rates
 from onething.complaints.runtime import dispatch_catalogue
 from onething.complaints.selectors import region_names
@@ -106,7 +107,7 @@ class Filters:
         out, month = [], self.since
         while month <= self.until:
             out.append(month)
-            month = (month + dt.timedelta(days=32)).replace(day=1)
+            month = metrics.next_month(month)
         return out
 
 
@@ -135,7 +136,7 @@ def filters_parse(params: Mapping[str, str], *, today: dt.date | None = None) ->
     problems: dict[str, str] = {}
     months: dict[str, dt.date] = {}
     defaults = {
-        "to": today.replace(day=1),
+        "to": metrics.month_of(today),
         "from": (today.replace(day=1) - dt.timedelta(days=335)).replace(day=1),
     }
     for name in ("from", "to"):
@@ -197,18 +198,10 @@ def filter_choices() -> dict[str, list[tuple[str, str]]]:
     """The filter form's options: codes and names of the one things, departments and services
     of the catalog, and the channels."""
 
-    def named(model) -> list[tuple[str, str]]:
-        return [
-            (code, in_language(zh, en))
-            for code, zh, en in model.objects.order_by("code").values_list(
-                "code", "name_zh", "name_en"
-            )
-        ]
-
     return {
-        "things": named(Thing),
-        "departments": named(Department),
-        "services": named(Service),
+        "things": list(names_by_code(Thing).items()),
+        "departments": list(names_by_code(Department).items()),
+        "services": list(names_by_code(Service).items()),
         "channels": [(value, str(label)) for value, label in Channel.choices],
     }
 
@@ -513,15 +506,6 @@ def late_table(*, red: bool, rows: tuple[tuple[str, ...], ...]) -> Table:
 # --- charts --------------------------------------------------------------------------------
 
 
-def _names(model, codes: Iterable[str]) -> dict[str, str]:
-    return {
-        code: in_language(zh, en)
-        for code, zh, en in model.objects.filter(code__in=list(codes)).values_list(
-            "code", "name_zh", "name_en"
-        )
-    }
-
-
 def received_label() -> str:
     """ "Received" as a count of applications (收件量), not the time a ticket came in."""
     return pgettext("applications counted", "Received")
@@ -676,7 +660,7 @@ def _chart_by(user: Any, filters: Filters, *, by: str, key: str, title: str, lab
     level = metrics.CASE if by in ("department", "service") else level_for(scope, filters)
     grouped = figures_by(scope, filters, level, by)
     codes = sorted(code for code in grouped if code)
-    names = _names(model, codes) if model else {c: str(Channel(c).label) for c in codes}
+    names = names_by_code(model, codes) if model else {c: str(Channel(c).label) for c in codes}
     return Chart(
         key=key,
         title=title,

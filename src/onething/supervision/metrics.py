@@ -174,7 +174,23 @@ class ApplicationFacts:
 
 
 def month_of(day: dt.date) -> dt.date:
+    """The month `day` falls in, as its first day (how every month is named here)."""
     return day.replace(day=1)
+
+
+def next_month(month: dt.date) -> dt.date:
+    """The first day of the month after the one `month` falls in."""
+    return (month_of(month) + dt.timedelta(days=32)).replace(day=1)
+
+
+def previous_month(month: dt.date) -> dt.date:
+    """The first day of the month before the one `month` falls in."""
+    return (month_of(month) - dt.timedelta(days=1)).replace(day=1)
+
+
+def last_ended_month(today: dt.date) -> dt.date:
+    """The latest month that has ended on `today`: the one before today's."""
+    return previous_month(today)
 
 
 def _add(into: Contributions, key: Key, count: int, total: int) -> None:

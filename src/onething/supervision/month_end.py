@@ -15,37 +15,28 @@ due date has moved on): the due date the case has now is the one judged.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from onething.applications.lifecycle import CaseStatus
 from onething.applications.models import Case
-from onething.applications.services import deadline_state_on
-from onething.catalog.models import Department, Region, Service, Thing, in_language
-from onething.catalog.selectors import work_calendar
+from onething.applications.selectors import deadline_state_on
+from onething.catalog.models import Department, Region, Service, Thing
+from onething.catalog.selectors import names_by_code, work_calendar
 from onething.core.regions import region_prefix
+from onething.core.workdays import RegionalWorkdays
 from onething.supervision import dashboard
 from onething.supervision.charts import Table
+
+# last_ended_month is read from here by the month-end task (supervision.services).
+from onething.supervision.metrics import last_ended_month as last_ended_month
+from onething.supervision.metrics import month_of, next_month
 from onething.supervision.models import MonthEndLateCase, MonthEndSnapshot
 
 MARKED = (*dashboard.RED, *dashboard.YELLOW)
-
-
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def next_month(month: dt.date) -> dt.date:
-    return (month.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-
-
-def last_ended_month(today: dt.date) -> dt.date:
-    """The first day of the month before `today`'s: the latest month that has ended."""
-    return (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
 
 
 def month_end_moment(month: dt.date) -> dt.datetime:
@@ -76,10 +67,12 @@ def late_at_month_end(month: dt.date) -> list[MonthEndLateCase]:
     last_day = next_month(month) - dt.timedelta(days=1)
     # The sweep's horizon: a case due later than this is not even due soon.
     horizon = last_day + dt.timedelta(days=settings.DEADLINE_WARN_DAYS * 2 + 14)
-    calendar = work_calendar()
+    running = _running_at(end, horizon)
+    # Every count runs between a due date and the month's last day: indexed once per region.
+    earliest = running.aggregate(earliest=Min("due_date"))["earliest"] or last_day
+    workdays = RegionalWorkdays(work_calendar(), min(earliest, last_day), horizon)
     cases = (
-        _running_at(end, horizon)
-        .select_related("application__thing", "application__region", "service")
+        running.select_related("application__thing", "application__region", "service")
         .select_related("department__region")
         .order_by("due_date", "pk")
     )
@@ -93,7 +86,7 @@ def late_at_month_end(month: dt.date) -> list[MonthEndLateCase]:
         if stood_still:
             mark = case.deadline_state
         else:
-            mark = deadline_state_on(case, last_day, calendar=calendar)
+            mark = deadline_state_on(case, last_day, workdays=workdays)
         if mark not in MARKED:
             continue
         application = case.application
@@ -135,20 +128,11 @@ class LateAtMonthEnd:
         return self.source != "missing"
 
 
-def _names(model, codes: Iterable[str]) -> dict[str, str]:
-    return {
-        code: in_language(zh, en)
-        for code, zh, en in model.objects.filter(code__in=sorted(set(codes))).values_list(
-            "code", "name_zh", "name_en"
-        )
-    }
-
-
 def _snapshot_table(rows: list[MonthEndLateCase]) -> Table:
-    things = _names(Thing, (r.thing for r in rows))
-    services = _names(Service, (r.service for r in rows))
-    departments = _names(Department, (r.department for r in rows))
-    regions = _names(Region, (r.region for r in rows if r.region))
+    things = names_by_code(Thing, (r.thing for r in rows))
+    services = names_by_code(Service, (r.service for r in rows))
+    departments = names_by_code(Department, (r.department for r in rows))
+    regions = names_by_code(Region, (r.region for r in rows if r.region))
     return dashboard.late_table(
         red=True,
         rows=tuple(
@@ -172,7 +156,7 @@ def late_for_report(
     """The region's overdue and due-soon cases for the report of `month`, within `scope`: live
     for the current month (or a later one), from the month-end snapshot for a past one."""
     today = today or timezone.localdate()
-    if month >= month_start(today):
+    if month >= month_of(today):
         filters = dashboard.Filters(since=month, until=month, region=region)
         overdue, overdue_total = dashboard.late_cases(scope, filters, dashboard.RED)
         _table, due_soon_total = dashboard.late_cases(scope, filters, dashboard.YELLOW)

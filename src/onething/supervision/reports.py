@@ -47,10 +47,6 @@ def month_parse(text: str) -> dt.date:
     return month
 
 
-def previous_month(month: dt.date) -> dt.date:
-    return (month - dt.timedelta(days=1)).replace(day=1)
-
-
 def report_links(user: Any, filters: Filters, drill) -> list[tuple[str, str, str]]:
     """(name, region code, month) of the monthly reports the dashboard offers for the filter's
     last month: the filter's region's (without one, each region below), or where the reader
@@ -157,7 +153,8 @@ def _monthly_report(user: Any, region_code: str, month_text: str) -> MonthlyRepo
         raise NotAllowed(_("This region is outside the regions you oversee."))
     month = month_parse(month_text)
     filters = Filters(since=month, until=month, region=region.code)
-    before = Filters(since=previous_month(month), until=previous_month(month), region=region.code)
+    previous = metrics.previous_month(month)
+    before = Filters(since=previous, until=previous, region=region.code)
     level = dashboard.level_for(scope, filters)
     this = dashboard.figures_by(scope, filters, level, None)[None]
     last = dashboard.figures_by(scope, before, level, None)[None]
@@ -169,7 +166,7 @@ def _monthly_report(user: Any, region_code: str, month_text: str) -> MonthlyRepo
         region_code=region.code,
         region_name=in_language(region.name_zh, region.name_en),
         month=month,
-        previous=previous_month(month),
+        previous=previous,
         level=level,
         headlines=headlines(this, last),
         by_region=by_region,
@@ -244,10 +241,10 @@ def service_quality(*, today: dt.date | None = None) -> ServiceQuality:
     the actual median handling time, satisfaction and the four reductions — aggregates only,
     and none for a thing with fewer than SMALL_COUNT applications."""
     today = today or timezone.localdate()
-    until = today.replace(day=1)
+    until = metrics.month_of(today)
     since = until
     for _step in range(PUBLIC_MONTHS - 1):
-        since = previous_month(since)
+        since = metrics.previous_month(since)
     filters = Filters(since=since, until=until)
     by_thing = dashboard.figures_by(Scope(everything=True), filters, metrics.APPLICATION, "thing")
     out = []

@@ -40,7 +40,7 @@ from onething.applications.models import (
 from onething.catalog.selectors import work_calendar
 from onething.complaints.models import Ticket, TicketEvent
 from onething.core.bulk import BulkWriter
-from onething.core.workdays import WorkdayIndex
+from onething.core.workdays import RegionalWorkdays
 from onething.ratings.models import DepartmentRating, Rating
 from onething.supervision import metrics
 from onething.supervision.models import Rollup, RollupLedger, RollupState
@@ -74,30 +74,16 @@ def _chunks(items: Iterable[int], size: int) -> Iterator[list[int]]:
         yield chunk
 
 
-class _WorkingDays:
-    """The platform's calendar (catalog.selectors.work_calendar) as one WorkdayIndex per region
-    over the span the subjects need (a few years): a count is two list look-ups, where the
-    calendar counts day by day. Spans outside it are counted by the calendar."""
+# The span of working days the subjects need (a few years back, one ahead): a count inside it is
+# two list look-ups per region, where the calendar counts day by day.
+WORKDAY_SPAN = (dt.timedelta(days=4 * 366), dt.timedelta(days=366))
 
-    SPAN = dt.timedelta(days=4 * 366)
 
-    def __init__(self) -> None:
-        self.calendar = work_calendar()
-        today = timezone.localdate()
-        self.first, self.last = today - self.SPAN, today + dt.timedelta(days=366)
-        self.indexes: dict[str | None, WorkdayIndex] = {}
-
-    def __call__(self, start: dt.date, end: dt.date, region: str | None) -> int:
-        if end <= start:
-            return 0
-        if start < self.first or end > self.last:
-            return self.calendar.working_days_between(start, end, region)
-        index = self.indexes.get(region)
-        if index is None:
-            index = self.indexes[region] = WorkdayIndex(
-                self.calendar, self.first, self.last, region
-            )
-        return index.between(start, end)
+def _working_days() -> RegionalWorkdays:
+    """The platform's calendar (catalog.selectors.work_calendar) indexed by region around today."""
+    today = timezone.localdate()
+    before, after = WORKDAY_SPAN
+    return RegionalWorkdays(work_calendar(), today - before, today + after)
 
 
 def application_facts(ids: Sequence[int]) -> dict[int, metrics.ApplicationFacts]:
@@ -201,10 +187,10 @@ def application_facts(ids: Sequence[int]) -> dict[int, metrics.ApplicationFacts]
 
 
 def _contributions_of(
-    ids: Sequence[int], working_days: _WorkingDays
+    ids: Sequence[int], working_days: RegionalWorkdays
 ) -> dict[int, metrics.Contributions]:
     return {
-        pk: metrics.contributions(facts, working_days)
+        pk: metrics.contributions(facts, working_days.between)
         for pk, facts in application_facts(ids).items()
     }
 
@@ -246,41 +232,10 @@ def refresh_applications(ids: Sequence[int], *, now: dt.datetime | None = None) 
     """Bring the roll-ups up to date for these applications (one transaction); the number of
     applications whose contributions changed."""
     now = now or timezone.now()
-    working_days = _WorkingDays()
-    changed = 0
+    working_days = _working_days()
     with transaction.atomic():
         _locked_state()
-        new = _contributions_of(ids, working_days)
-        ledgers = {
-            ledger.subject_id: ledger
-            for ledger in RollupLedger.objects.filter(subject_kind=SUBJECT, subject_id__in=ids)
-        }
-        delta: metrics.Contributions = {}
-        stale: list[int] = []
-        for pk in ids:
-            old = metrics.decode(ledgers[pk].contributions) if pk in ledgers else {}
-            mine = new.get(pk, {})
-            difference = metrics.difference(mine, old)
-            if not difference:
-                continue
-            changed += 1
-            metrics.merge(delta, difference)
-            if not mine:
-                stale.append(pk)
-            elif pk in ledgers:
-                ledgers[pk].contributions = metrics.encode(mine)
-                ledgers[pk].refreshed_at = now
-                ledgers[pk].save(update_fields=["contributions", "refreshed_at"])
-            else:
-                RollupLedger.objects.create(
-                    subject_kind=SUBJECT,
-                    subject_id=pk,
-                    contributions=metrics.encode(mine),
-                    refreshed_at=now,
-                )
-        RollupLedger.objects.filter(subject_kind=SUBJECT, subject_id__in=stale).delete()
-        _upsert({k: v for k, v in delta.items() if v != (0, 0)})
-    return changed
+        return _fold(SUBJECT, ids, _contributions_of(ids, working_days), now)
 
 
 def touched_since(since: dt.datetime | None) -> list[int]:
@@ -328,7 +283,7 @@ def refresh(*, now: dt.datetime | None = None, batch: int = BATCH) -> RefreshRes
 
 def recompute(batch: int = 2000) -> metrics.Contributions:
     """The sum of every application's contributions, computed afresh (streamed in batches)."""
-    working_days = _WorkingDays()
+    working_days = _working_days()
     summed: metrics.Contributions = {}
     ids = Application.objects.filter(submitted_at__isnull=False).order_by("pk")
     for chunk in _chunks(ids.values_list("pk", flat=True).iterator(chunk_size=batch), batch):
@@ -341,7 +296,7 @@ def rebuild(*, now: dt.datetime | None = None, batch: int = 2000) -> int:
     """Empty the roll-ups and the ledger and fill them again from every application and
     ticket, in one transaction (refreshes wait); the number of roll-up rows."""
     now = now or timezone.now()
-    working_days = _WorkingDays()
+    working_days = _working_days()
     summed: metrics.Contributions = {}
     with transaction.atomic():
         state = _locked_state()
@@ -468,6 +423,7 @@ def _fold(
     delta: metrics.Contributions = {}
     stale: list[int] = []
     fresh: list[RollupLedger] = []
+    updated: list[RollupLedger] = []
     changed = 0
     for pk in ids:
         old = metrics.decode(ledgers[pk].contributions) if pk in ledgers else {}
@@ -482,7 +438,7 @@ def _fold(
         elif pk in ledgers:
             ledgers[pk].contributions = metrics.encode(mine)
             ledgers[pk].refreshed_at = now
-            ledgers[pk].save(update_fields=["contributions", "refreshed_at"])
+            updated.append(ledgers[pk])
         else:
             fresh.append(
                 RollupLedger(
@@ -492,7 +448,8 @@ def _fold(
                     refreshed_at=now,
                 )
             )
-    RollupLedger.objects.bulk_create(fresh)
+    RollupLedger.objects.bulk_update(updated, ["contributions", "refreshed_at"], batch_size=BATCH)
+    RollupLedger.objects.bulk_create(fresh, batch_size=BATCH)
     RollupLedger.objects.filter(subject_kind=kind, subject_id__in=stale).delete()
     _upsert({k: v for k, v in delta.items() if v != (0, 0)})
     return changed

@@ -28,7 +28,7 @@ from typing import Any
 from onething.applications import lifecycle
 from onething.applications.lifecycle import ApplicationStatus, CaseStatus
 from onething.complaints import deadlines as ticket_deadlines
-from onething.core.workdays import WorkCalendar, WorkdayIndex
+from onething.core.workdays import ESCALATED, RegionalWorkdays, WorkCalendar, WorkdayIndex
 from onething.ratings import rules
 from onething.ratings.rules import (
     ReasonKind,
@@ -288,8 +288,9 @@ class History:
         self.today = self.now.date()
         self.calendar = calendar
         self.first_day = self.today - dt.timedelta(days=HISTORY_DAYS)
-        self._span = (self.first_day - dt.timedelta(days=30), self.today + dt.timedelta(days=800))
-        self._indexes: dict[str | None, WorkdayIndex] = {}
+        self.workdays = RegionalWorkdays(
+            calendar, self.first_day - dt.timedelta(days=30), self.today + dt.timedelta(days=800)
+        )
         self.national = self.index(None)
         for region in regions:
             self.index(region)
@@ -311,9 +312,7 @@ class History:
         }
 
     def index(self, region: str | None) -> WorkdayIndex:
-        if region not in self._indexes:
-            self._indexes[region] = WorkdayIndex(self.calendar, *self._span, region)
-        return self._indexes[region]
+        return self.workdays.index(region)
 
     def _day_weight(self, day: dt.date, i: int, name: str) -> float:
         growth = 0.75 + 0.5 * i / HISTORY_DAYS  # more use every month
@@ -637,10 +636,16 @@ class History:
         """The yellow or red mark the deadline sweep would have set on an open case by now."""
         if story.status not in lifecycle.DEADLINE_MARKED or story.due_date is None:
             return
-        index = self.index(story.member.department_region)
-        state = str(index.status_on(story.due_date, self.today, self.warn_days))
-        if state == "overdue" and (index.between(story.due_date, self.today) >= self.escalate_days):
-            state = "escalated"
+        region = story.member.department_region
+        state = self.workdays.deadline_mark(
+            story.due_date,
+            self.today,
+            region,
+            warn_days=self.warn_days,
+            escalate_days=self.escalate_days,
+        )
+        if state == ESCALATED:
+            index = self.index(region)
             story.escalated_at = self.office_time(index.add(story.due_date, self.escalate_days))
             story.escalated_at = min(story.escalated_at, self.now)
         story.deadline_state = "" if state == "on_time" else state
