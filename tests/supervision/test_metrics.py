@@ -267,34 +267,22 @@ days = st.dates(min_value=D(2026, 11, 18), max_value=D(2026, 11, 22))
 units = ["sm_zhonghua_police", "sm_police", "sm_12345"]
 ticket_facts = st.builds(
     metrics.TicketFacts,
-    region=st.sampled_from(["350203", "350206"]),
+    ticket=st.builds(
+        rates.TicketFacts,
+        region_code=st.sampled_from(["350203", "350206"]),
+        unit=st.sampled_from(["", *units]),
+        returned_by=st.lists(st.sampled_from(units), max_size=3).map(tuple),
+        sign_due_at=st.none() | moments,
+        accepted_at=st.none() | moments,
+        due_date=st.none() | days,
+        replied_on=st.none() | days,
+        reached=st.none() | st.booleans(),
+        resolved=st.none() | st.booleans(),
+        satisfied=st.none() | st.booleans(),
+    ),
     channel=st.sampled_from(["phone", "web"]),
     received_on=st.dates(min_value=D(2026, 10, 30), max_value=D(2026, 11, 2)),
-    unit=st.sampled_from(["", *units]),
-    returned_by=st.lists(st.sampled_from(units), max_size=3).map(tuple),
-    sign_due_at=st.none() | moments,
-    accepted_at=st.none() | moments,
-    due_date=st.none() | days,
-    replied_on=st.none() | days,
-    reached=st.none() | st.booleans(),
-    resolved=st.none() | st.booleans(),
-    satisfied=st.none() | st.booleans(),
 )
-
-
-def as_rates_facts(facts: metrics.TicketFacts) -> rates.TicketFacts:
-    return rates.TicketFacts(
-        unit=facts.unit,
-        returned_by=facts.returned_by,
-        region_code=facts.region,
-        sign_due_at=facts.sign_due_at,
-        accepted_at=facts.accepted_at,
-        due_date=facts.due_date,
-        replied_on=facts.replied_on,
-        reached=facts.reached,
-        resolved=facts.resolved,
-        satisfied=facts.satisfied,
-    )
 
 
 def summed_by(contributions: metrics.Contributions, by: str) -> dict[str, dict[str, list[int]]]:
@@ -313,7 +301,7 @@ def test_summed_ticket_contributions_give_the_hotlines_own_rates(tickets, by):
     for facts in tickets:
         metrics.merge(summed, metrics.ticket_contributions(facts, NOW))
     groups = summed_by(summed, by)
-    expected = rates.compute_rates([as_rates_facts(f) for f in tickets], by=by, now=NOW)
+    expected = rates.compute_rates([f.ticket for f in tickets], by=by, now=NOW)
     returns = "returned" if by == "region" else "unit_returned"
     assert {k for k in groups if k or by == "region"} == set(expected)
     for key, entry in expected.items():
@@ -333,13 +321,15 @@ def test_summed_ticket_contributions_give_the_hotlines_own_rates(tickets, by):
 def test_a_tickets_contributions_counted_by_hand():
     due = dt.datetime(2026, 11, 19, 12, tzinfo=SHANGHAI)
     facts = metrics.TicketFacts(
-        region="350203",
+        ticket=rates.TicketFacts(
+            region_code="350203",
+            unit="sm_police",
+            returned_by=("sm_zhonghua_police", "sm_zhonghua_police"),
+            sign_due_at=due,
+            due_date=D(2026, 11, 19),
+        ),
         channel="phone",
         received_on=D(2026, 10, 31),
-        unit="sm_police",
-        returned_by=("sm_zhonghua_police", "sm_zhonghua_police"),
-        sign_due_at=due,
-        due_date=D(2026, 11, 19),
         ratings=(RatingFacts(stars=2, rated_on=D(2026, 11, 20)),),
     )
     october, november = D(2026, 10, 1), D(2026, 11, 1)
