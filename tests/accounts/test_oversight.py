@@ -7,7 +7,7 @@ import pytest
 from onething.accounts.models import Role, RoleAssignment
 from onething.accounts.selectors import Oversight, supervisor_oversight, supervisors_over
 from onething.catalog.models import Department, Region
-from onething.complaints.services import supervisor_regions
+from onething.complaints.selectors import supervisor_regions
 from tests.factories import PersonFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,11 +42,12 @@ def test_administrators_and_unscoped_supervisors_oversee_everything_others_nothi
 
 
 def test_the_hotline_reads_only_the_regions_of_the_same_rule(loaded_catalog):
-    assert supervisor_regions(staff((Role.ADMINISTRATOR, None, None))) == []
-    assert supervisor_regions(staff((Role.SUPERVISOR, None, "350200"))) == ["350200"]
+    # The same sentinels as supervisor_oversight: None everywhere, () nowhere.
+    assert supervisor_regions(staff((Role.ADMINISTRATOR, None, None))) is None
+    assert supervisor_regions(staff((Role.SUPERVISOR, None, "350200"))) == ("350200",)
     # Tickets have no department: a department's supervisor sees every region's.
-    assert supervisor_regions(staff((Role.SUPERVISOR, "fj_health", None))) == []
-    assert supervisor_regions(staff((Role.REVIEWER, "fj_health", None))) is None
+    assert supervisor_regions(staff((Role.SUPERVISOR, "fj_health", None))) is None
+    assert supervisor_regions(staff((Role.REVIEWER, "fj_health", None))) == ()
 
 
 def test_a_region_covers_the_regions_inside_it_and_a_department_only_its_own(loaded_catalog):
