@@ -54,6 +54,29 @@ def reviewer(department_code: str, **extra) -> User:
     return user
 
 
+def role_grant(
+    user: User, role: Role | str, *, department: str | None = None, region: str | None = None
+) -> RoleAssignment:
+    """Give `user` a role, scoped to a department and a region by their codes (None: any)."""
+    from onething.catalog.models import Department, Region
+
+    return RoleAssignment.objects.create(
+        user=user,
+        role=role,
+        department=Department.objects.get(code=department) if department else None,
+        region=Region.objects.get(code=region) if region else None,
+    )
+
+
+def staff_with(
+    role: Role | str, *, department: str | None = None, region: str | None = None, **fields
+) -> User:
+    """A member of staff holding one role (see role_grant); `fields` go to StaffFactory."""
+    user = StaffFactory(**fields)
+    role_grant(user, role, department=department, region=region)
+    return user
+
+
 def enterprise_with_agent(agent: User, name: str = "厦门鹭味餐饮有限公司") -> Enterprise:
     enterprise = Enterprise.objects.create(uscc=make_uscc(), name=name)
     EnterpriseAgent.objects.create(user=agent, enterprise=enterprise, is_legal_representative=True)

@@ -4,37 +4,26 @@ from __future__ import annotations
 
 import pytest
 
-from onething.accounts.models import Role, RoleAssignment
+from onething.accounts.models import Role
 from onething.accounts.selectors import Oversight, supervisor_oversight, supervisors_over
-from onething.catalog.models import Department, Region
-from onething.complaints.services import supervisor_regions
-from tests.factories import PersonFactory, StaffFactory
+from onething.catalog.models import Department
+from onething.complaints.selectors import supervisor_regions
+from tests.factories import PersonFactory, role_grant, staff_with
 
 pytestmark = pytest.mark.django_db
-
-
-def staff(*roles: tuple[str, str | None, str | None]):
-    user = StaffFactory()
-    for role, department, region in roles:
-        RoleAssignment.objects.create(
-            user=user,
-            role=role,
-            department=Department.objects.get(code=department) if department else None,
-            region=Region.objects.get(code=region) if region else None,
-        )
-    return user
 
 
 def test_administrators_and_unscoped_supervisors_oversee_everything_others_nothing(
     loaded_catalog,
 ):
-    assert supervisor_oversight(staff((Role.ADMINISTRATOR, None, None))) is None
-    assert supervisor_oversight(staff((Role.SUPERVISOR, None, None))) is None
-    assert supervisor_oversight(staff((Role.REVIEWER, "fj_health", None))) == ()
+    assert supervisor_oversight(staff_with(Role.ADMINISTRATOR)) is None
+    assert supervisor_oversight(staff_with(Role.SUPERVISOR)) is None
+    assert supervisor_oversight(staff_with(Role.REVIEWER, department="fj_health")) == ()
     assert supervisor_oversight(PersonFactory()) == ()
     assert supervisor_oversight(None) == ()
     health = Department.objects.get(code="fj_health")
-    both = staff((Role.SUPERVISOR, None, "350200"), (Role.SUPERVISOR, "fj_health", None))
+    both = staff_with(Role.SUPERVISOR, region="350200")
+    role_grant(both, Role.SUPERVISOR, department="fj_health")
     assert set(supervisor_oversight(both)) == {
         Oversight(department_id=None, region_code="350200"),
         Oversight(department_id=health.pk, region_code=None),
@@ -42,11 +31,12 @@ def test_administrators_and_unscoped_supervisors_oversee_everything_others_nothi
 
 
 def test_the_hotline_reads_only_the_regions_of_the_same_rule(loaded_catalog):
-    assert supervisor_regions(staff((Role.ADMINISTRATOR, None, None))) == []
-    assert supervisor_regions(staff((Role.SUPERVISOR, None, "350200"))) == ["350200"]
+    # The same sentinels as supervisor_oversight: None everywhere, () nowhere.
+    assert supervisor_regions(staff_with(Role.ADMINISTRATOR)) is None
+    assert supervisor_regions(staff_with(Role.SUPERVISOR, region="350200")) == ("350200",)
     # Tickets have no department: a department's supervisor sees every region's.
-    assert supervisor_regions(staff((Role.SUPERVISOR, "fj_health", None))) == []
-    assert supervisor_regions(staff((Role.REVIEWER, "fj_health", None))) is None
+    assert supervisor_regions(staff_with(Role.SUPERVISOR, department="fj_health")) is None
+    assert supervisor_regions(staff_with(Role.REVIEWER, department="fj_health")) == ()
 
 
 def test_a_region_covers_the_regions_inside_it_and_a_department_only_its_own(loaded_catalog):
@@ -57,9 +47,9 @@ def test_a_region_covers_the_regions_inside_it_and_a_department_only_its_own(loa
     assert not xiamen.covers(health, "350102") and not xiamen.covers(health, "")
     own = Oversight(department_id=health, region_code=None)
     assert own.covers(health, "350102") and not own.covers(cdc, "350203")
-    in_xiamen = staff((Role.SUPERVISOR, None, "350200"))
-    of_health = staff((Role.SUPERVISOR, "fj_health", None))
-    staff((Role.ADMINISTRATOR, None, None))  # told of nothing in particular
+    in_xiamen = staff_with(Role.SUPERVISOR, region="350200")
+    of_health = staff_with(Role.SUPERVISOR, department="fj_health")
+    staff_with(Role.ADMINISTRATOR)  # told of nothing in particular
     assert supervisors_over(health, "350203") == sorted([in_xiamen.pk, of_health.pk])
     assert supervisors_over(cdc, "350203") == [in_xiamen.pk]
     assert supervisors_over(cdc, "350102") == []

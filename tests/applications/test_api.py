@@ -6,14 +6,14 @@ import pytest
 from django.db import transaction
 
 from onething.accounts.auth import token_issue
-from onething.accounts.models import Role, RoleAssignment
+from onething.accounts.models import Role
 from onething.api import api
 from onething.applications import services
-from onething.catalog.models import Department, Region
+from onething.catalog.models import Region
 from onething.certificates.services import certificate_issue
 from onething.notifications.models import Notification
 from tests.applications.conftest import PNG, fill_and_attach, valid_value
-from tests.factories import PersonFactory, StaffFactory, reviewer
+from tests.factories import PersonFactory, reviewer, staff_with
 
 pytestmark = pytest.mark.django_db
 
@@ -26,17 +26,6 @@ NEWBORN_ANSWERS = {
 
 def bearer(user) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": f"Bearer {token_issue(user=user, name='test')}"}
-
-
-def staff_with(role: str, *, department: str | None = None, region: str | None = None):
-    user = StaffFactory()
-    RoleAssignment.objects.create(
-        user=user,
-        role=role,
-        department=Department.objects.get(code=department) if department else None,
-        region=Region.objects.get(code=region) if region else None,
-    )
-    return user
 
 
 @pytest.fixture

@@ -9,17 +9,17 @@ import importlib
 import pytest
 from django.apps import apps
 
-from onething.accounts.models import Role, RoleAssignment
+from onething.accounts.models import Role
 from onething.applications import selectors, services
 from onething.applications.lifecycle import CaseStatus
 from onething.applications.models import Application, CaseEvent
-from onething.catalog.models import Department, Region
+from onething.catalog.models import Region
 from onething.core.errors import NotAllowed, NotFound
 from onething.core.masking import mask
 from tests.applications.conftest import fill_and_attach
 from tests.applications.test_api import bearer
 from tests.applications.test_views import EN, sign_in, text
-from tests.factories import PersonFactory, StaffFactory, enterprise_with_agent, make_ric
+from tests.factories import PersonFactory, enterprise_with_agent, make_ric, staff_with
 
 pytestmark = pytest.mark.django_db
 
@@ -28,19 +28,8 @@ SIMING, HULI, GULOU = "350203", "350206", "350102"
 SMALL_RESTAURANT = {"floor_area": 80, "has_signboard": "no", "sells_tobacco": "no"}
 
 
-def staff(role: str, *, department: str | None = None, region: str | None = None):
-    user = StaffFactory()
-    RoleAssignment.objects.create(
-        user=user,
-        role=role,
-        department=Department.objects.get(code=department) if department else None,
-        region=Region.objects.get(code=region) if region else None,
-    )
-    return user
-
-
 def health_reviewer(region: str | None = None):
-    return staff(Role.REVIEWER, department="fj_health", region=region)
+    return staff_with(Role.REVIEWER, department="fj_health", region=region)
 
 
 def newborn_from(region: str | None) -> Application:
@@ -151,7 +140,7 @@ def test_a_reviewer_limited_to_a_region_sees_the_cases_of_that_region_only(birth
 
 
 def test_another_departments_reviewer_of_the_same_region_sees_none_of_them(births):
-    police = staff(Role.REVIEWER, department="fj_public_security", region="350200")
+    police = staff_with(Role.REVIEWER, department="fj_public_security", region="350200")
     assert seen_by(police) == set()
 
 
@@ -240,13 +229,13 @@ def test_supervisors_read_the_cases_of_their_scope_and_administrators_all(births
         (Role.WINDOW_CLERK, None, None, set()),
     ]
     for role, department, region, sees in table:
-        reader = staff(role, department=department, region=region)
+        reader = staff_with(role, department=department, region=region)
         assert seen_by(reader) == sees, (role, department, region)
 
 
 @pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.ADMINISTRATOR])
 def test_supervisors_and_administrators_may_not_work_or_reveal(births, role):
-    reader = staff(role)
+    reader = staff_with(role)
     siming = births[SIMING]
     services.case_accept(actor=health_reviewer(), case=siming)  # so every decision is possible
     actions = [
@@ -274,7 +263,7 @@ def test_supervisors_and_administrators_may_not_work_or_reveal(births, role):
 
 
 def test_a_supervisor_reads_a_case_page_masked_and_without_actions(client, births):
-    supervisor = staff(Role.SUPERVISOR, region="350200")
+    supervisor = staff_with(Role.SUPERVISOR, region="350200")
     siming = births[SIMING]
     mother = siming.application.applicant.id_number
     sign_in(client, supervisor)
@@ -297,7 +286,7 @@ def test_a_supervisor_reads_a_case_page_masked_and_without_actions(client, birth
 
 
 def test_an_administrator_reads_a_case_through_the_api_masked(client, births):
-    administrator = staff(Role.ADMINISTRATOR)
+    administrator = staff_with(Role.ADMINISTRATOR)
     gulou = births[GULOU]
     mother = gulou.application.applicant.id_number
     detail = client.get(f"/api/v1/workbench/cases/{gulou.pk}", **bearer(administrator))

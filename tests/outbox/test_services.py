@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -13,7 +13,7 @@ from onething.core.errors import NotAllowed, NotFound
 from onething.outbox.models import OutboxMessage
 from onething.outbox.registry import PermanentFailure, Topic
 from onething.outbox.selectors import outbox_counts, outbox_dead_messages
-from onething.outbox.services import outbox_enqueue, outbox_retry
+from onething.outbox.services import outbox_enqueue, outbox_enqueue_periodic, outbox_retry
 from onething.outbox.worker import outbox_run_once
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +28,22 @@ def test_a_message_enqueued_in_a_transaction_that_rolls_back_leaves_nothing():
         outbox_enqueue(topic="case.dispatch", payload={"case": 1}, key="case.dispatch:1")
         raise Boom
     assert not OutboxMessage.objects.exists()
+
+
+def test_a_periodic_topic_is_booked_once_for_the_next_mark_whatever_the_time_zone():
+    shanghai = timezone.get_default_timezone()
+    utc_moment = datetime(2026, 11, 27, 4, 2, 30, tzinfo=UTC)
+    for now in (utc_moment, utc_moment.astimezone(shanghai)):
+        outbox_enqueue_periodic(topic="hotline.sweep", every_seconds=300, now=now)
+    # On the mark itself the next run is one period later.
+    outbox_enqueue_periodic(
+        topic="hotline.sweep", every_seconds=300, now=datetime(2026, 11, 27, 4, 5, tzinfo=UTC)
+    )
+    booked = OutboxMessage.objects.filter(topic="hotline.sweep").order_by("available_at")
+    assert [(m.available_at, m.key, m.payload) for m in booked] == [
+        (datetime(2026, 11, 27, 4, 5, tzinfo=UTC), f"hotline.sweep:{1795752300 // 300}", {}),
+        (datetime(2026, 11, 27, 4, 10, tzinfo=UTC), f"hotline.sweep:{1795752600 // 300}", {}),
+    ]
 
 
 def test_a_message_enqueued_in_a_transaction_that_commits_is_pending_and_due_now():

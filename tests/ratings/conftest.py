@@ -5,30 +5,19 @@ from __future__ import annotations
 
 import pytest
 
-from onething.accounts.models import Role, RoleAssignment
+from onething.accounts.models import Role
 from onething.applications import services as applications
-from onething.catalog.models import Department, Region
+from onething.catalog.models import Region
 from onething.complaints import services as hotline
 from onething.complaints.models import Channel, UnitMember
 from onething.complaints.services import Intake
 from tests.applications.conftest import fill_and_attach
-from tests.factories import PersonFactory, StaffFactory, reviewer
+from tests.factories import PersonFactory, StaffFactory, reviewer, staff_with
 from tests.notifications.conftest import email_topics  # noqa: F401 - a fixture used here
 
 NEWBORN_ANSWERS = {"mother_insured": "yes"}
 NOISE = "楼下酒吧每天晚上音乐声太大，吵到凌晨两点，孩子无法入睡"
 ZHONGHUA = "厦门市思明区中华街道中山路128号"
-
-
-def staff_with(role: str, *, department: str | None = None, region: str | None = None):
-    user = StaffFactory(email=f"{role}-{department or 'all'}-{region or 'all'}@example.test")
-    RoleAssignment.objects.create(
-        user=user,
-        role=role,
-        department=Department.objects.get(code=department) if department else None,
-        region=Region.objects.get(code=region) if region else None,
-    )
-    return user
 
 
 @pytest.fixture
@@ -44,11 +33,22 @@ def people(loaded_catalog):
         "health": reviewer("fj_health", email="health@example.test"),
         "cdc": reviewer("fj_cdc", email="cdc@example.test"),
         "police": reviewer("fj_public_security", email="police@example.test"),
-        "fuzhou_health": staff_with(Role.REVIEWER, department="fj_health", region="350100"),
-        "xiamen_supervisor": staff_with(Role.SUPERVISOR, region="350200"),
-        "fuzhou_supervisor": staff_with(Role.SUPERVISOR, region="350100"),
-        "cdc_supervisor": staff_with(Role.SUPERVISOR, department="fj_cdc"),
-        "agent": staff_with(Role.HOTLINE_AGENT),
+        "fuzhou_health": staff_with(
+            Role.REVIEWER,
+            department="fj_health",
+            region="350100",
+            email="reviewer-fj_health-350100@example.test",
+        ),
+        "xiamen_supervisor": staff_with(
+            Role.SUPERVISOR, region="350200", email="supervisor-all-350200@example.test"
+        ),
+        "fuzhou_supervisor": staff_with(
+            Role.SUPERVISOR, region="350100", email="supervisor-all-350100@example.test"
+        ),
+        "cdc_supervisor": staff_with(
+            Role.SUPERVISOR, department="fj_cdc", email="supervisor-fj_cdc-all@example.test"
+        ),
+        "agent": staff_with(Role.HOTLINE_AGENT, email="hotline_agent-all-all@example.test"),
     }
 
 

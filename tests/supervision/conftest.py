@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from onething.accounts.models import Role, RoleAssignment, User
+from onething.accounts.models import Role, User
 from onething.applications import services
 from onething.applications.lifecycle import CaseStatus
 from onething.applications.models import Application, Case
@@ -19,7 +19,8 @@ from onething.core.actors import SystemActor
 from onething.ratings.models import DepartmentRating, Rating, SubjectKind
 from onething.supervision import rollups
 from tests.applications.conftest import fill_and_attach
-from tests.factories import PersonFactory, StaffFactory, make_ric, reviewer
+from tests.factories import PersonFactory, make_ric, reviewer
+from tests.factories import staff_with as staff_with  # re-exported: test modules import it here
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 # Two cases: the birth certificate (health), then the hukou (public security) after it.
@@ -39,17 +40,6 @@ def at(day: date, hour: int = 10):
     return time_machine.travel(
         dt.datetime(day.year, day.month, day.day, hour, tzinfo=BEIJING), tick=False
     )
-
-
-def staff_with(role: Role, *, department: str | None = None, region: str | None = None):
-    user = StaffFactory()
-    RoleAssignment.objects.create(
-        user=user,
-        role=role,
-        department=Department.objects.get(code=department) if department else None,
-        region=Region.objects.get(code=region) if region else None,
-    )
-    return user
 
 
 def reviewer_of(department: str):

@@ -11,17 +11,16 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from onething.accounts.models import Role, RoleAssignment
+from onething.accounts.models import Role
 from onething.applications import services
 from onething.audit.models import AuditRecord
-from onething.catalog.models import Department, Region
 from onething.core.actors import SystemActor
 from onething.core.masking import mask
 from onething.sharing.models import DataUse
 from onething.sharing.services import record_data_use
 from onething.supervision import charts
 from tests.applications.conftest import fill_and_attach
-from tests.factories import PersonFactory, StaffFactory, make_ric, make_uscc, reviewer
+from tests.factories import PersonFactory, make_ric, make_uscc, reviewer, staff_with
 
 pytestmark = pytest.mark.django_db
 
@@ -36,17 +35,6 @@ HOME_BUYER = make_ric(region="350206", birth=date(1990, 7, 22), serial=683)
 FATHER = make_ric(region="350211", birth=date(1983, 11, 2), serial=555)
 ENTERPRISE = make_uscc(4242)
 FORMULA = '=HYPERLINK("http://evil.example","点此核对")'
-
-
-def staff_with(role: Role, *, department: str | None = None, region: str | None = None):
-    user = StaffFactory()
-    RoleAssignment.objects.create(
-        user=user,
-        role=role,
-        department=Department.objects.get(code=department) if department else None,
-        region=Region.objects.get(code=region) if region else None,
-    )
-    return user
 
 
 def signed_in(user) -> Client:

@@ -46,9 +46,6 @@ from django.test import Client
 from onething.accounts.models import Role, RoleAssignment
 from onething.applications import services, window
 from onething.applications.models import Application, ApplicationMaterial
-from onething.catalog.models import CertificateType
-from onething.certificates.services import certificate_issue
-from onething.sharing.services import register_load
 from onething.supervision import dashboard, reports, rollups
 from tests.applications.conftest import PNG, valid_value
 from tests.factories import PersonFactory, StaffFactory, make_ric
@@ -66,28 +63,12 @@ from tests.supervision.conftest import (
 
 pytestmark = pytest.mark.django_db
 
-LIN = "350203199406121242"  # 林晓燕 in the demo population register
-CHEN = "35020319920203135X"  # her husband
+CHEN = "35020319920203135X"  # the husband of 林晓燕 (resident_mother)
 HER_PAPERS = {"father.name": "陈建国", "father.id_number": CHEN}
 
 SEPARATELY = {"materials": 33, "fields": 93, "days": 6, "trips": 6}
 TOGETHER = {"materials": 11, "fields": 29, "days": 6, "trips": 1}
 PERCENT = {"materials": 66.7, "fields": 68.8, "days": 0.0, "trips": 83.3}
-
-
-@pytest.fixture
-def lin(loaded_catalog, demo_registers):
-    register_load(actor="test", registers=demo_registers)
-    mother = PersonFactory(id_number=LIN, real_name="林晓燕")
-    id_card = CertificateType.objects.get(code="resident_id_card")
-    certificate_issue(
-        actor="test",
-        certificate_type=id_card,
-        holder=mother,
-        issuer=id_card.issuer,
-        data={"name": "林晓燕", "id_number": LIN},
-    )
-    return mother
 
 
 def type_the_rest(application: Application, actor, values=None) -> None:
@@ -150,16 +131,16 @@ def at_the_window(day: date, seen) -> Application:
 
 
 @pytest.fixture
-def measured(lin):
+def measured(resident_mother):
     s1 = with_sharing(
-        lin,
+        resident_mother,
         date(2027, 2, 4),
         sensitive=True,
         uploads=["father_id_card", "parents_marriage_certificate"],
     )
     complete(s1, date(2027, 2, 4), date(2027, 2, 9))
     s2 = with_sharing(
-        lin,
+        resident_mother,
         date(2026, 11, 30),
         sensitive=False,
         uploads=[

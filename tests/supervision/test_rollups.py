@@ -40,7 +40,6 @@ from tests.supervision.conftest import (
     submit,
     withdraw,
 )
-from tests.supervision.test_reductions_measured import lin as lin  # the fixture, re-exported
 from tests.supervision.test_reductions_measured import with_sharing
 
 pytestmark = pytest.mark.django_db
@@ -243,11 +242,11 @@ def _act(application, action: str, day: date, stars: int) -> None:
 
 
 @pytest.fixture
-def three_applications(lin):
+def three_applications(resident_mother):
     """Submitted on Monday 30 November 2026, the roll-ups refreshed: one helped by sharing (her
     fields prefilled, three materials exempt) and completed the same day, so that it can be
     rated from the first step; one at the window in Huli and one in Fuzhou, open."""
-    shared = with_sharing(lin, START, sensitive=True, uploads=["father_id_card"])
+    shared = with_sharing(resident_mother, START, sensitive=True, uploads=["father_id_card"])
     for case in shared.cases.order_by("position"):
         approve(shared, case.service.code, START)
     applications = [

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.utils import timezone
-
 from onething.audit.services import audit_anchor
 from onething.outbox.registry import topic
-from onething.outbox.services import outbox_enqueue
+from onething.outbox.services import outbox_enqueue_periodic
 
 ANCHOR_TOPIC = "audit.anchor"
 ANCHOR_EVERY = timedelta(minutes=5)
@@ -17,14 +14,9 @@ ANCHOR_EVERY = timedelta(minutes=5)
 
 def audit_schedule_anchor(*, now: datetime | None = None) -> None:
     """Make sure the next anchor is due at the next five-minute mark (one message per mark)."""
-    now = now or timezone.now()
-    step = int(ANCHOR_EVERY.total_seconds())
-    slot = int(now.timestamp()) // step + 1
-    due = datetime.fromtimestamp(slot * step, tz=now.tzinfo or timezone.get_current_timezone())
-    with transaction.atomic():
-        outbox_enqueue(
-            topic=ANCHOR_TOPIC, payload={}, key=f"{ANCHOR_TOPIC}:{slot}", available_at=due
-        )
+    outbox_enqueue_periodic(
+        topic=ANCHOR_TOPIC, every_seconds=int(ANCHOR_EVERY.total_seconds()), now=now
+    )
 
 
 @topic(ANCHOR_TOPIC, max_attempts=3)

@@ -16,18 +16,61 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TicketFacts:
-    unit: str  # the unit holding or last holding it ("" when none)
-    returned_by: tuple[str, ...]
     region_code: str
-    sign_due_at: dt.datetime | None
-    accepted_at: dt.datetime | None
-    due_date: dt.date | None
-    replied_on: dt.date | None
-    reached: bool | None
-    resolved: bool | None
-    satisfied: bool | None
+    unit: str = ""  # the unit holding or last holding it ("" when none)
+    returned_by: tuple[str, ...] = ()
+    sign_due_at: dt.datetime | None = None
+    accepted_at: dt.datetime | None = None
+    due_date: dt.date | None = None
+    replied_on: dt.date | None = None
+    reached: bool | None = None
+    resolved: bool | None = None
+    satisfied: bool | None = None
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One ticket's part in each rate: 1 counts for it, 0 against it, None not at all."""
+
+    signed_on_time: int | None
+    closed_on_time: int | None
+    resolved: int | None
+    satisfied: int | None
+    # by district: None until the ticket reached a unit, then 1 when some unit returned it
+    returned: int | None
+    # by unit: (unit, 1) for each return (a unit returning it twice counts twice), then
+    # (holder, 0) for the unit holding it
+    unit_returns: tuple[tuple[str, int], ...]
+
+
+def judge(fact: TicketFacts, now: dt.datetime) -> Judgement:
+    """How one ticket counts in each rate as of `now` (aware; its date is today): a deadline
+    that passed with nothing done counts against it, one still ahead not at all."""
+    signed = closed = None
+    if fact.sign_due_at is not None:
+        if fact.accepted_at is not None:
+            signed = int(fact.accepted_at <= fact.sign_due_at)
+        elif now > fact.sign_due_at:
+            signed = 0
+    if fact.due_date is not None:
+        if fact.replied_on is not None:
+            closed = int(fact.replied_on <= fact.due_date)
+        elif now.date() > fact.due_date:
+            closed = 0
+    reached = bool(fact.reached)
+    return Judgement(
+        signed_on_time=signed,
+        closed_on_time=closed,
+        resolved=int(bool(fact.resolved)) if reached else None,
+        satisfied=int(bool(fact.satisfied)) if reached else None,
+        returned=int(bool(fact.returned_by)) if fact.unit or fact.returned_by else None,
+        unit_returns=(
+            *((unit, 1) for unit in fact.returned_by),
+            *(((fact.unit, 0),) if fact.unit else ()),
+        ),
+    )
 
 
 @dataclass
@@ -96,40 +139,34 @@ def compute_rates(facts: Iterable[TicketFacts], *, by: str, now: dt.datetime) ->
     """Rates per unit (`by="unit"`) or per district (`by="region"`), keyed and sorted by key."""
     if by not in {"unit", "region"}:
         raise ValueError(f"by: must be 'unit' or 'region', not {by!r}")
-    today = now.date()
     rates: dict[str, Rates] = defaultdict(lambda: Rates(""))
     for fact in facts:
+        judgement = judge(fact, now)
         if by == "unit":
             # A return counts against the unit that returned; the rest for the holder.
-            for unit in fact.returned_by:
+            for unit, returned in judgement.unit_returns:
                 entry = _entry(rates, unit)
                 entry.reached_unit += 1
-                entry.returned += 1
+                entry.returned += returned
             if not fact.unit:
                 continue
             entry = _entry(rates, fact.unit)
-            entry.reached_unit += 1
         else:
             entry = _entry(rates, fact.region_code)
-            entry.reached_unit += 1 if fact.unit or fact.returned_by else 0
-            entry.returned += 1 if fact.returned_by else 0
+            if judgement.returned is not None:
+                entry.reached_unit += 1
+                entry.returned += judgement.returned
         entry.tickets += 1
-        if fact.sign_due_at is not None:
-            if fact.accepted_at is not None:
-                entry.sign_counted += 1
-                entry.signed_on_time += fact.accepted_at <= fact.sign_due_at
-            elif now > fact.sign_due_at:
-                entry.sign_counted += 1
-        if fact.due_date is not None:
-            if fact.replied_on is not None:
-                entry.close_counted += 1
-                entry.closed_on_time += fact.replied_on <= fact.due_date
-            elif today > fact.due_date:
-                entry.close_counted += 1
-        if fact.reached:
+        if judgement.signed_on_time is not None:
+            entry.sign_counted += 1
+            entry.signed_on_time += judgement.signed_on_time
+        if judgement.closed_on_time is not None:
+            entry.close_counted += 1
+            entry.closed_on_time += judgement.closed_on_time
+        if judgement.resolved is not None and judgement.satisfied is not None:
             entry.callbacks += 1
-            entry.resolved += bool(fact.resolved)
-            entry.satisfied += bool(fact.satisfied)
+            entry.resolved += judgement.resolved
+            entry.satisfied += judgement.satisfied
     return dict(sorted(rates.items()))
 
 

@@ -113,8 +113,8 @@ def rates(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "rows": rows,
-            "everywhere": not regions,
-            "region_list": [selectors.region_names().get(r, r) for r in regions],
+            "everywhere": regions is None,
+            "region_list": [selectors.region_names().get(r, r) for r in regions or ()],
             "api_link": api_link,
         },
         status=200 if form.is_valid() else 422,
@@ -127,7 +127,7 @@ def hot_spots(request: HttpRequest) -> HttpResponse:
     """The hot spots flagged to the reader's units (or regions), latest week first."""
     names = categories()
     units, regions = selectors.unit_names(), selectors.region_names()
-    mine = set(services.units_of(request.user))
+    mine = set(selectors.units_of(request.user))
     rows = []
     for spot in selectors.hot_spots_for(request.user)[:200]:
         category = names.get(spot.category, {})

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from onething.accounts.models import Role, RoleAssignment
+from onething.accounts.selectors import supervisor_oversight
 from onething.catalog.models import Region, in_language
 from onething.complaints import rates as rates_core
 from onething.complaints.hotspots import WeekCounts
@@ -28,21 +30,67 @@ from onething.complaints.models import (
     Ticket,
     TicketAttachment,
     TicketEvent,
+    UnitMember,
 )
 from onething.complaints.runtime import dispatch_catalogue
-from onething.complaints.services import (
-    is_hotline_agent,
-    is_own_ticket,
-    may_reveal_contact,
-    supervisor_regions,
-    units_of,
-)
 from onething.core.errors import InvalidInput, NotAllowed, NotFound
 from onething.core.masking import mask, mask_personal_numbers
-from onething.core.regions import region_prefix
+from onething.core.regions import region_contains, region_prefix
+
+# --- who may do what -----------------------------------------------------------------------------
 
 
-def _region_filter(regions: list[str]) -> Q:
+def is_hotline_agent(user: Any) -> bool:
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and RoleAssignment.objects.filter(user=user, role=Role.HOTLINE_AGENT).exists()
+    )
+
+
+def supervisor_regions(user: Any) -> tuple[str, ...] | None:
+    """The region codes a supervisor (or administrator) oversees: None for everywhere, () for
+    none (the sentinels of accounts.selectors.supervisor_oversight).
+
+    Tickets belong to no department, so a supervisor's department does not narrow them.
+    """
+    oversight = supervisor_oversight(user)
+    if oversight is None or any(o.region_code is None for o in oversight):
+        return None
+    return tuple(o.region_code for o in oversight if o.region_code is not None)
+
+
+def is_ticket_supervisor(user: Any) -> bool:
+    """A supervisor (or administrator) over some region's tickets."""
+    return supervisor_regions(user) != ()
+
+
+def units_of(user: Any) -> list[str]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(UnitMember.objects.filter(user=user).values_list("unit", flat=True))
+
+
+def supervises(user: Any, ticket: Ticket) -> bool:
+    """A supervisor (or administrator) over the ticket's region."""
+    regions = supervisor_regions(user)
+    return regions is None or any(region_contains(r, ticket.region_code) for r in regions)
+
+
+def is_own_ticket(user: Any, ticket: Ticket) -> bool:
+    """The signed-in citizen who filed the ticket on the web."""
+    return bool(ticket.citizen_id) and getattr(user, "pk", None) == ticket.citizen_id
+
+
+def may_reveal_contact(user: Any, ticket: Ticket) -> bool:
+    """Who may have the caller's contact details shown in full (each time recorded): hotline
+    agents and supervisors; a unit holding the ticket only when it must contact the citizen
+    itself (`contact_needed`)."""
+    if is_hotline_agent(user) or is_ticket_supervisor(user):
+        return True
+    return ticket.contact_needed and bool(ticket.unit) and ticket.unit in units_of(user)
+
+
+def _region_filter(regions: Sequence[str]) -> Q:
     condition = Q()
     for region in regions:
         condition |= Q(region_code__startswith=region_prefix(region))
@@ -63,8 +111,10 @@ def tickets_visible_to(user: Any) -> QuerySet[Ticket]:
         returned = TicketEvent.objects.filter(action="returned", unit__in=units)
         scope |= Q(unit__in=units) | Q(pk__in=returned.values("ticket_id"))
     regions = supervisor_regions(user)
-    if regions is not None:
-        scope |= _region_filter(regions) if regions else Q(pk__isnull=False)
+    if regions is None:
+        scope |= Q(pk__isnull=False)
+    elif regions:
+        scope |= _region_filter(regions)
     return Ticket.objects.filter(scope)
 
 
@@ -146,9 +196,9 @@ def escalated_for(user: Any) -> QuerySet[Ticket]:
     if is_hotline_agent(user):
         return tickets.order_by("escalated_at", "pk")
     regions = supervisor_regions(user)
-    if regions is None:
+    if regions == ():
         return Ticket.objects.none()
-    return (tickets.filter(_region_filter(regions)) if regions else tickets).order_by(
+    return (tickets if regions is None else tickets.filter(_region_filter(regions))).order_by(
         "escalated_at", "pk"
     )
 
@@ -156,10 +206,10 @@ def escalated_for(user: Any) -> QuerySet[Ticket]:
 def pending_extensions_for(user: Any) -> QuerySet[ExtensionRequest]:
     """Extension requests waiting for this supervisor's decision (their regions' tickets)."""
     regions = supervisor_regions(user)
-    if regions is None:
+    if regions == ():
         return ExtensionRequest.objects.none()
     pending = ExtensionRequest.objects.filter(status=ExtensionRequest.Status.PENDING)
-    if regions:
+    if regions is not None:
         pending = pending.filter(
             ticket__in=Ticket.objects.filter(_region_filter(regions)).values("pk")
         )
@@ -242,8 +292,10 @@ def hot_spots_for(user: Any) -> QuerySet[HotSpot]:
         return HotSpot.objects.all()
     regions = supervisor_regions(user)
     condition = Q(unit__in=units)
-    if regions is not None:
-        condition |= _region_filter(regions) if regions else Q(pk__isnull=False)
+    if regions is None:
+        condition |= Q(pk__isnull=False)
+    elif regions:
+        condition |= _region_filter(regions)
     return HotSpot.objects.filter(condition)
 
 
@@ -259,7 +311,7 @@ def hotline_rates(
     start: dt.date,
     end: dt.date,
     by: str = "unit",
-    regions: list[str] | None = None,
+    regions: Sequence[str] | None = None,
     now: dt.datetime | None = None,
 ) -> list[rates_core.Rates]:
     """The rates of the tickets taken in from `start` to `end` (both included), per unit or
@@ -272,34 +324,56 @@ def hotline_rates(
     )
     if regions:
         tickets = tickets.filter(_region_filter(regions))
-    facts = [
-        rates_core.TicketFacts(
-            unit=t.unit,
-            returned_by=tuple(t.returned_by),
-            region_code=t.region_code,
-            sign_due_at=t.sign_due_at,
-            accepted_at=t.accepted_at,
-            due_date=t.due_date,
-            replied_on=timezone.localtime(t.replied_at).date() if t.replied_at else None,
-            reached=t.callback_reached,
-            resolved=t.resolved,
-            satisfied=t.satisfied,
-        )
-        for t in tickets.only(
-            "unit",
-            "returned_by",
-            "region_code",
-            "sign_due_at",
-            "accepted_at",
-            "due_date",
-            "replied_at",
-            "callback_reached",
-            "resolved",
-            "satisfied",
-        )
-    ]
+    facts = [read.facts for read in read_ticket_facts(tickets)]
     result = rates_core.compute_rates(facts, by=by, now=timezone.localtime(now or timezone.now()))
     return list(result.values())
+
+
+class TicketRead(NamedTuple):
+    """One ticket as the rates and the roll-ups read it."""
+
+    pk: int
+    channel: str
+    received_on: dt.date  # local date
+    facts: rates_core.TicketFacts
+
+
+def read_ticket_facts(tickets: QuerySet[Ticket]) -> Iterator[TicketRead]:
+    """What the hotline's rates judge each of `tickets` by, in one query (dates are local)."""
+    zone = timezone.get_current_timezone()  # looked up once: localtime() does it every call
+    for row in tickets.values(
+        "pk",
+        "channel",
+        "created_at",
+        "region_code",
+        "unit",
+        "returned_by",
+        "sign_due_at",
+        "accepted_at",
+        "due_date",
+        "replied_at",
+        "callback_reached",
+        "resolved",
+        "satisfied",
+    ):
+        replied = row["replied_at"]
+        yield TicketRead(
+            pk=row["pk"],
+            channel=row["channel"],
+            received_on=row["created_at"].astimezone(zone).date(),
+            facts=rates_core.TicketFacts(
+                region_code=row["region_code"],
+                unit=row["unit"],
+                returned_by=tuple(row["returned_by"] or ()),
+                sign_due_at=row["sign_due_at"],
+                accepted_at=row["accepted_at"],
+                due_date=row["due_date"],
+                replied_on=replied.astimezone(zone).date() if replied is not None else None,
+                reached=row["callback_reached"],
+                resolved=row["resolved"],
+                satisfied=row["satisfied"],
+            ),
+        )
 
 
 # Rates are kept to years a ticket can have been taken in: far-off dates are typing errors, and
@@ -326,13 +400,13 @@ def check_rates_period(*, start: dt.date, end: dt.date, by: str) -> None:
         raise InvalidInput(_("Some information is missing or wrong."), fields=fields)
 
 
-def rates_regions_for(user: Any) -> list[str]:
-    """The regions whose rates `user` may read ([]: everywhere); NotAllowed for anyone but
+def rates_regions_for(user: Any) -> tuple[str, ...] | None:
+    """The regions whose rates `user` may read (None: everywhere); NotAllowed for anyone but
     hotline agents, supervisors (their regions) and administrators."""
     if is_hotline_agent(user):
-        return []
+        return None
     regions = supervisor_regions(user)
-    if regions is None:
+    if regions == ():
         raise NotAllowed(_("Only the hotline, supervisors and administrators may read the rates."))
     return regions
 

@@ -13,7 +13,7 @@ import hmac
 import math
 import re
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -26,7 +26,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onething.accounts.models import Role, RoleAssignment, User
-from onething.accounts.selectors import supervisor_oversight
 from onething.applications.uploads import sniff_content_type
 from onething.audit.services import audit_record
 from onething.catalog.fields import PHONE
@@ -46,12 +45,20 @@ from onething.complaints.models import (
     UnitMember,
 )
 from onething.complaints.runtime import categories, dispatch_catalogue, suggestion_model
+from onething.complaints.selectors import (
+    is_hotline_agent,
+    is_own_ticket,
+    is_ticket_supervisor,
+    may_reveal_contact,
+    supervises,
+    units_of,
+)
 from onething.core.actors import actor_label, actor_user
 from onething.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from onething.core.events import publish
 from onething.core.masking import mask_personal_numbers
 from onething.core.references import new_reference
-from onething.core.regions import enclosing_codes, region_contains
+from onething.core.regions import enclosing_codes
 from onething.core.spreadsheets import csv_document
 
 MAX_DESCRIPTION = 4000
@@ -71,34 +78,6 @@ TICKET_REFERENCE = re.compile(r"^12345-\d{8}-[A-Z2-9]{6}$")
 # --- who may do what -----------------------------------------------------------------------------
 
 
-def is_hotline_agent(user: Any) -> bool:
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and RoleAssignment.objects.filter(user=user, role=Role.HOTLINE_AGENT).exists()
-    )
-
-
-def supervisor_regions(user: Any) -> list[str] | None:
-    """The region codes a supervisor (or administrator) oversees: [] for all, None for none.
-
-    Tickets belong to no department, so a supervisor's department does not narrow them.
-    """
-    oversight = supervisor_oversight(user)
-    if oversight is None:
-        return []
-    if not oversight:
-        return None
-    if any(o.region_code is None for o in oversight):
-        return []
-    return [o.region_code for o in oversight]
-
-
-def units_of(user: Any) -> list[str]:
-    if not getattr(user, "is_authenticated", False):
-        return []
-    return list(UnitMember.objects.filter(user=user).values_list("unit", flat=True))
-
-
 def _require_agent(actor: Any) -> None:
     if not is_hotline_agent(actor):
         raise NotAllowed(_("Only hotline agents may do this."))
@@ -109,34 +88,9 @@ def _require_unit(actor: Any, ticket: Ticket) -> None:
         raise NotFound(_("No such ticket."))
 
 
-def _in_region(code: str, regions: Sequence[str]) -> bool:
-    """Whether a ticket's district lies in one of the regions ([]: everywhere)."""
-    return not regions or any(region_contains(region, code) for region in regions)
-
-
-def supervises(user: Any, ticket: Ticket) -> bool:
-    """A supervisor (or administrator) over the ticket's region."""
-    regions = supervisor_regions(user)
-    return regions is not None and _in_region(ticket.region_code, regions)
-
-
 def _require_supervisor(actor: Any, ticket: Ticket) -> None:
     if not supervises(actor, ticket):
         raise NotAllowed(_("Only a supervisor over this ticket's region may do this."))
-
-
-def is_own_ticket(user: Any, ticket: Ticket) -> bool:
-    """The signed-in citizen who filed the ticket on the web."""
-    return bool(ticket.citizen_id) and getattr(user, "pk", None) == ticket.citizen_id
-
-
-def may_reveal_contact(user: Any, ticket: Ticket) -> bool:
-    """Who may have the caller's contact details shown in full (each time recorded): hotline
-    agents and supervisors; a unit holding the ticket only when it must contact the citizen
-    itself (`contact_needed`)."""
-    if is_hotline_agent(user) or supervisor_regions(user) is not None:
-        return True
-    return ticket.contact_needed and bool(ticket.unit) and ticket.unit in units_of(user)
 
 
 def _require_dispatcher(actor: Any, ticket: Ticket) -> None:
@@ -936,7 +890,7 @@ def default_reveal_purpose(user: Any) -> str:
     handle the ticket."""
     if is_hotline_agent(user):
         return "callback"
-    if supervisor_regions(user) is not None:
+    if is_ticket_supervisor(user):
         return "supervision"
     return "handling"
 

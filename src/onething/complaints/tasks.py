@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
 from django.utils import timezone
 
 from onething.complaints import services
 from onething.core.actors import WORKER
 from onething.outbox.registry import topic
-from onething.outbox.services import outbox_enqueue
+from onething.outbox.services import outbox_enqueue_periodic
 
 SWEEP_TOPIC = "hotline.sweep"
 SWEEP_EVERY_SECONDS = 300  # sign-for deadlines are counted in hours: look every five minutes
@@ -18,11 +17,7 @@ SWEEP_EVERY_SECONDS = 300  # sign-for deadlines are counted in hours: look every
 
 def hotline_schedule_sweep(*, now: dt.datetime | None = None) -> None:
     """Make sure the next sweep is due at the next five-minute mark (one message per mark)."""
-    now = now or timezone.now()
-    slot = int(now.timestamp()) // SWEEP_EVERY_SECONDS + 1
-    due = dt.datetime.fromtimestamp(slot * SWEEP_EVERY_SECONDS, tz=dt.UTC)
-    with transaction.atomic():
-        outbox_enqueue(topic=SWEEP_TOPIC, payload={}, key=f"{SWEEP_TOPIC}:{slot}", available_at=due)
+    outbox_enqueue_periodic(topic=SWEEP_TOPIC, every_seconds=SWEEP_EVERY_SECONDS, now=now)
 
 
 @topic(SWEEP_TOPIC, max_attempts=3)

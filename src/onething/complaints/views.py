@@ -79,7 +79,7 @@ def agent_required(view):
     @functools.wraps(view)
     @staff_required
     def wrapped(request: HttpRequest, *args, **kwargs):
-        if not services.is_hotline_agent(request.user):
+        if not selectors.is_hotline_agent(request.user):
             raise NotAllowed(_("Only hotline agents may use this page."))
         return view(request, *args, **kwargs)
 
@@ -189,9 +189,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "complaints/home.html",
         {
             "staff": staff,
-            "is_agent": staff and services.is_hotline_agent(user),
-            "units": [names.unit(u) for u in services.units_of(user)] if names else [],
-            "supervises": staff and services.supervisor_regions(user) is not None,
+            "is_agent": staff and selectors.is_hotline_agent(user),
+            "units": [names.unit(u) for u in selectors.units_of(user)] if names else [],
+            "supervises": staff and selectors.is_ticket_supervisor(user),
         },
     )
 
@@ -536,7 +536,7 @@ def agent_suggest(request: HttpRequest) -> HttpResponse:
 @require_GET
 def unit_workbench(request: HttpRequest) -> HttpResponse:
     """The unit's tickets, the nearest due date first: amber when due soon, red when late."""
-    units = services.units_of(request.user)
+    units = selectors.units_of(request.user)
     if not units:
         raise NotAllowed(_("You are not a member of a unit that handles hotline tickets."))
     now, calendar, names = timezone.now(), work_calendar(), Names.load()
@@ -566,7 +566,7 @@ def unit_workbench(request: HttpRequest) -> HttpResponse:
 @staff_required
 @require_GET
 def supervise(request: HttpRequest) -> HttpResponse:
-    if services.supervisor_regions(request.user) is None:
+    if not selectors.is_ticket_supervisor(request.user):
         raise NotAllowed(_("Only supervisors may use this page."))
     return render(request, "complaints/supervise.html", _supervise_context(request.user))
 
@@ -627,9 +627,9 @@ def _ticket_context(
 ) -> dict:
     """The ticket as this reader may see it, and the actions their role allows now."""
     user = request.user
-    is_agent = services.is_hotline_agent(user)
-    supervises = services.supervises(user, ticket)
-    in_unit = bool(ticket.unit) and ticket.unit in services.units_of(user)
+    is_agent = selectors.is_hotline_agent(user)
+    supervises = selectors.supervises(user, ticket)
+    in_unit = bool(ticket.unit) and ticket.unit in selectors.units_of(user)
     pending = ticket.extensions.filter(status=ExtensionRequest.Status.PENDING).first()
     status = TicketStatus(ticket.status)
     may_dispatch = is_agent or supervises
@@ -694,7 +694,7 @@ def _contact_context(
     user: Any, ticket: Ticket, revealed: services.RevealedContact | None
 ) -> dict[str, Any]:
     """The contact card and the text: masked for everyone but the citizen until revealed."""
-    shown = revealed is not None or services.is_own_ticket(user, ticket)
+    shown = revealed is not None or selectors.is_own_ticket(user, ticket)
     return {
         "contact": {"name": revealed.name, "phone": revealed.phone, "email": revealed.email}
         if revealed

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
@@ -49,6 +49,25 @@ def outbox_enqueue(
         key=key, defaults={"topic": topic, "payload": payload, "available_at": when}
     )
     return message
+
+
+def outbox_enqueue_periodic(
+    *, topic: str, every_seconds: int, now: datetime | None = None
+) -> OutboxMessage:
+    """Make sure the next run of a periodic `topic` is due at the next multiple of
+    `every_seconds` after `now` (Unix time).
+
+    One message per slot: the slot is the message's key, so every worker booking the same run
+    finds the one message instead of adding another.
+    """
+    moment = now or timezone.now()
+    slot = int(moment.timestamp()) // every_seconds + 1
+    return outbox_enqueue(
+        topic=topic,
+        payload={},
+        key=f"{topic}:{slot}",
+        available_at=datetime.fromtimestamp(slot * every_seconds, tz=UTC),
+    )
 
 
 @transaction.atomic

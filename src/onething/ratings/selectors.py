@@ -23,7 +23,7 @@ from onething.applications.models import Application
 from onething.catalog.models import Department
 from onething.complaints.lifecycle import TicketStatus
 from onething.complaints.models import Ticket, UnitMember
-from onething.complaints.services import units_of
+from onething.complaints.selectors import units_of
 from onething.core.errors import NotFound
 from onething.core.regions import region_contains, region_prefix
 from onething.ratings import rules

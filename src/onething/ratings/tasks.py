@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
-from django.utils import timezone
-
 from onething.core.actors import WORKER
 from onething.outbox.registry import topic
-from onething.outbox.services import outbox_enqueue
+from onething.outbox.services import outbox_enqueue_periodic
 from onething.ratings import services
 
 SWEEP_TOPIC = "ratings.sweep"
@@ -17,12 +14,7 @@ SWEEP_TOPIC = "ratings.sweep"
 
 def ratings_schedule_sweep(*, now: dt.datetime | None = None) -> None:
     """Make sure the next sweep is due at the next quarter-hour mark (one message per mark)."""
-    now = now or timezone.now()
-    every = services.SWEEP_EVERY_SECONDS
-    slot = int(now.timestamp()) // every + 1
-    due = dt.datetime.fromtimestamp(slot * every, tz=dt.UTC)
-    with transaction.atomic():
-        outbox_enqueue(topic=SWEEP_TOPIC, payload={}, key=f"{SWEEP_TOPIC}:{slot}", available_at=due)
+    outbox_enqueue_periodic(topic=SWEEP_TOPIC, every_seconds=services.SWEEP_EVERY_SECONDS, now=now)
 
 
 @topic(SWEEP_TOPIC, max_attempts=3)

@@ -82,6 +82,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from onething.applications import reductions
+from onething.complaints import rates
 
 APPLICATION = "application"
 CASE = "case"
@@ -275,53 +276,37 @@ def contributions(facts: ApplicationFacts, working_days: WorkingDays) -> Contrib
 
 @dataclass(frozen=True)
 class TicketFacts:
-    """What the roll-ups need of one hotline ticket (dates are local dates; the moments are
-    timezone-aware)."""
+    """What the roll-ups need of one hotline ticket: what the hotline's rates judge it by, and
+    when (local date) and how it came in, with its ratings."""
 
-    region: str
+    ticket: rates.TicketFacts
     channel: str
     received_on: dt.date
-    unit: str = ""  # holding or last holding it
-    returned_by: tuple[str, ...] = ()
-    sign_due_at: dt.datetime | None = None
-    accepted_at: dt.datetime | None = None
-    due_date: dt.date | None = None
-    replied_on: dt.date | None = None
-    reached: bool | None = None
-    resolved: bool | None = None
-    satisfied: bool | None = None
     ratings: tuple[RatingFacts, ...] = ()
+
+
+# The rates a ticket's judgement counts in, each its own metric.
+JUDGED = ("signed_on_time", "closed_on_time", "resolved", "satisfied", "returned")
 
 
 def ticket_contributions(facts: TicketFacts, now: dt.datetime) -> Contributions:
     """Every (count, total) the ticket adds to the roll-ups as of `now` (local, aware), by key
-    (see the module doc: the same rules as the hotline's rates)."""
+    (see the module doc: the hotline's own judgement, complaints.rates.judge)."""
     out: Contributions = {}
+    ticket = facts.ticket
     received = month_of(facts.received_on)
 
-    def key(metric: str, unit: str = facts.unit, month: dt.date = received, bucket: int = 0):
-        return Key(TICKET, month, facts.region, "", unit, "", facts.channel, metric, bucket)
+    def key(metric: str, unit: str = ticket.unit, month: dt.date = received, bucket: int = 0):
+        return Key(TICKET, month, ticket.region_code, "", unit, "", facts.channel, metric, bucket)
 
     _add(out, key("received"), 1, 0)
-    if facts.sign_due_at is not None:
-        if facts.accepted_at is not None:
-            _add(out, key("signed_on_time"), 1, int(facts.accepted_at <= facts.sign_due_at))
-        elif now > facts.sign_due_at:
-            _add(out, key("signed_on_time"), 1, 0)
-    if facts.due_date is not None:
-        if facts.replied_on is not None:
-            _add(out, key("closed_on_time"), 1, int(facts.replied_on <= facts.due_date))
-        elif now.date() > facts.due_date:
-            _add(out, key("closed_on_time"), 1, 0)
-    if facts.reached:
-        _add(out, key("resolved"), 1, int(bool(facts.resolved)))
-        _add(out, key("satisfied"), 1, int(bool(facts.satisfied)))
-    if facts.unit or facts.returned_by:
-        _add(out, key("returned"), 1, int(bool(facts.returned_by)))
-    for unit in facts.returned_by:
-        _add(out, key("unit_returned", unit), 1, 1)
-    if facts.unit:
-        _add(out, key("unit_returned"), 1, 0)
+    judgement = rates.judge(ticket, now)
+    for metric in JUDGED:
+        part = getattr(judgement, metric)
+        if part is not None:
+            _add(out, key(metric), 1, part)
+    for unit, returned in judgement.unit_returns:
+        _add(out, key("unit_returned", unit), 1, returned)
     for rating in facts.ratings:
         rated = key("satisfaction", month=month_of(rating.rated_on), bucket=rating.stars)
         _add(out, rated, 1, rating.stars)

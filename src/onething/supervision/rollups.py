@@ -39,6 +39,7 @@ from onething.applications.models import (
 )
 from onething.catalog.selectors import work_calendar
 from onething.complaints.models import Ticket, TicketEvent
+from onething.complaints.selectors import read_ticket_facts
 from onething.core.bulk import BulkWriter
 from onething.core.workdays import RegionalWorkdays
 from onething.ratings.models import DepartmentRating, Rating
@@ -367,38 +368,15 @@ def ticket_facts(ids: Sequence[int]) -> dict[int, metrics.TicketFacts]:
         "ticket_id", "stars", "created_at"
     ):
         ratings[ticket_id].append(metrics.RatingFacts(stars=stars, rated_on=_local(created)))
-    facts = {}
-    for row in Ticket.objects.filter(pk__in=ids).values(
-        "pk",
-        "region_code",
-        "channel",
-        "created_at",
-        "unit",
-        "returned_by",
-        "sign_due_at",
-        "accepted_at",
-        "due_date",
-        "replied_at",
-        "callback_reached",
-        "resolved",
-        "satisfied",
-    ):
-        facts[row["pk"]] = metrics.TicketFacts(
-            region=row["region_code"],
-            channel=row["channel"],
-            received_on=_local(row["created_at"]),
-            unit=row["unit"],
-            returned_by=tuple(row["returned_by"] or ()),
-            sign_due_at=row["sign_due_at"],
-            accepted_at=row["accepted_at"],
-            due_date=row["due_date"],
-            replied_on=_local(row["replied_at"]),
-            reached=row["callback_reached"],
-            resolved=row["resolved"],
-            satisfied=row["satisfied"],
-            ratings=tuple(sorted(ratings[row["pk"]], key=lambda r: (r.rated_on, r.stars))),
+    return {
+        read.pk: metrics.TicketFacts(
+            ticket=read.facts,
+            channel=read.channel,
+            received_on=read.received_on,
+            ratings=tuple(sorted(ratings[read.pk], key=lambda r: (r.rated_on, r.stars))),
         )
-    return facts
+        for read in read_ticket_facts(Ticket.objects.filter(pk__in=ids))
+    }
 
 
 def _ticket_contributions_of(

@@ -15,71 +15,45 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from onething.accounts.models import Role, RoleAssignment
-from onething.accounts.selectors import case_scopes
+from onething.accounts.selectors import case_scopes, supervisor_oversight
 from onething.applications.lifecycle import CASE_OPEN, CaseStatus
 from onething.applications.models import Case
 from onething.applications.selectors import cases_in_scope
-from onething.catalog.models import Department, Region, Service, Thing
+from onething.catalog.models import Department, Service, Thing
 from onething.core.errors import NotAllowed
 from onething.sharing.models import DataUse
 
 
 @dataclass(frozen=True)
-class Oversight:
-    """The departments a member of staff oversees: every one, or those in `departments` (none,
-    for a supervisor of a region without departments yet: an empty export, not a refusal)."""
+class ExportOversight:
+    """The departments whose record of data use a member of staff may export: every one, or
+    those in `departments` (none, for a supervisor of a region without departments yet: an
+    empty export, not a refusal)."""
 
     granted: bool = False
     everything: bool = False
     departments: frozenset[int] = frozenset()
 
 
-def regions_within(region_id: int) -> set[int]:
-    """The region and every region below it (one query per level: province to street)."""
-    found, frontier = {region_id}, {region_id}
-    while frontier:
-        frontier = set(Region.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
-        frontier -= found
-        found |= frontier
-    return found
-
-
-def supervisor_oversight(user) -> Oversight:
-    """What the user's supervisor roles cover (nothing without one)."""
-    if not getattr(user, "pk", None):
-        return Oversight()
-    scopes = list(
-        RoleAssignment.objects.filter(user=user, role=Role.SUPERVISOR).values_list(
-            "department_id", "region_id"
-        )
+def export_oversight(user) -> ExportOversight:
+    """Whose uses of data the user may export, by the platform's one reading of oversight
+    (accounts.selectors.supervisor_oversight): an administrator or a supervisor without a
+    department or region all; a supervisor the departments their roles cover; others none."""
+    oversight = supervisor_oversight(user)
+    if oversight is None:
+        return ExportOversight(granted=True, everything=True)
+    if not oversight:
+        return ExportOversight()
+    covered = frozenset(
+        pk
+        for pk, region_code in Department.objects.values_list("pk", "region__code")
+        if any(role.covers(pk, region_code) for role in oversight)
     )
-    if not scopes:
-        return Oversight()
-    departments: set[int] = set()
-    for department_id, region_id in scopes:
-        if department_id is None and region_id is None:
-            return Oversight(granted=True, everything=True)
-        chosen = Department.objects.all()
-        if department_id is not None:
-            chosen = chosen.filter(pk=department_id)
-        if region_id is not None:
-            chosen = chosen.filter(region_id__in=regions_within(region_id))
-        departments |= set(chosen.values_list("pk", flat=True))
-    return Oversight(granted=True, departments=frozenset(departments))
-
-
-def data_use_oversight(user) -> Oversight:
-    """Whose uses of data the user may export: an administrator all, a supervisor theirs."""
-    if not getattr(user, "pk", None):
-        return Oversight()
-    if RoleAssignment.objects.filter(user=user, role=Role.ADMINISTRATOR).exists():
-        return Oversight(granted=True, everything=True)
-    return supervisor_oversight(user)
+    return ExportOversight(granted=True, departments=covered)
 
 
 def may_export_data_uses(user) -> bool:
-    return data_use_oversight(user).granted
+    return export_oversight(user).granted
 
 
 def may_export_cases(user) -> bool:
@@ -109,7 +83,7 @@ def data_uses_for_export(
     department that holds the data read: a supervisor sees what their departments read and who
     read what their departments hold.
     """
-    oversight = data_use_oversight(user)
+    oversight = export_oversight(user)
     if not oversight.granted:
         raise NotAllowed(
             _("Only supervisors and administrators may export the record of data use.")

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
-from django.utils import timezone
-
 from onething.core.actors import WORKER
 from onething.outbox.registry import topic
-from onething.outbox.services import outbox_enqueue
+from onething.outbox.services import outbox_enqueue_periodic
 from onething.supervision import services
 
 REFRESH_TOPIC = "supervision.refresh_rollups"
@@ -22,13 +19,7 @@ SNAPSHOT_EVERY_SECONDS = 600
 
 def rollups_schedule_refresh(*, now: dt.datetime | None = None) -> None:
     """Make sure the next refresh is due at the next full minute (one message per minute)."""
-    now = now or timezone.now()
-    slot = int(now.timestamp()) // REFRESH_EVERY_SECONDS + 1
-    due = dt.datetime.fromtimestamp(slot * REFRESH_EVERY_SECONDS, tz=dt.UTC)
-    with transaction.atomic():
-        outbox_enqueue(
-            topic=REFRESH_TOPIC, payload={}, key=f"{REFRESH_TOPIC}:{slot}", available_at=due
-        )
+    outbox_enqueue_periodic(topic=REFRESH_TOPIC, every_seconds=REFRESH_EVERY_SECONDS, now=now)
 
 
 @topic(REFRESH_TOPIC, max_attempts=3)
@@ -40,13 +31,7 @@ def refresh_rollups(message) -> None:
 
 def snapshot_schedule_check(*, now: dt.datetime | None = None) -> None:
     """Make sure the next month-end check is due at the next ten-minute mark (one message)."""
-    now = now or timezone.now()
-    slot = int(now.timestamp()) // SNAPSHOT_EVERY_SECONDS + 1
-    due = dt.datetime.fromtimestamp(slot * SNAPSHOT_EVERY_SECONDS, tz=dt.UTC)
-    with transaction.atomic():
-        outbox_enqueue(
-            topic=SNAPSHOT_TOPIC, payload={}, key=f"{SNAPSHOT_TOPIC}:{slot}", available_at=due
-        )
+    outbox_enqueue_periodic(topic=SNAPSHOT_TOPIC, every_seconds=SNAPSHOT_EVERY_SECONDS, now=now)
 
 
 @topic(SNAPSHOT_TOPIC, max_attempts=3)
