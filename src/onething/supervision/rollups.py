@@ -324,6 +324,17 @@ def rebuild(*, now: dt.datetime | None = None, batch: int = 2000) -> int:
     return len(summed)
 
 
+def tidy_after_rebuild() -> None:
+    """On PostgreSQL, outside a transaction: VACUUM ANALYZE the freshly written roll-ups, so
+    that the dashboards' covering indexes answer from the index alone (until the table's
+    visibility map is set, every row is read from the table too: five times slower) and the
+    planner knows the new row counts. Autovacuum would get there, minutes later."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(Rollup._meta.db_table)}")
+
+
 def stored() -> metrics.Contributions:
     """The roll-up table as a mapping key → (count, total)."""
     out: metrics.Contributions = {}

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -85,8 +86,15 @@ def _limited(rows: Any, *, by_period: bool = True) -> list:
     a record export, the region (or department, service) of a dashboard list, whose open cases
     are those open now whatever the period."""
     limit = charts.EXPORT_ROW_LIMIT
-    taken = list(rows[: limit + 1])
-    if len(taken) > limit:
+    if isinstance(rows, QuerySet):
+        # Whether there are too many, unsorted and unjoined first: sorting millions of joined
+        # rows only to refuse them took seconds.
+        too_many = rows.order_by().values("pk")[limit : limit + 1].exists()
+        taken = [] if too_many else list(rows[:limit])
+    else:
+        taken = list(rows[: limit + 1])
+        too_many = len(taken) > limit
+    if too_many:
         if by_period:
             raise InvalidInput(
                 _("More than %(limit)s rows: choose a shorter period.") % {"limit": limit},
@@ -241,6 +249,7 @@ def rollups_rebuild(*, actor: Any, now: datetime | None = None) -> int:
     """Recompute the roll-ups and their ledger from every application and ticket (an
     operator's repair), recorded in the audit trail with the number of rows."""
     rows = rollups.rebuild(now=now)
+    rollups.tidy_after_rebuild()
     with transaction.atomic():
         audit_record(
             actor=actor_label(actor),
