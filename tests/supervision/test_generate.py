@@ -7,8 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
-import sys
-import types
 from collections import Counter, defaultdict
 from zoneinfo import ZoneInfo
 
@@ -20,6 +18,7 @@ from hypothesis import strategies as st
 
 from onething.applications import lifecycle
 from onething.applications.models import Application, Case, SupplementRequest
+from onething.audit.models import AuditRecord
 from onething.catalog.models import Region, Thing
 from onething.catalog.selectors import work_calendar
 from onething.cli import main
@@ -30,8 +29,9 @@ from onething.core.references import ALPHABET
 from onething.core.workdays import DayKind, Override, WorkCalendar, WorkdayIndex
 from onething.ratings import rules
 from onething.ratings.models import DepartmentRating, Rating, Rectification, RectificationEvent
-from onething.supervision import generate, synthetic
+from onething.supervision import generate, rollups, synthetic
 from onething.supervision.generate import GenerateRefused, history_generate
+from onething.supervision.models import Rollup
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 11, 27, 15, 30, tzinfo=TZ)
@@ -145,6 +145,12 @@ def test_the_counts_asked_for_are_written(history, db):
     assert history.rows["applications"] == 700
     assert history.rows["cases"] == Case.objects.count() > 700
     assert history.rows["ticket_events"] == TicketEvent.objects.count() >= 500
+
+
+def test_the_roll_ups_are_rebuilt_from_the_history_and_the_rebuild_is_recorded(history, db):
+    assert history.rollups == Rollup.objects.count() > 0
+    assert rollups.differences() == []
+    assert AuditRecord.objects.filter(action="rollups.rebuild", data__rows=history.rollups).exists()
 
 
 def test_every_thing_region_channel_and_outcome_is_present(history, db):
@@ -459,25 +465,6 @@ def test_a_database_with_more_applications_than_a_demo_needs_yes(history, db):
 
 
 # Pure parts
-
-
-def test_roll_ups_are_rebuilt_when_the_roll_up_module_exists(monkeypatch):
-    calls = []
-    module = types.ModuleType(generate.ROLLUPS_MODULE)
-    module.rebuild = lambda *, actor: calls.append(actor)
-    monkeypatch.setitem(sys.modules, generate.ROLLUPS_MODULE, module)
-    lines = []
-    assert generate.rebuild_rollups(lines.append, actor=ACTOR) == "rebuilt"
-    assert calls == [ACTOR]
-    module.rebuild = lambda: calls.append("without an actor")
-    assert generate.rebuild_rollups(lines.append, actor=ACTOR) == "rebuilt"
-    assert calls == [ACTOR, "without an actor"]
-    monkeypatch.delitem(sys.modules, generate.ROLLUPS_MODULE)
-    monkeypatch.setattr(generate, "ROLLUPS_MODULE", "onething.supervision.no_such_module")
-    lines.clear()
-    with translation.override("en"):
-        assert generate.rebuild_rollups(lines.append) == "absent"
-    assert "rebuild" in lines[0]
 
 
 CALENDAR = WorkCalendar(

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import importlib
-import inspect
 import json
 import random
 import time
@@ -62,6 +60,7 @@ from onething.core.errors import Conflict
 from onething.core.references import ALPHABET
 from onething.ratings import rules
 from onething.ratings.models import DepartmentRating, Rating, Rectification, RectificationEvent
+from onething.supervision.services import rollups_rebuild
 from onething.supervision.synthetic import (
     HISTORY_DAYS,
     History,
@@ -78,7 +77,6 @@ BATCH_SIZE = 2_000
 # the database may hold real applications, which a synthetic history must not be mixed into
 # unless the operator says so (`--yes`).
 DEMO_APPLICATIONS_MAX = 100
-ROLLUPS_MODULE = "onething.supervision.rollups"
 
 # Applications by channel: most online, a third at the one-stop windows, the rest sent by
 # other systems through the API or forwarded by another platform (跨域通办).
@@ -179,11 +177,11 @@ class GenerateRefused(Conflict):
 
 @dataclass(frozen=True)
 class GenerateReport:
-    """What a run wrote: rows per table, the seconds it took and what happened to roll-ups."""
+    """What a run wrote: rows per table, the seconds it took and the roll-up rows rebuilt."""
 
     rows: Mapping[str, int]
     seconds: float
-    rollups: str
+    rollups: int
 
     @property
     def total(self) -> int:
@@ -364,27 +362,6 @@ def _batches(total: int, size: int) -> Iterator[int]:
         done += step
 
 
-def rebuild_rollups(out: Callable[[str], None], *, actor: Any = None) -> str:
-    """Call `onething.supervision.rollups.rebuild` when that module exists (with `actor=` if it
-    takes one); say what happened."""
-    try:
-        module = importlib.import_module(ROLLUPS_MODULE)
-    except ModuleNotFoundError:
-        message = _("Roll-ups are not built by this version; rebuild them once they are.")
-        out(message)
-        return "absent"
-    rebuild = getattr(module, "rebuild", None)
-    if rebuild is None:
-        out(_("Roll-ups are to be rebuilt (onething rollups rebuild)."))
-        return "absent"
-    if "actor" in inspect.signature(rebuild).parameters:
-        rebuild(actor=actor)
-    else:
-        rebuild()
-    out(_("Roll-ups rebuilt."))
-    return "rebuilt"
-
-
 def history_generate(
     *,
     actor: Any,
@@ -450,9 +427,10 @@ def history_generate(
         # the roll-up rebuild (a second a query instead of 16 ms).
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-    rollups = rebuild_rollups(out, actor=actor)
+    rows = rollups_rebuild(actor=actor)
+    out(_("Roll-ups rebuilt: %(rows)s rows.") % {"rows": rows})
     seconds = time.monotonic() - started
-    return GenerateReport(rows=dict(writer.rows), seconds=seconds, rollups=rollups)
+    return GenerateReport(rows=dict(writer.rows), seconds=seconds, rollups=rows)
 
 
 @dataclass(frozen=True)

@@ -133,8 +133,9 @@ def cases_for_export(
     reachable = cases_in_scope(user)
     if all(scope.works for scope in scopes):
         reachable = reachable.exclude(status=CaseStatus.WAITING)
-    scope = Q(pk__in=reachable.order_by().values("pk"))
-    cases = Case.objects.filter(scope)
+    # The scope's own conditions, not `pk IN (…)` of them: the planner then starts from the
+    # department's and the period's indexes instead of joining every case to the scope.
+    cases = reachable
     if status == "open":
         cases = cases.filter(status__in=[s.value for s in CASE_OPEN])
     elif status != "all":
