@@ -44,6 +44,7 @@ def main() -> int:
     from onething.catalog.models import Department, Region, Service, Thing
     from onething.complaints.models import Ticket
     from onething.core.actors import SystemActor
+    from onething.core.regions import region_contains
     from onething.ratings.models import Rating
     from onething.supervision import dashboard, services
     from onething.supervision.models import Rollup
@@ -110,10 +111,10 @@ def main() -> int:
     current = {"reader": ""}  # whose views the indented lines are
 
     def request(client: Client, label: str, url: str, *, fresh: bool = False) -> None:
-        key = f"{current['reader']}: {label.strip()}" if label.startswith(" ") else label
         """Median of --repeat timed GETs after a warm-up; with `fresh`, every request starts
         with an empty cache (the public page keeps its figures for minutes). A refusal (an
         export over its row limit: 422) is a user's path too and is timed like an answer."""
+        key = f"{current['reader']}: {label.strip()}" if label.startswith(" ") else label
         if fresh:
             cache.clear()
         response = client.get(url)  # warm-up, and the status check
@@ -146,7 +147,7 @@ def main() -> int:
         "two years": two_years,
         f"thing {thing.code}": {"thing": thing.code},
         f"department {department.code}": {"department": department.code},
-        f"service {service.code}": {"service": service.code} if service else {},
+        **({f"service {service.code}": {"service": service.code}} if service else {}),
         "channel window": {"channel": "window"},
     }
     lists = (dashboard.OVERDUE_TABLE, dashboard.DUE_SOON_TABLE, dashboard.HOTLINE_TABLE)
@@ -168,7 +169,14 @@ def main() -> int:
                 paged = urlencode(query | {"page": page})
                 request(client, f"  dashboard page, red list page {page}, {label}",
                         f"/supervision/?{paged}")  # fmt: skip
-        for code in (province.code, city.code):
+        # The province's and the city's reports, or the reader's own region's where they may
+        # open neither.
+        own = [
+            r.region.code for r in RoleAssignment.objects.filter(user=user, region__isnull=False)
+        ]
+        for code in dict.fromkeys([province.code, city.code, *own]):
+            if own and not any(region_contains(o, code) for o in own):
+                continue
             for month in (last_month, this_month):
                 request(
                     client,

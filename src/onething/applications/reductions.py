@@ -3,7 +3,9 @@ and trips, handled as one thing against each member service handled alone.
 
 Pure: no Django. One definition for the applicant's own pages
 (applications.services.application_reductions) and for the supervision roll-ups
-(supervision.metrics / supervision.rollups), so the two can never disagree.
+(supervision.metrics / supervision.rollups): materials, fields and trips are counted alike.
+Days differ on purpose: the applicant's page shows the promised days as one thing, the roll-ups
+the working days really taken.
 """
 
 from __future__ import annotations

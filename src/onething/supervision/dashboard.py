@@ -807,7 +807,8 @@ def reductions_basis() -> str:
     a measurement)."""
     return _(
         "Each service alone: what the catalog asks of each member service handled on its own "
-        "(materials, form fields, one trip each, and its promised time limit in working days). "
+        "(materials, form fields, visits to a counter, and its promised time limit in working "
+        "days). "
         "As one thing: what the applicants really provided and typed, their trips, and the "
         "working days the applications really took."
     )
