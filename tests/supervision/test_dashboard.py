@@ -23,6 +23,7 @@ from datetime import date
 
 import pytest
 from django.test import Client
+from django.utils.translation import gettext
 
 from onething.accounts.models import Role
 from onething.core.errors import InvalidInput, NotAllowed
@@ -73,6 +74,11 @@ def test_october_figures_for_everything(data_set):
     assert got["supplement_rate"] == pytest.approx(33.3)  # A2 of three decided
     # Decided cases: A1 three (one by rule), A2 three, A4 one (its others cancelled).
     assert got["instant_share"] == pytest.approx(14.3)
+    # Every dimension's chart carries them too: all of October's applications are of one thing.
+    by_thing = next(c for c in board.charts if c.key == "dashboard-by-thing")
+    series = {s.name: s.values for s in by_thing.series}
+    assert series[gettext("Supplement rate")] == (pytest.approx(33.3),)
+    assert series[gettext("Instant approvals")] == (pytest.approx(14.3),)
     assert got["satisfaction"] == 3.5
     assert got["ratings"] == 2
     by_name = {r.name: r for r in board.reductions}

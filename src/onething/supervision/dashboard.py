@@ -578,6 +578,8 @@ def _rate_series(figures: list[Figures]) -> tuple[Series, ...]:
             "line",
             "★",
         ),
+        Series(_("Supplement rate"), tuple(f.rate("supplemented") for f in figures), "line", "%"),
+        Series(_("Instant approvals"), tuple(f.rate("instant") for f in figures), "line", "%"),
     )
 
 
@@ -641,13 +643,7 @@ def chart_by_month(user: Any, filters: Filters) -> Chart:
         title=_("By month"),
         category_label=_("Month"),
         categories=tuple(f"{m:%Y-%m}" for m in months),
-        series=(
-            *_rate_series(figures),
-            Series(
-                _("Supplement rate"), tuple(f.rate("supplemented") for f in figures), "line", "%"
-            ),
-            Series(_("Instant approvals"), tuple(f.rate("instant") for f in figures), "line", "%"),
-        ),
+        series=_rate_series(figures),
     )
 
 
