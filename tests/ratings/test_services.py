@@ -194,6 +194,7 @@ def test_a_bad_rating_of_a_ticket_linked_to_a_lead_goes_to_the_unit_that_answere
     hotline.ticket_accept(actor=unit_member, ticket=lead)
     hotline.ticket_reply(actor=unit_member, ticket=lead, reply="已处理")
     linked.refresh_from_db()
+    assert linked.unit == "sm_zhonghua_police"  # answered by the lead's unit
     linked = hotline.ticket_callback(
         actor=people["agent"], ticket=linked, reached=True, resolved=True, satisfied=False
     )

@@ -668,6 +668,9 @@ def ticket_reply(*, actor: Any, ticket: Ticket, reply: str) -> Ticket:
         for linked in Ticket.objects.select_for_update().filter(
             lead=ticket, status__in=[s.value for s in lifecycle.OPEN if s != "replied"]
         ):
+            # Answered by the lead's unit: a ticket linked before the lead was dispatched (or
+            # transferred) holds no unit, or another; its figures and ratings go to this one.
+            linked.unit, linked.assisting = ticket.unit, list(ticket.assisting)
             _answer(linked, actor=actor, reply=reply, action=TicketAction.FOLLOW_LEAD)
     return ticket
 
