@@ -244,14 +244,20 @@ def touched_since(since: dt.datetime | None) -> list[int]:
     event of it or of its cases, or a rating of it."""
     if since is None:
         return list(Application.objects.order_by("pk").values_list("pk", flat=True))
-    touched = set(Application.objects.filter(updated_at__gte=since).values_list("pk", flat=True))
-    touched |= set(CaseEvent.objects.filter(at__gte=since).values_list("application_id", flat=True))
+    return sorted(_changed_since(Application, CaseEvent, "application", since))
+
+
+def _changed_since(subject: type, events: type, field: str, since: dt.datetime) -> set[int]:
+    """Subjects whose row, one of whose events (`events.<field>`), or one of whose ratings
+    (`Rating.<field>`) changed at or after `since`."""
+    touched = set(subject.objects.filter(updated_at__gte=since).values_list("pk", flat=True))
+    touched |= set(events.objects.filter(at__gte=since).values_list(f"{field}_id", flat=True))
     touched |= set(
-        Rating.objects.filter(updated_at__gte=since, application__isnull=False).values_list(
-            "application_id", flat=True
+        Rating.objects.filter(updated_at__gte=since, **{f"{field}__isnull": False}).values_list(
+            f"{field}_id", flat=True
         )
     )
-    return sorted(touched)
+    return touched
 
 
 @dataclass(frozen=True)
@@ -459,13 +465,7 @@ def tickets_touched_since(since: dt.datetime | None, *, now: dt.datetime) -> lis
     that passed in between with nothing done (metrics: counted late from then on)."""
     if since is None:
         return list(Ticket.objects.order_by("pk").values_list("pk", flat=True))
-    touched = set(Ticket.objects.filter(updated_at__gte=since).values_list("pk", flat=True))
-    touched |= set(TicketEvent.objects.filter(at__gte=since).values_list("ticket_id", flat=True))
-    touched |= set(
-        Rating.objects.filter(updated_at__gte=since, ticket__isnull=False).values_list(
-            "ticket_id", flat=True
-        )
-    )
+    touched = _changed_since(Ticket, TicketEvent, "ticket", since)
     touched |= set(
         Ticket.objects.filter(
             accepted_at__isnull=True, sign_due_at__gte=since, sign_due_at__lte=now
