@@ -323,9 +323,19 @@ def get_rectification(request: HttpRequest, rectification_id: str):
     )
 
 
+# A department's answer and a supervisor's moves: refused (403) to those who may only read it.
+ACTION_RESPONSES = {
+    200: RectificationOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+}
+
+
 @router.post(
     "/rectifications/{rectification_id}/answer",
-    response={200: RectificationOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response=ACTION_RESPONSES,
     summary="Say what the department changed (its reviewers, or the hotline unit's members)",
 )
 def answer_rectification(request: HttpRequest, rectification_id: str, payload: AnswerIn):
@@ -349,18 +359,9 @@ def settle_rectification(request: HttpRequest, rectification_id: str, payload: S
     return rectification_out(done, for_rater=True)
 
 
-SUPERVISOR_RESPONSES = {
-    200: RectificationOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-}
-
-
 @router.post(
     "/rectifications/{rectification_id}/send-back",
-    response=SUPERVISOR_RESPONSES,
+    response=ACTION_RESPONSES,
     summary="Send an escalated rectification back to the department with an instruction "
     "(the supervisors over it)",
 )
@@ -374,7 +375,7 @@ def send_back_rectification(request: HttpRequest, rectification_id: str, payload
 
 @router.post(
     "/rectifications/{rectification_id}/close",
-    response=SUPERVISOR_RESPONSES,
+    response=ACTION_RESPONSES,
     summary="Close an escalated rectification with a conclusion (the supervisors over it)",
 )
 def close_rectification(request: HttpRequest, rectification_id: str, payload: CloseIn):
