@@ -561,15 +561,7 @@ TEXTS = synthetic.Texts(
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10_000), days_ago=st.integers(0, 60), hour=st.integers(0, 23))
 def test_no_case_is_decided_before_the_cases_it_depends_on(seed, days_ago, hour):
-    history = synthetic.History(
-        rng=random.Random(seed),
-        now=NOW,
-        calendar=CALENDAR,
-        regions=["350203"],
-        texts=TEXTS,
-        warn_days=2,
-        escalate_days=3,
-    )
+    history = _history(seed)
     submitted = min(NOW - dt.timedelta(days=days_ago, hours=hour), NOW)
     story = history.application(SHAPE, submitted)
     cases = story.cases
