@@ -7,7 +7,6 @@ import pytest
 from onething.accounts.models import Role
 from onething.accounts.selectors import Oversight, supervisor_oversight, supervisors_over
 from onething.catalog.models import Department
-from onething.complaints.selectors import supervisor_regions
 from tests.factories import PersonFactory, role_grant, staff_with
 
 pytestmark = pytest.mark.django_db
@@ -28,15 +27,6 @@ def test_administrators_and_unscoped_supervisors_oversee_everything_others_nothi
         Oversight(department_id=None, region_code="350200"),
         Oversight(department_id=health.pk, region_code=None),
     }
-
-
-def test_the_hotline_reads_only_the_regions_of_the_same_rule(loaded_catalog):
-    # The same sentinels as supervisor_oversight: None everywhere, () nowhere.
-    assert supervisor_regions(staff_with(Role.ADMINISTRATOR)) is None
-    assert supervisor_regions(staff_with(Role.SUPERVISOR, region="350200")) == ("350200",)
-    # Tickets have no department: a department's supervisor sees every region's.
-    assert supervisor_regions(staff_with(Role.SUPERVISOR, department="fj_health")) is None
-    assert supervisor_regions(staff_with(Role.REVIEWER, department="fj_health")) == ()
 
 
 def test_a_region_covers_the_regions_inside_it_and_a_department_only_its_own(loaded_catalog):

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from onething.complaints import selectors, services
 from onething.complaints.rates import TicketFacts, compute_rates
+from onething.complaints.selectors import TicketOversight
 from tests.complaints.test_services import call
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -252,9 +253,7 @@ def test_the_selector_computes_the_rates_of_tickets_moved_through_the_services(h
     assert huli.unit == "hl_dianqian_police"
 
     today = timezone.localdate()
-    by_unit = {
-        r.key: r for r in selectors.hotline_rates(start=today, end=today, by="unit", regions=[])
-    }
+    by_unit = {r.key: r for r in selectors.hotline_rates(start=today, end=today, by="unit")}
     assert table(by_unit) == {
         "hl_dianqian_police": (1, None, None, None, None, 0.0),
         "sm_urban_management": (1, 1.0, 1.0, 0.0, 0.0, 0.0),
@@ -265,8 +264,10 @@ def test_the_selector_computes_the_rates_of_tickets_moved_through_the_services(h
     later = huli.sign_due_at + dt.timedelta(minutes=1)
     huli_late = selectors.hotline_rates(start=today, end=today, by="unit", now=later)
     assert {r.key: r.on_time_sign_rate for r in huli_late}["hl_dianqian_police"] == 0.0
-    # A supervisor's regions: Siming only.
-    siming = selectors.hotline_rates(start=today, end=today, by="region", regions=["350203"])
+    # A supervisor's share: Siming only.
+    siming = selectors.hotline_rates(
+        start=today, end=today, by="region", oversight=[TicketOversight("350203", None)]
+    )
     assert table({r.key: r for r in siming}) == {"350203": (2, 1.0, 1.0, 0.5, 0.5, 0.5)}
     last_week = today - dt.timedelta(days=7), today - dt.timedelta(days=1)
     assert selectors.hotline_rates(start=last_week[0], end=last_week[1]) == []

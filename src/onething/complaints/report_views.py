@@ -83,7 +83,7 @@ def _rate_row(rates: Rates, names: dict[str, str]) -> dict:
 @require_GET
 def rates(request: HttpRequest) -> HttpResponse:
     """The five rates per unit or district over the chosen period (the last 30 days at first)."""
-    regions = selectors.rates_regions_for(request.user)
+    oversight = selectors.rates_oversight_for(request.user)
     today = timezone.localdate()
     defaults = {
         "start": (today - dt.timedelta(days=DEFAULT_PERIOD_DAYS - 1)).isoformat(),
@@ -113,8 +113,8 @@ def rates(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "rows": rows,
-            "everywhere": regions is None,
-            "region_list": [selectors.region_names().get(r, r) for r in regions or ()],
+            "everywhere": oversight is None,
+            "oversight": selectors.oversight_described(oversight or ()),
             "api_link": api_link,
         },
         status=200 if form.is_valid() else 422,

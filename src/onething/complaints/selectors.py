@@ -1,15 +1,16 @@
 """Reading tickets: who sees which, the queues, weekly counts and the rates.
 
 Scope is enforced here, not in templates: a citizen sees their own tickets, a unit the tickets it
-holds or held, hotline agents every ticket, supervisors the tickets of their regions. A ticket
-outside the reader's scope does not exist for them (404).
+holds or held, hotline agents every ticket, supervisors the tickets of their regions held by
+the units of their departments (TicketOversight). A ticket outside the reader's scope does not
+exist for them (404).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from onething.accounts.models import Role, RoleAssignment
 from onething.accounts.selectors import supervisor_oversight
-from onething.catalog.models import Region, in_language
+from onething.catalog.models import Department, Region, in_language
 from onething.complaints import rates as rates_core
 from onething.complaints.hotspots import WeekCounts
 from onething.complaints.lifecycle import TicketStatus
@@ -47,21 +48,74 @@ def is_hotline_agent(user: Any) -> bool:
     )
 
 
-def supervisor_regions(user: Any) -> tuple[str, ...] | None:
-    """The region codes a supervisor (or administrator) oversees: None for everywhere, () for
-    none (the sentinels of accounts.selectors.supervisor_oversight).
+@dataclass(frozen=True)
+class TicketOversight:
+    """One supervisor role's share of the tickets: those of a region and the regions inside it
+    (everywhere if None) that a hotline unit of the role's department holds (any unit if None).
 
-    Tickets belong to no department, so a supervisor's department does not narrow them.
-    """
+    Tickets belong to no department, but the units they are dispatched to do (the dispatch
+    catalogue's): a department's supervisor oversees the tickets its units hold, as the
+    dashboard's hotline figures count them."""
+
+    region_code: str | None
+    units: frozenset[str] | None
+
+    def covers(self, region_code: str, unit: str) -> bool:
+        if self.units is not None and unit not in self.units:
+            return False
+        return self.region_code is None or region_contains(self.region_code, region_code)
+
+    def condition(self) -> Q:
+        """The same, as a filter of tickets or hot spots (both have region_code and unit)."""
+        condition = Q()
+        if self.region_code is not None:
+            condition &= Q(region_code__startswith=region_prefix(self.region_code))
+        if self.units is not None:
+            condition &= Q(unit__in=sorted(self.units))
+        return condition
+
+
+def hotline_units(departments: Iterable[str]) -> list[str]:
+    """The hotline units that belong to these departments (codes; the dispatch catalogue's)."""
+    wanted = set(departments)
+    return sorted(
+        code for code, unit in dispatch_catalogue().units.items() if unit.department in wanted
+    )
+
+
+def ticket_oversight(user: Any) -> tuple[TicketOversight, ...] | None:
+    """The tickets a supervisor (or administrator) oversees, from the one rule of
+    accounts.selectors.supervisor_oversight: None for every ticket, () for none."""
     oversight = supervisor_oversight(user)
-    if oversight is None or any(o.region_code is None for o in oversight):
+    if oversight is None:
         return None
-    return tuple(o.region_code for o in oversight if o.region_code is not None)
+    department_codes = dict(
+        Department.objects.filter(
+            pk__in={o.department_id for o in oversight if o.department_id is not None}
+        ).values_list("pk", "code")
+    )
+    return tuple(
+        TicketOversight(
+            region_code=o.region_code,
+            units=None
+            if o.department_id is None
+            else frozenset(hotline_units([department_codes.get(o.department_id, "")])),
+        )
+        for o in oversight
+    )
+
+
+def oversight_condition(oversight: Sequence[TicketOversight]) -> Q:
+    """The rows (tickets, hot spots) within any of the roles; nothing when there is none."""
+    condition = Q(pk__in=[])
+    for share in oversight:
+        condition |= share.condition()
+    return condition
 
 
 def is_ticket_supervisor(user: Any) -> bool:
-    """A supervisor (or administrator) over some region's tickets."""
-    return supervisor_regions(user) != ()
+    """A supervisor (or administrator) over some tickets."""
+    return ticket_oversight(user) != ()
 
 
 def units_of(user: Any) -> list[str]:
@@ -71,9 +125,11 @@ def units_of(user: Any) -> list[str]:
 
 
 def supervises(user: Any, ticket: Ticket) -> bool:
-    """A supervisor (or administrator) over the ticket's region."""
-    regions = supervisor_regions(user)
-    return regions is None or any(region_contains(r, ticket.region_code) for r in regions)
+    """A supervisor (or administrator) over the ticket (its region, the unit holding it)."""
+    oversight = ticket_oversight(user)
+    return oversight is None or any(
+        share.covers(ticket.region_code, ticket.unit) for share in oversight
+    )
 
 
 def is_own_ticket(user: Any, ticket: Ticket) -> bool:
@@ -90,13 +146,6 @@ def may_reveal_contact(user: Any, ticket: Ticket) -> bool:
     return ticket.contact_needed and bool(ticket.unit) and ticket.unit in units_of(user)
 
 
-def _region_filter(regions: Sequence[str]) -> Q:
-    condition = Q()
-    for region in regions:
-        condition |= Q(region_code__startswith=region_prefix(region))
-    return condition
-
-
 def tickets_visible_to(user: Any) -> QuerySet[Ticket]:
     """Every ticket `user` may read."""
     if not getattr(user, "is_authenticated", False):
@@ -110,12 +159,10 @@ def tickets_visible_to(user: Any) -> QuerySet[Ticket]:
         # by the "returned" events it left (one query on every database, unlike JSON lookups).
         returned = TicketEvent.objects.filter(action="returned", unit__in=units)
         scope |= Q(unit__in=units) | Q(pk__in=returned.values("ticket_id"))
-    regions = supervisor_regions(user)
-    if regions is None:
-        scope |= Q(pk__isnull=False)
-    elif regions:
-        scope |= _region_filter(regions)
-    return Ticket.objects.filter(scope)
+    oversight = ticket_oversight(user)
+    if oversight is None:
+        return Ticket.objects.all()
+    return Ticket.objects.filter(scope | oversight_condition(oversight))
 
 
 def ticket_for(user: Any, reference: str) -> Ticket:
@@ -191,27 +238,22 @@ def callback_queue() -> QuerySet[Ticket]:
 
 
 def escalated_for(user: Any) -> QuerySet[Ticket]:
-    """Open escalated tickets: every one for hotline agents, a supervisor's regions' for them."""
+    """Open escalated tickets: every one for hotline agents, those they oversee for
+    supervisors."""
     tickets = Ticket.objects.filter(escalated_at__isnull=False).exclude(status=TicketStatus.CLOSED)
-    if is_hotline_agent(user):
-        return tickets.order_by("escalated_at", "pk")
-    regions = supervisor_regions(user)
-    if regions == ():
-        return Ticket.objects.none()
-    return (tickets if regions is None else tickets.filter(_region_filter(regions))).order_by(
-        "escalated_at", "pk"
-    )
+    oversight = None if is_hotline_agent(user) else ticket_oversight(user)
+    if oversight is not None:
+        tickets = tickets.filter(oversight_condition(oversight))
+    return tickets.order_by("escalated_at", "pk")
 
 
 def pending_extensions_for(user: Any) -> QuerySet[ExtensionRequest]:
-    """Extension requests waiting for this supervisor's decision (their regions' tickets)."""
-    regions = supervisor_regions(user)
-    if regions == ():
-        return ExtensionRequest.objects.none()
+    """Extension requests waiting for this supervisor's decision (the tickets they oversee)."""
+    oversight = ticket_oversight(user)
     pending = ExtensionRequest.objects.filter(status=ExtensionRequest.Status.PENDING)
-    if regions is not None:
+    if oversight is not None:
         pending = pending.filter(
-            ticket__in=Ticket.objects.filter(_region_filter(regions)).values("pk")
+            ticket__in=Ticket.objects.filter(oversight_condition(oversight)).values("pk")
         )
     return pending.select_related("ticket").order_by("requested_at", "pk")
 
@@ -290,13 +332,10 @@ def hot_spots_for(user: Any) -> QuerySet[HotSpot]:
     units = units_of(user)
     if is_hotline_agent(user):
         return HotSpot.objects.all()
-    regions = supervisor_regions(user)
-    condition = Q(unit__in=units)
-    if regions is None:
-        condition |= Q(pk__isnull=False)
-    elif regions:
-        condition |= _region_filter(regions)
-    return HotSpot.objects.filter(condition)
+    oversight = ticket_oversight(user)
+    if oversight is None:
+        return HotSpot.objects.all()
+    return HotSpot.objects.filter(Q(unit__in=units) | oversight_condition(oversight))
 
 
 def hot_spot_for(user: Any, hot_spot_id: int) -> HotSpot:
@@ -311,19 +350,20 @@ def hotline_rates(
     start: dt.date,
     end: dt.date,
     by: str = "unit",
-    regions: Sequence[str] | None = None,
+    oversight: Sequence[TicketOversight] | None = None,
     now: dt.datetime | None = None,
 ) -> list[rates_core.Rates]:
     """The rates of the tickets taken in from `start` to `end` (both included), per unit or
-    district, within `regions` (None or []: everywhere). Pages and API both call this."""
+    district, of the tickets within `oversight` (None: every ticket). Pages and API both call
+    this."""
     check_rates_period(start=start, end=end, by=by)
     tz = timezone.get_current_timezone()
     tickets = Ticket.objects.filter(
         created_at__gte=dt.datetime.combine(start, dt.time.min, tzinfo=tz),
         created_at__lt=dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
     )
-    if regions:
-        tickets = tickets.filter(_region_filter(regions))
+    if oversight is not None:
+        tickets = tickets.filter(oversight_condition(oversight))
     facts = [read.facts for read in read_ticket_facts(tickets)]
     result = rates_core.compute_rates(facts, by=by, now=timezone.localtime(now or timezone.now()))
     return list(result.values())
@@ -400,15 +440,15 @@ def check_rates_period(*, start: dt.date, end: dt.date, by: str) -> None:
         raise InvalidInput(_("Some information is missing or wrong."), fields=fields)
 
 
-def rates_regions_for(user: Any) -> tuple[str, ...] | None:
-    """The regions whose rates `user` may read (None: everywhere); NotAllowed for anyone but
-    hotline agents, supervisors (their regions) and administrators."""
+def rates_oversight_for(user: Any) -> tuple[TicketOversight, ...] | None:
+    """The tickets whose rates `user` may read (None: every ticket); NotAllowed for anyone but
+    hotline agents, supervisors (the tickets they oversee) and administrators."""
     if is_hotline_agent(user):
         return None
-    regions = supervisor_regions(user)
-    if regions == ():
+    oversight = ticket_oversight(user)
+    if oversight == ():
         raise NotAllowed(_("Only the hotline, supervisors and administrators may read the rates."))
-    return regions
+    return oversight
 
 
 def hotline_rates_for(
@@ -420,8 +460,22 @@ def hotline_rates_for(
     now: dt.datetime | None = None,
 ) -> list[rates_core.Rates]:
     """`hotline_rates` within what `user` may read: the one entry of the rates page and API."""
-    regions = rates_regions_for(user)
-    return hotline_rates(start=start, end=end, by=by, regions=regions, now=now)
+    oversight = rates_oversight_for(user)
+    return hotline_rates(start=start, end=end, by=by, oversight=oversight, now=now)
+
+
+def oversight_described(oversight: Sequence[TicketOversight]) -> list[str]:
+    """Each share in words, for the pages: the region's name, and the units' names when the
+    role is a department's."""
+    regions, units = region_names(), unit_names()
+    described = []
+    for share in oversight:
+        where = regions.get(share.region_code, share.region_code) if share.region_code else ""
+        which = "、".join(units.get(u, u) for u in sorted(share.units or ()))
+        if share.units is not None and not which:
+            which = _("no hotline unit")
+        described.append(f"{where}（{which}）" if where and which else where or which)
+    return described
 
 
 def unit_names(language: str | None = None) -> dict[str, str]:

@@ -43,8 +43,7 @@ from onething.applications.models import Application, Case, Channel
 from onething.catalog.models import Department, Region, Service, Thing, in_language
 from onething.catalog.selectors import names_by_code
 from onething.complaints.rates import Rates
-from onething.complaints.runtime import dispatch_catalogue
-from onething.complaints.selectors import region_names
+from onething.complaints.selectors import hotline_units, region_names
 from onething.core.errors import InvalidInput, NotAllowed
 from onething.core.numbers import whole_number
 from onething.core.regions import region_contains, region_prefix
@@ -918,14 +917,6 @@ def _breadcrumbs(code: str) -> tuple[tuple[str, str], ...]:
         trail.append((region.code, in_language(region.name_zh, region.name_en)))
         region = region.parent
     return tuple(reversed(trail))
-
-
-def hotline_units(departments: Iterable[str]) -> list[str]:
-    """The hotline units that belong to these departments (the dispatch catalogue's)."""
-    wanted = set(departments)
-    return sorted(
-        code for code, unit in dispatch_catalogue().units.items() if unit.department in wanted
-    )
 
 
 def _hotline_q(scope: Scope, filters: Filters) -> Q | None:
