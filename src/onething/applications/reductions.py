@@ -100,7 +100,6 @@ def days_taken(
     alone = sum(
         case_days(ready_on, decided_on, submitted_on, working_days)
         for ready_on, decided_on in cases
-        if decided_on is not None
     )
     return alone, working_days(submitted_on, finished_on)
 

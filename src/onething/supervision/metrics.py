@@ -271,12 +271,7 @@ def contributions(facts: ApplicationFacts, working_days: WorkingDays) -> Contrib
             continue
         if case.due_date is not None:
             _add(out, case_key(case, decided, "on_time"), 1, int(case.decided_on <= case.due_date))
-        days = reductions.case_days(
-            case.ready_on,
-            case.decided_on,
-            facts.submitted_on,
-            count_days,
-        )
+        days = reductions.case_days(case.ready_on, case.decided_on, facts.submitted_on, count_days)
         _add(out, case_key(case, decided, "handling_days", days), 1, days)
         _add(out, case_key(case, decided, "supplemented"), 1, int(case.supplemented))
         _add(out, case_key(case, decided, "instant"), 1, int(case.decided_by_rule))
