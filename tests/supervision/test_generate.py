@@ -16,7 +16,7 @@ from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onething.applications import lifecycle
+from onething.applications import lifecycle, reductions
 from onething.applications.models import Application, Case, SupplementRequest
 from onething.audit.models import AuditRecord
 from onething.catalog.models import Region, Thing
@@ -598,6 +598,55 @@ def test_no_case_is_decided_before_the_cases_it_depends_on(seed, days_ago, hour)
     else:
         assert set(statuses) & lifecycle.CASE_OPEN
     assert [e[0] for e in story.events] == sorted(e[0] for e in story.events)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    days_ago=st.integers(3, 60),
+    late=st.sampled_from([(10, 0, 0), (23, 59, 45), (23, 59, 59)]),
+)
+def test_cases_start_and_end_so_that_days_alone_are_measured_as_the_roll_ups_count_them(
+    seed, days_ago, late
+):
+    """The roll-ups count each case's days from its ready day and the application's from its
+    submission day (reductions.days_taken): a first case is released on the submission's own
+    day (even a second before midnight), each later one when the last case it waits for is
+    decided, and the application ends with its last decision. So a completed application
+    never takes fewer days alone than as one thing, and exactly as many when its cases ran
+    one after the other."""
+    hour, minute, second = late
+    day = TODAY - dt.timedelta(days=days_ago)
+    submitted = dt.datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=TZ)
+    story = _history(seed).application(SHAPE, submitted)
+    for case in story.cases:
+        if case.ready_at is None:
+            continue
+        if not case.member.after:
+            assert case.ready_at.date() == submitted.date()
+        else:
+            assert case.ready_at == max(story.cases[p].decided_at for p in case.member.after)
+    if story.status != "completed":
+        return
+    assert story.finished_at == max(c.decided_at for c in story.cases)
+
+    def count(start, end):
+        return CALENDAR.working_days_between(start, end, "350203")
+
+    def measured(cases):
+        return reductions.days_taken(
+            "completed",
+            submitted.date(),
+            max(c.decided_at for c in cases).date(),
+            [(c.ready_at.date(), c.decided_at.date()) for c in cases],
+            count,
+        )
+
+    alone, together = measured(story.cases)
+    assert alone >= together
+    # s0 → s1 → s2 alone: one after the other, as long as together.
+    chain_alone, chain_together = measured(story.cases[:3])
+    assert chain_alone == chain_together
 
 
 def _history(seed: int) -> synthetic.History:

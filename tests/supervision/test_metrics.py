@@ -57,6 +57,11 @@ def test_handling_days_are_working_days_after_submission(
     demo_catalog, submitted, finished, days, from_catalog
 ):
     calendar = WorkCalendar(demo_catalog.overrides()) if from_catalog else CALENDAR
+    # One case, ready when the application was submitted and decided when it finished.
+    case = CaseFacts(
+        "birth_medical_certificate", "fj_health", "approved", ready_on=submitted,
+        decided_on=finished,
+    )  # fmt: skip
     facts = ApplicationFacts(
         region="350203",
         thing="newborn",
@@ -65,11 +70,14 @@ def test_handling_days_are_working_days_after_submission(
         submitted_on=submitted,
         finished_on=finished,
         due_date=finished,
+        cases=(case,),
     )
     got = metrics.contributions(facts, calendar.working_days_between)
     assert got[app_key(metrics.month_of(finished), "handling_days", days)] == (1, days)
     assert got[app_key(metrics.month_of(submitted), "received")] == (1, 0)
     assert got[app_key(metrics.month_of(finished), "days_together")] == (1, days)
+    # Alone, the one case took the same days, counted by the same rule.
+    assert got[app_key(metrics.month_of(finished), "days_separately")] == (1, days)
     if from_catalog:
         # Without the catalog's days (Monday to Friday only) the figure would be larger.
         assert working_days(submitted, finished, None) > days
@@ -142,7 +150,11 @@ def test_a_completed_window_application_with_cases_and_ratings():
     assert a("materials_separately") == (1, 9)
     assert a("materials_together") == (1, 2)
     assert a("fields_together") == (1, 11)
-    assert a("days_separately") == (1, 35)
+    # Alone, measured from the cases, not the 35 days the plan claimed: the birth certificate
+    # 1 (13 → 14 Feb, a worked Saturday) + the insurance 6 (14 Feb → 2 March: 24–28 Feb and
+    # 2 March) = 7, the application's own 7 (its cases ran one after the other).
+    assert a("days_separately") == (1, 7)
+    assert a("days_together") == (1, 7)
     assert a("trips_separately") == (1, 6)
     assert a("trips_together") == (1, 1)
     assert a("satisfaction", 4) == (1, 4)
@@ -163,6 +175,47 @@ def test_a_completed_window_application_with_cases_and_ratings():
     assert c(*insurance, march, "on_time") == (1, 0)
     assert c(*insurance, march, "instant") == (1, 1)
     assert c("fj_health", "", march, "satisfaction", 2) == (1, 2)
+
+
+case_spans = st.lists(
+    st.tuples(st.integers(0, 10), st.integers(0, 25)), min_size=1, max_size=5
+)  # (ready, days from ready to decided), days after the submission
+
+
+@given(
+    submitted=st.dates(min_value=D(2025, 1, 1), max_value=D(2026, 10, 1)),
+    spans=case_spans,
+    status=st.sampled_from(["completed", "partly_completed", "rejected"]),
+)
+def test_the_days_alone_are_the_cases_own_handling_days_added_up(submitted, spans, status):
+    after = lambda n: submitted + dt.timedelta(days=n)  # noqa: E731
+    cases = tuple(
+        CaseFacts(
+            f"s{i}",
+            "fj_health",
+            "approved" if status == "completed" or i else "rejected",
+            ready_on=after(ready),
+            decided_on=after(ready + length),
+        )
+        for i, (ready, length) in enumerate(spans)
+    )
+    finished = max(c.decided_on for c in cases)
+    facts = ApplicationFacts(
+        "350203", "newborn", "web", status, submitted, finished_on=finished, cases=cases
+    )
+    got = metrics.contributions(facts, working_days)
+    alone = got.get(app_key(metrics.month_of(finished), "days_separately"))
+    if status != "completed":
+        # Not every service approved: not measured, neither side.
+        assert alone is None
+        assert app_key(metrics.month_of(finished), "days_together") not in got
+        return
+    by_case = sum(
+        total
+        for key, (_count, total) in got.items()
+        if key.level == "case" and key.metric == "handling_days"
+    )
+    assert alone == (1, by_case)
 
 
 def test_a_draft_contributes_nothing_and_a_withdrawal_only_its_count():

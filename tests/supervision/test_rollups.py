@@ -129,9 +129,18 @@ def recomputed_by_hand() -> dict[tuple, tuple[int, int]]:
                     "days": _working_days_after(submitted, finished, region),
                     "trips": int(channel == "window"),
                 }
+                # Alone: the catalog's count for materials, fields and trips; for days, each
+                # case's own working days from its ready day to its decision, added up.
+                alone = {
+                    name: snapshot["reductions"][name]["separately"]
+                    for name in ("materials", "fields", "trips")
+                }
+                alone["days"] = sum(
+                    _working_days_after(_day(k.ready_at) or submitted, _day(k.decided_at), region)
+                    for k in cases
+                )
                 for name, figure in together.items():
-                    claimed = snapshot["reductions"][name]["separately"]
-                    add(a(month, f"{name}_separately"), 1, claimed)
+                    add(a(month, f"{name}_separately"), 1, alone[name])
                     add(a(month, f"{name}_together"), 1, figure)
         for case in cases:
             add(c(case, _month(submitted), "received"))

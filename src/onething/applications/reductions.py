@@ -3,17 +3,28 @@ and trips, handled as one thing against each member service handled alone.
 
 Pure: no Django. One definition for the applicant's own pages
 (applications.services.application_reductions) and for the supervision roll-ups
-(supervision.metrics / supervision.rollups): materials, fields and trips are counted alike.
-Days differ on purpose: the applicant's page shows the promised days as one thing, the roll-ups
-the working days really taken.
+(supervision.metrics / supervision.rollups), so both count every reduction alike.
+
+"Each service alone" is, for materials, form fields and trips, what the catalog asks of each
+member service handled on its own (the plan at submission; nobody applied that way, so there
+is nothing else to count). For working days it is measured, like "as one thing": days_taken.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 NAMES = ("materials", "fields", "days", "trips")
+# The reductions whose "each service alone" side is the catalog's count (the plan's claim).
+FROM_THE_CATALOG = ("materials", "fields", "trips")
+# Only applications in which every member service was approved are measured for days, on both
+# sides. A rejected, partly completed or withdrawn application did not get what it asked for:
+# its days as one thing are not the days of the whole service, and its cases that were never
+# decided (cancelled, withdrawn) have no handling time to add up alone, so "saved" would
+# compare unlike things. One still pending has no end yet.
+MEASURED_OUTCOME = "completed"
 # How a material reached the department when the applicant brought or sent it themselves; the
 # other provisions (sharing, e-certificate, an earlier case's result) needed nothing of them.
 PROVIDED_BY_APPLICANT = frozenset({"upload", "window", "promised"})
@@ -44,6 +55,53 @@ def asked_in_snapshot(form: Iterable[Mapping[str, Any]]) -> list[str]:
 def trips_made(channel: str) -> int:
     """Visits in person the application cost its applicant."""
     return TRIPS_BY_CHANNEL.get(channel, 0)
+
+
+# (start, end) -> working days after start up to and including end, in the application's
+# region (core.workdays: the day a period starts is not counted).
+CountWorkingDays = Callable[[dt.date, dt.date], int]
+# One member case: (the local day it became ready, the local day it was decided).
+CaseDays = tuple[dt.date | None, dt.date | None]
+
+
+def case_days(
+    ready_on: dt.date | None,
+    decided_on: dt.date,
+    submitted_on: dt.date,
+    working_days: CountWorkingDays,
+) -> int:
+    """The working days one case took, from the day it became ready to its decision; a case
+    with no recorded ready day counts from the application's submission (its first moment)."""
+    return working_days(ready_on or submitted_on, decided_on)
+
+
+def days_taken(
+    status: str,
+    submitted_on: dt.date | None,
+    finished_on: dt.date | None,
+    cases: Iterable[CaseDays],
+    working_days: CountWorkingDays,
+) -> tuple[int, int] | None:
+    """(Each service alone, as one thing) in working days, as one application really took
+    them; None when it is not measured (only completed applications are: MEASURED_OUTCOME).
+
+    Alone: the sum of each member case's own handling time (case_days), as if every service
+    were applied for on its own, one after another, each taking what it took. As one thing:
+    from the submission to the last decision, cases of one stage running side by side. Both
+    are counted by the same rule, so for cases handled strictly one after another (each ready
+    the day the one before it was decided) the two are equal: what one thing saves in days is
+    the time its cases ran side by side.
+    """
+    if status != MEASURED_OUTCOME or submitted_on is None or finished_on is None:
+        return None
+    cases = list(cases)
+    if not cases or any(decided_on is None for _ready_on, decided_on in cases):
+        return None  # a completed application's cases are all decided: a gap in the record
+    alone = sum(
+        case_days(ready_on, decided_on, submitted_on, working_days)
+        for ready_on, decided_on in cases
+    )
+    return alone, working_days(submitted_on, finished_on)
 
 
 def figures(separately: Mapping[str, int], together: Mapping[str, int]) -> dict[str, dict]:

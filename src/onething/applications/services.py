@@ -2029,25 +2029,63 @@ def application_ask_related_consent(*, actor: User, application: Application):
     return consent_request
 
 
-def application_reductions(application: Application) -> dict[str, dict[str, int]]:
-    """The four reductions for this applicant, measured: materials they provide and fields they
-    type (after what the departments' records and certificates cover) and their trips, against
-    applying for each member service on its own.
+def application_reductions(application: Application) -> dict[str, dict[str, Any]]:
+    """The four reductions for this applicant: materials they provide and fields they type
+    (after what the departments' records and certificates cover) and their trips, against what
+    the catalog asks of each member service applied for on its own; and the working days, once
+    measured: each case's own handling time added up, against the application's.
 
     Counted by applications.reductions, as the supervision roll-ups count them. Before
-    submission the materials still to attach count as to be uploaded.
+    submission the materials still to attach count as to be uploaded. Days are measured only
+    when every service was approved (reductions.MEASURED_OUTCOME); until then the days entry
+    is {"measured": False, "finished": ..., "promised": ...}, which the page says plainly.
     """
     plan = application_plan(application)
-    separately = {name: getattr(plan.reductions, name).separately for name in reductions.NAMES}
+    separately = {
+        name: getattr(plan.reductions, name).separately for name in reductions.FROM_THE_CATALOG
+    }
     together = {
         "materials": reductions.materials_provided(_material_provisions(application, plan)),
         "fields": reductions.fields_typed(
             (spec.element.key for spec in asked_fields(plan)), application.prefilled
         ),
-        "days": plan.reductions.days.together,
         "trips": reductions.trips_made(application.channel),
     }
-    return reductions.figures(separately, together)
+    measured = _days_taken(application)
+    if measured is not None:
+        separately["days"], together["days"] = measured
+    out: dict[str, dict[str, Any]] = reductions.figures(separately, together)
+    if measured is None:
+        out["days"] = {
+            "measured": False,
+            "finished": application.status in lifecycle.APPLICATION_TERMINAL,
+            "promised": plan.promised_days,
+        }
+    else:
+        out["days"]["measured"] = True
+    return out
+
+
+def _days_taken(application: Application) -> tuple[int, int] | None:
+    """reductions.days_taken for the application: its cases' ready and decision days and its
+    own, counted in its region's working days (as the roll-ups count them)."""
+    if application.status != reductions.MEASURED_OUTCOME:
+        return None  # not measured: spare the queries
+
+    def local(moment: datetime | None) -> date | None:
+        return timezone.localdate(moment) if moment is not None else None
+
+    calendar, region = work_calendar(), application.region_code
+    return reductions.days_taken(
+        application.status,
+        local(application.submitted_at),
+        local(application.finished_at),
+        [
+            (local(ready_at), local(decided_at))
+            for ready_at, decided_at in application.cases.values_list("ready_at", "decided_at")
+        ],
+        lambda start, end: calendar.working_days_between(start, end, region),
+    )
 
 
 def _material_provisions(application: Application, plan: Plan) -> dict[str, int]:

@@ -762,7 +762,8 @@ class Reduction:
 
 def reductions(figures: Figures) -> list[Reduction]:
     """The four reductions over the completed applications: totals handled separately (the
-    plan's claim) and together (what really happened)."""
+    catalog's count for materials, fields and trips; the cases' measured days) and together
+    (what really happened)."""
     out = []
     for name in metrics.REDUCTIONS:
         count, separately = figures.sums.get(f"{name}_separately", (0, 0))
@@ -802,10 +803,11 @@ def reductions_basis() -> str:
     a measurement)."""
     return _(
         "Each service alone: what the catalog asks of each member service handled on its own "
-        "(materials, form fields, visits to a counter, and its promised time limit in working "
-        "days). "
+        "(materials, form fields, visits to a counter), and the working days each member "
+        "service really took, from the day it could start to its decision, added up. "
         "As one thing: what the applicants really provided and typed, their trips, and the "
-        "working days the applications really took."
+        "working days from submission to the last decision. "
+        "Only applications in which every service was approved are counted."
     )
 
 

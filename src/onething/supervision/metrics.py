@@ -34,14 +34,17 @@ Metrics, at the application level (A) and the case level (C):
   decided case of it); count = decided cases, total = those decided by an automatic rule (秒批).
 - reductions (A): applications completed (every case approved) in the month; count 1 each, and
   total = the figure, for materials / fields / days / trips, separately and together:
-  `<name>_separately` is the plan's claim at submission (handling each member service alone:
-  catalog.planning Reductions.separately); `<name>_together` is what really happened:
-  materials the applicant really provided (uploaded, seen at the window, promised — not those
-  obtained by sharing, e-certificates or earlier results), fields really typed (the fields
-  the form asked, less those prefilled by sharing), the actual handling working days, and
-  trips (1 for the window channel, 0 online or through the API; answers to supplements are
-  online and add none) — counted by applications.reductions, as the applicant's pages count
-  them.
+  `<name>_separately` for materials, fields and trips is the plan's claim at submission
+  (what the catalog asks of each member service handled alone: catalog.planning
+  Reductions.separately); `days_separately` is measured: the sum of each member case's own
+  handling days (the case-level handling_days above, ready to decided). `<name>_together` is
+  what really happened: materials the applicant really provided (uploaded, seen at the window,
+  promised — not those obtained by sharing, e-certificates or earlier results), fields really
+  typed (the fields the form asked, less those prefilled by sharing), the application's
+  handling days (as handling_days above), and trips (1 for the window channel, 0 online or
+  through the API; answers to supplements are online and add none) — counted by
+  applications.reductions, as the applicant's pages count them. Days count only where they
+  are measured (reductions.days_taken), so their `count` may be below the others'.
 - satisfaction (A: the overall stars of an application's ratings; C: the stars a rating gives
   the case's department, service ""): rated in the month; bucket = stars; count 1, total = stars.
 
@@ -167,7 +170,8 @@ class ApplicationFacts:
     finished_on: dt.date | None = None
     due_date: dt.date | None = None
     cases: tuple[CaseFacts, ...] = ()
-    # the plan's claim at submission: reduction name -> figure for each member handled alone
+    # the plan's claim at submission for materials, fields and trips (reductions.FROM_THE_CATALOG):
+    # name -> figure for each member handled alone (days alone are measured from the cases)
     separately: Mapping[str, int] = field(default_factory=dict)
     materials_provided: int = 0
     fields_typed: int = 0
@@ -206,6 +210,9 @@ def contributions(facts: ApplicationFacts, working_days: WorkingDays) -> Contrib
         return out  # a draft is nobody's figure yet
     region = facts.region
 
+    def count_days(start: dt.date, end: dt.date) -> int:
+        return working_days(start, end, region or None)
+
     def app_key(month: dt.date, metric: str, bucket: int = 0) -> Key:
         return Key(APPLICATION, month, region, facts.thing, "", "", facts.channel, metric, bucket)
 
@@ -224,7 +231,7 @@ def contributions(facts: ApplicationFacts, working_days: WorkingDays) -> Contrib
         if facts.status in APPLICATION_DECIDED:
             if facts.due_date is not None:
                 _add(out, app_key(finished, "on_time"), 1, int(facts.finished_on <= facts.due_date))
-            days = working_days(facts.submitted_on, facts.finished_on, region or None)
+            days = count_days(facts.submitted_on, facts.finished_on)
             _add(out, app_key(finished, "handling_days", days), 1, days)
             supplemented = any(c.supplemented for c in facts.cases)
             _add(out, app_key(finished, "supplemented"), 1, int(supplemented))
@@ -232,16 +239,27 @@ def contributions(facts: ApplicationFacts, working_days: WorkingDays) -> Contrib
             if decided:
                 instant = sum(1 for c in decided if c.decided_by_rule)
                 _add(out, app_key(finished, "instant"), len(decided), instant)
-        if facts.status == "completed":
+        if facts.status == reductions.MEASURED_OUTCOME:
+            claimed = reductions.FROM_THE_CATALOG
+            separately = {name: facts.separately.get(name, 0) for name in claimed}
             together = {
                 "materials": facts.materials_provided,
                 "fields": facts.fields_typed,
-                "days": working_days(facts.submitted_on, facts.finished_on, region or None),
                 "trips": reductions.trips_made(facts.channel),
             }
+            measured = reductions.days_taken(
+                facts.status,
+                facts.submitted_on,
+                facts.finished_on,
+                ((c.ready_on, c.decided_on) for c in facts.cases),
+                count_days,
+            )
+            if measured is not None:
+                separately["days"], together["days"] = measured
             for name in REDUCTIONS:
-                _add(out, app_key(finished, f"{name}_separately"), 1, facts.separately.get(name, 0))
-                _add(out, app_key(finished, f"{name}_together"), 1, together[name])
+                if name in together:
+                    _add(out, app_key(finished, f"{name}_separately"), 1, separately[name])
+                    _add(out, app_key(finished, f"{name}_together"), 1, together[name])
 
     for case in facts.cases:
         _add(out, case_key(case, received, "received"), 1, 0)
@@ -253,8 +271,7 @@ def contributions(facts: ApplicationFacts, working_days: WorkingDays) -> Contrib
             continue
         if case.due_date is not None:
             _add(out, case_key(case, decided, "on_time"), 1, int(case.decided_on <= case.due_date))
-        start = case.ready_on or facts.submitted_on
-        days = working_days(start, case.decided_on, region or None)
+        days = reductions.case_days(case.ready_on, case.decided_on, facts.submitted_on, count_days)
         _add(out, case_key(case, decided, "handling_days", days), 1, days)
         _add(out, case_key(case, decided, "supplemented"), 1, int(case.supplemented))
         _add(out, case_key(case, decided, "instant"), 1, int(case.decided_by_rule))

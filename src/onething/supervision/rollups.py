@@ -178,7 +178,8 @@ def application_facts(ids: Sequence[int]) -> dict[int, metrics.ApplicationFacts]
             due_date=row["due_date"],
             cases=tuple(sorted(cases[row["pk"]], key=lambda c: c.service)),
             separately={
-                name: int(claimed.get(name, {}).get("separately", 0)) for name in metrics.REDUCTIONS
+                name: int(claimed.get(name, {}).get("separately", 0))
+                for name in reductions.FROM_THE_CATALOG
             },
             materials_provided=reductions.materials_provided(provisions[row["pk"]]),
             fields_typed=fields_typed,

@@ -380,7 +380,13 @@ class History:
         for story in cases:
             member = story.member
             if not member.after:
-                start = submitted_at + dt.timedelta(seconds=rng.randint(1, 30))
+                # Released by the submission itself (the service does it in the same
+                # transaction), so on the day of submission even a second before midnight:
+                # each case's days are counted from its ready day, the application's from that.
+                start = min(
+                    submitted_at + dt.timedelta(seconds=rng.randint(1, 30)),
+                    submitted_at.replace(hour=23, minute=59, second=59),
+                )
             else:
                 before = [outcome[p] for p in member.after]
                 failed = [(s, at) for s, at in before if s != CaseStatus.APPROVED]
