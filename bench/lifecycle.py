@@ -71,8 +71,9 @@ def _setup_django() -> None:
     django.setup()
 
 
-def prepare_database() -> None:
-    """Migrate, load the demo catalog and route the newborn's cases to the scripted reviewer."""
+def prepare_database(prefixes: list[str], count: int) -> None:
+    """Migrate, load the demo catalog, let the automatic service decide by `complete_inputs`
+    and create `count` applicants for each run."""
     _setup_django()
     from django.conf import settings
     from django.core.management import call_command
@@ -87,11 +88,12 @@ def prepare_database() -> None:
     members.filter(handler="automatic").update(
         rule="complete_inputs", rule_inputs=[], rule_condition=None
     )
+    for prefix in prefixes:
+        create_applicants(prefix, count)
 
 
 def create_applicants(prefix: str, count: int) -> None:
     """`count` mothers registered in 思明区, named `prefix-0` …, with valid ID numbers."""
-    _setup_django()
     from stdnum.cn import ric
 
     from onething.accounts.models import User
@@ -147,6 +149,7 @@ def work(prefix: str, total: int, share: int, processes: int) -> None:
     from onething.accounts.models import User
     from onething.applications.lifecycle import APPLICATION_TERMINAL, CaseStatus
     from onething.applications.models import Application, Case
+    from onething.catalog.selectors import thing_plan, work_calendar
     from onething.outbox.registry import autodiscover
     from onething.outbox.worker import outbox_run_once
     from onething.ratings.demo import demo_application_submit
@@ -167,6 +170,9 @@ def work(prefix: str, total: int, share: int, processes: int) -> None:
         .order_by("pk")
     )
     worker_id = f"bench-{prefix}-{share}"
+    # Warm up what a long-running process has built already: the thing's plan, the calendar.
+    thing_plan("newborn", NEWBORN_ANSWERS)
+    work_calendar()
     print("ready", flush=True)
     sys.stdin.readline()
     for applicant in mine:
@@ -191,8 +197,8 @@ def work(prefix: str, total: int, share: int, processes: int) -> None:
     print(f"done {time.time()!r}", flush=True)
 
 
-def summary(prefix: str) -> None:
-    """What the run left in the database, to show that every lifecycle was whole."""
+def summary(prefixes: list[str]) -> None:
+    """What each run left in the database, to show that every lifecycle was whole."""
     _setup_django()
     from django.db.models import Count
 
@@ -200,18 +206,24 @@ def summary(prefix: str) -> None:
     from onething.audit.models import AuditRecord
     from onething.certificates.models import Certificate
 
-    run = Application.objects.filter(applicant__username__startswith=f"{prefix}-")
-    statuses = dict(run.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
-    cases = Case.objects.filter(application__in=run)
-    approved = cases.filter(status="approved").count()
-    events = CaseEvent.objects.filter(application__in=run).count()
-    references = list(run.values_list("reference", flat=True))
-    certificates = Certificate.objects.filter(application_reference__in=references).count()
-    audit = AuditRecord.objects.filter(stream__name__startswith="application:").count()
-    print(
-        f"applications {statuses}, cases approved {approved} of {cases.count()}, "
-        f"certificates {certificates}, events {events}, audit records (all runs) {audit}"
-    )
+    for prefix in prefixes:
+        run = Application.objects.filter(applicant__username__startswith=f"{prefix}-")
+        statuses = dict(
+            run.values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+        )
+        cases = Case.objects.filter(application__in=run)
+        approved = cases.filter(status="approved").count()
+        events = CaseEvent.objects.filter(application__in=run).count()
+        references = list(run.values_list("reference", flat=True))
+        certificates = Certificate.objects.filter(application_reference__in=references).count()
+        streams = [
+            f"application:{public_id}" for public_id in run.values_list("public_id", flat=True)
+        ]
+        audit = AuditRecord.objects.filter(stream__name__in=streams).count()
+        print(
+            f"{prefix:<20} applications {statuses}, cases approved {approved} of {cases.count()}, "
+            f"certificates {certificates}, events {events}, audit records {audit}"
+        )
 
 
 # --- the parent: databases, runs, baselines, figures --------------------------------------------
@@ -230,10 +242,8 @@ def _run_child(role: str, env: dict[str, str], *args: str) -> str:
     return out
 
 
-def lifecycles_per_second(env: dict[str, str], label: str, n: int, processes: int) -> float:
+def lifecycles_per_second(env: dict[str, str], prefix: str, n: int, processes: int) -> float:
     """Run n lifecycles with `processes` processes; lifecycles per second of wall time."""
-    prefix = f"bench{label}p{processes}"
-    _run_child("applicants", env, "--prefix", prefix, "--n", str(n))
     children = [
         _child(
             "work",
@@ -257,8 +267,7 @@ def lifecycles_per_second(env: dict[str, str], label: str, n: int, processes: in
             raise SystemExit(f"worker failed ({child.returncode})")
         ends.append(float(out.split("done ", 1)[1]))
     rate = n / (max(ends) - start)
-    print(f"{label:<10} {processes} process(es): {n} lifecycles, {rate:8.2f} lifecycles/s")
-    print("           " + _run_child("summary", env, "--prefix", prefix).strip(), flush=True)
+    print(f"{prefix:<20} {n} lifecycles: {rate:8.2f} lifecycles/s", flush=True)
     return rate
 
 
@@ -321,36 +330,37 @@ def spiff_instances_per_second(instances: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=200, help="lifecycles per run")
-    parser.add_argument("--tiny", action="store_true", help="CI: 4 lifecycles, 2 s of pgbench")
+    parser.add_argument(
+        "--tiny", action="store_true", help="CI: 3 lifecycles, 2 s of pgbench, no SQLite"
+    )
     parser.add_argument("--pgbench-seconds", type=int, default=20)
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--role", default="main", help=argparse.SUPPRESS)
+    parser.add_argument("prefixes", nargs="*", help=argparse.SUPPRESS)
     parser.add_argument("--prefix", help=argparse.SUPPRESS)
     parser.add_argument("--share", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--processes", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.role == "prepare":
-        prepare_database()
-    elif args.role == "applicants":
-        create_applicants(args.prefix, args.n)
+        prepare_database(args.prefixes, args.n)
     elif args.role == "work":
         work(args.prefix, args.n, args.share, args.processes)
     elif args.role == "summary":
-        summary(args.prefix)
+        summary(args.prefixes)
     else:
         return bench(args)
     return 0
 
 
 def bench(args: argparse.Namespace) -> int:
-    n, seconds = (4, 2) if args.tiny else (args.n, args.pgbench_seconds)
+    n, seconds = (3, 2) if args.tiny else (args.n, args.pgbench_seconds)
     scratch = Path(tempfile.mkdtemp(prefix="onething-bench-lifecycle-"))
     tag = secrets.token_hex(3)
     ours_db, pgbench_db = f"bench_lifecycle_{tag}", f"bench_lifecycle_{tag}_pgbench"
     env = {**os.environ, "ONETHING_DATA_DIR": str(scratch / "data"), "PYTHONPATH": str(ROOT)}
     env.pop("ONETHING_TEST_DATABASE_URL", None)
     backends = {"postgresql": f"{PG_SERVER}/{ours_db}"}
-    if not args.no_sqlite:
+    if not (args.no_sqlite or args.tiny):
         backends["sqlite"] = f"sqlite:///{scratch / 'bench.sqlite3'}"
     print(f"{n} newborn lifecycles per run (6 cases, 3 certificates each)", flush=True)
     ours: dict[tuple[str, int], float] = {}
@@ -359,9 +369,11 @@ def bench(args: argparse.Namespace) -> int:
         _admin(f'CREATE DATABASE "{pgbench_db}"')
         for label, url in backends.items():
             backend_env = {**env, "DATABASE_URL": url}
-            _run_child("prepare", backend_env)
-            for processes in (1, 2):
-                ours[label, processes] = lifecycles_per_second(backend_env, label, n, processes)
+            prefixes = {processes: f"{label}-{processes}-process" for processes in (1, 2)}
+            _run_child("prepare", backend_env, "--n", str(n), *prefixes.values())
+            for processes, prefix in prefixes.items():
+                ours[label, processes] = lifecycles_per_second(backend_env, prefix, n, processes)
+            print(_run_child("summary", backend_env, *prefixes.values()), end="", flush=True)
         limit = pgbench_lifecycles_per_second(pgbench_db, seconds)
         spiff = spiff_instances_per_second(max(n, 20))
     finally:
