@@ -175,6 +175,7 @@ def work(prefix: str, total: int, share: int, processes: int) -> None:
     work_calendar()
     print("ready", flush=True)
     sys.stdin.readline()
+    cpu = time.process_time()
     for applicant in mine:
         demo_application_submit(applicant, "newborn", NEWBORN_ANSWERS)
     finished, last_change = -1, time.monotonic()
@@ -194,7 +195,7 @@ def work(prefix: str, total: int, share: int, processes: int) -> None:
             print(f"stalled at {finished} of {total} finished", file=sys.stderr, flush=True)
             break
         time.sleep(0.01)
-    print(f"done {time.time()!r}", flush=True)
+    print(f"done {time.time()!r} {time.process_time() - cpu!r}", flush=True)
 
 
 def summary(prefixes: list[str]) -> None:
@@ -260,14 +261,21 @@ def lifecycles_per_second(env: dict[str, str], prefix: str, n: int, processes: i
     for child in children:
         child.stdin.write("go\n")
         child.stdin.flush()
-    ends = []
+    ends, cpu = [], 0.0
     for child in children:
         out, _ = child.communicate()
         if child.returncode:
             raise SystemExit(f"worker failed ({child.returncode})")
-        ends.append(float(out.split("done ", 1)[1]))
+        end, seconds = out.split("done ", 1)[1].split()
+        ends.append(float(end))
+        cpu += float(seconds)
     rate = n / (max(ends) - start)
-    print(f"{prefix:<20} {n} lifecycles: {rate:8.2f} lifecycles/s", flush=True)
+    # CPU of our processes only (not the database's): what the code costs whatever the load.
+    print(
+        f"{prefix:<20} {n} lifecycles: {rate:8.2f} lifecycles/s, "
+        f"{1000 * cpu / n:6.0f} ms of our processes' CPU per lifecycle",
+        flush=True,
+    )
     return rate
 
 
