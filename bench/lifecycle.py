@@ -1,8 +1,8 @@
 """Whole newborn applications through the service layer, against the database's limit and a peer
 engine (issue 8, benchmark 1). Not a test: it prints, it asserts nothing.
 
-    uv run python bench/lifecycle.py --n 200        # about two minutes on a 2-vCPU machine
-    uv run python bench/lifecycle.py --tiny         # CI: every part once, well under a minute
+    uv run python bench/lifecycle.py --n 200        # 10 minutes or more on a busy 2-vCPU machine
+    uv run python bench/lifecycle.py --tiny         # CI: every part once, PostgreSQL only (~25 s)
 
 One lifecycle: an applicant starts the demo catalog's newborn thing with the answers that give all
 six member services, types the form, uploads the materials and submits (the services a web page
