@@ -657,23 +657,32 @@ def _materialise(
             position=position,
             promised_days=service.promised_days,
         )
-    for member in plan.members:
-        if member.after:
-            cases[member.code].prerequisites.set([cases[code] for code in member.after])
+    # Written in one query each, whatever the number of cases and materials.
+    Case.prerequisites.through.objects.bulk_create(
+        Case.prerequisites.through(from_case=cases[member.code], to_case=cases[code])
+        for member in plan.members
+        for code in member.after
+    )
     provided = {m.material.code for m in applicant_materials(plan, application.exemptions)}
+    # The first mention of a material wins, as with one get_or_create per mention.
+    held: dict[str, Any] = {}
     for item in plan.materials:
-        code = item.material.code
-        if code in provided:
-            continue
-        exemption = application.exemptions.get(code, {})
-        ApplicationMaterial.objects.get_or_create(
+        if item.material.code not in provided:
+            held.setdefault(item.material.code, item)
+    for code in application.materials.filter(material__code__in=held).values_list(
+        "material__code", flat=True
+    ):
+        del held[code]
+    catalog_materials = catalog_models.Material.objects.in_bulk(held, field_name="code")
+    ApplicationMaterial.objects.bulk_create(
+        ApplicationMaterial(
             application=application,
-            material=catalog_models.Material.objects.get(code=code),
-            defaults={
-                "provision": exemption.get("kind") or item.source.value,
-                "source_record": exemption.get("record", ""),
-            },
+            material=catalog_materials[code],
+            provision=application.exemptions.get(code, {}).get("kind") or item.source.value,
+            source_record=application.exemptions.get(code, {}).get("record", ""),
         )
+        for code, item in held.items()
+    )
 
 
 def consent_text(plan: Plan) -> str:

@@ -26,7 +26,7 @@ REFUSAL = "参保缴费记录与档案记载不一致，请补充原始证明后
 RETIREMENT_ANSWERS = {"retirement_type": "normal", "file_review_needed": False}
 
 
-def _typed_value(element, applicant: User) -> Any:
+def demo_typed_value(element, applicant: User) -> Any:
     """What the applicant would type for a field no register filled in."""
     if element.validator == Validator.CN_RIC:
         return applicant.id_number
@@ -51,15 +51,15 @@ def _typed_value(element, applicant: User) -> Any:
     return "演示"
 
 
-def _refused_retirement(applicant: User, reviewer: User):
-    """Applied for, and refused by the pension office (the medical insurance case waiting on it
-    is cancelled): a finished application."""
+def demo_application_submit(applicant: User, thing_code: str, answers: dict[str, Any]):
+    """Start, fill (as the applicant would type it), attach every material and submit an
+    application through the services; returns it submitted."""
     application = applications.application_start(
-        actor=applicant, thing_code="retirement", answers=RETIREMENT_ANSWERS
+        actor=applicant, thing_code=thing_code, answers=answers
     )
     plan = applications.application_plan(application)
     values = {
-        f.element.key: _typed_value(f.element, applicant)
+        f.element.key: demo_typed_value(f.element, applicant)
         for f in plan.form
         if f.asked and f.element.key not in application.form_data
     }
@@ -73,9 +73,13 @@ def _refused_retirement(applicant: User, reviewer: User):
             name=f"{item.material.code}.png",
             content=DEMO_SCAN,
         )
-    application = applications.application_submit(
-        actor=applicant, application=application, consent=True
-    )
+    return applications.application_submit(actor=applicant, application=application, consent=True)
+
+
+def _refused_retirement(applicant: User, reviewer: User):
+    """Applied for, and refused by the pension office (the medical insurance case waiting on it
+    is cancelled): a finished application."""
+    application = demo_application_submit(applicant, "retirement", RETIREMENT_ANSWERS)
     for case in application.cases.filter(status=CaseStatus.READY).order_by("position"):
         case = applications.case_accept(actor=reviewer, case=case)
         applications.case_reject(actor=reviewer, case=case, reason=REFUSAL)

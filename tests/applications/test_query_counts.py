@@ -1,0 +1,112 @@
+"""How many queries the lifecycle's services make (issue 8): a bound per call, so that a query
+per case, per material or per prerequisite added later fails here instead of in production."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from onething.applications import services
+from onething.applications.lifecycle import ApplicationStatus, CaseStatus
+from onething.core.actors import SystemActor
+from tests.applications.conftest import fill_and_attach
+from tests.supervision.conftest import OUTPUTS
+
+# Every member service of the newborn thing: six cases, two of them ready at once.
+WHOLE_NEWBORN = {
+    "mother_insured": "yes",
+    "vaccination_certificate_issued": "no",
+    "apply_social_security_card": "yes",
+}
+REVIEWER = SystemActor("test:reviewer")
+
+
+def _draft(applicant, answers=WHOLE_NEWBORN):
+    application = services.application_start(actor=applicant, thing_code="newborn", answers=answers)
+    fill_and_attach(application, applicant)
+    return application
+
+
+def _count(call) -> tuple[object, int]:
+    with CaptureQueriesContext(connection) as queries:
+        result = call()
+    return result, len(queries.captured_queries)
+
+
+def _submit(applicant, answers=WHOLE_NEWBORN):
+    application = _draft(applicant, answers)
+    return _count(
+        lambda: services.application_submit(actor=applicant, application=application, consent=True)
+    )
+
+
+@pytest.mark.django_db
+def test_submitting_the_whole_newborn_thing_stays_within_its_query_budget(
+    loaded_catalog, applicant
+):
+    application, queries = _submit(applicant)
+
+    assert application.cases.count() == 6
+    # 67 when written (87 before the prerequisites and the held materials were written in one
+    # query each and the audit records without a savepoint each).
+    assert queries <= 68, queries
+
+
+@pytest.mark.django_db
+def test_each_further_case_costs_a_fixed_handful_of_queries_at_submission(
+    loaded_catalog, applicant
+):
+    from tests.factories import PersonFactory, make_ric
+
+    small, small_queries = _submit(
+        applicant,
+        {
+            "mother_insured": "no",
+            "vaccination_certificate_issued": "yes",
+            "apply_social_security_card": "no",
+        },
+    )
+    other = PersonFactory(id_number=make_ric())
+    whole, whole_queries = _submit(other)
+
+    more_cases = whole.cases.count() - small.cases.count()
+    assert more_cases == 3
+    # A waiting case is one INSERT; a released one adds its update, event, audit record and
+    # dispatch. Links to prerequisites and the department's materials come in fixed queries.
+    assert whole_queries - small_queries <= 8 * more_cases, (small_queries, whole_queries)
+
+
+@pytest.mark.django_db
+def test_approving_a_case_that_releases_two_others_stays_within_its_query_budget(
+    loaded_catalog, applicant
+):
+    application, _ = _submit(applicant)
+    birth = application.cases.get(service__code="birth_medical_certificate")
+    birth = services.case_accept(actor=REVIEWER, case=birth)
+
+    _, queries = _count(
+        lambda: services.case_approve(
+            actor=REVIEWER, case=birth, outputs=OUTPUTS["birth_medical_certificate"]()
+        )
+    )
+
+    released = application.cases.filter(
+        service__code__in=["birth_hukou_registration", "maternity_benefit"]
+    )
+    assert set(released.values_list("status", flat=True)) == {CaseStatus.READY}
+    # 71 when written (81 with a savepoint per audit record): per audit record the stream's
+    # head locked and moved; the certificate's number, the released cases' events, dispatches.
+    assert queries <= 72, queries
+
+
+@pytest.mark.django_db
+def test_taking_up_a_case_stays_within_its_query_budget(loaded_catalog, applicant):
+    application, _ = _submit(applicant)
+    birth = application.cases.get(service__code="birth_medical_certificate")
+
+    _, queries = _count(lambda: services.case_accept(actor=REVIEWER, case=birth))
+
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.IN_PROGRESS
+    assert queries <= 16, queries  # 15 when written (19 with a savepoint per audit record)
