@@ -757,3 +757,23 @@ def test_a_rebuild_in_two_processes_writes_what_one_process_writes(loaded_catalo
     assert rows == len(in_one[0])
     expected = metrics.merge(rollups.recompute(), rollups.recompute_tickets(now=NOW))
     assert rollups.stored() == {key: value for key, value in expected.items() if value != (0, 0)}
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the rebuild computes in worker processes only on PostgreSQL; SQLite rebuilds in one",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_rebuild_worker_fails_the_rebuild_and_leaves_the_rollups_as_they_were(
+    loaded_catalog, monkeypatch
+):
+    _generate(60, 40, seed=6)
+    before = (rollups.stored(), _ledgers())
+
+    def broken(ids, now):
+        raise ValueError("a broken ticket")
+
+    monkeypatch.setattr(rollups, "_ticket_contributions_of", broken)  # inherited by the fork
+    with pytest.raises(RuntimeError, match="a broken ticket"):
+        rollups.rebuild(now=NOW, batch=20, workers=2)
+    assert (rollups.stored(), _ledgers()) == before
