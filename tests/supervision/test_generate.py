@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -29,9 +29,9 @@ from onething.core.references import ALPHABET
 from onething.core.workdays import DayKind, Override, WorkCalendar, WorkdayIndex
 from onething.ratings import rules
 from onething.ratings.models import DepartmentRating, Rating, Rectification, RectificationEvent
-from onething.supervision import generate, rollups, synthetic
+from onething.supervision import generate, metrics, rollups, synthetic
 from onething.supervision.generate import GenerateRefused, history_generate
-from onething.supervision.models import Rollup
+from onething.supervision.models import Rollup, RollupLedger
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 11, 27, 15, 30, tzinfo=TZ)
@@ -783,3 +783,46 @@ def test_a_case_not_taken_up_by_now_has_asked_for_no_supplement():
                     case.ready_at.date(), case.member.promised_days, "350203"
                 )
             assert case.asked_at is None or case.asked_at <= NOW, seed
+
+
+def _ledgers() -> list[tuple]:
+    return sorted(RollupLedger.objects.values_list("subject_kind", "subject_id", "contributions"))
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the rebuild computes in worker processes only on PostgreSQL; SQLite rebuilds in one",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_in_two_processes_writes_what_one_process_writes(loaded_catalog):
+    # Committed rows (a transactional test): the workers read them through their own connections.
+    _generate(300, 200, seed=5)
+    rollups.rebuild(now=NOW, batch=40, workers=1)
+    in_one = (rollups.stored(), _ledgers())
+    assert RollupLedger.objects.filter(subject_kind=rollups.TICKET_SUBJECT).count() == 200
+    assert rollups._rebuild_workers(None) == 2  # outside a transaction: the parallel path
+    rows = rollups.rebuild(now=NOW, batch=40, workers=2)
+    assert (rollups.stored(), _ledgers()) == in_one
+    assert rows == len(in_one[0])
+    expected = metrics.merge(rollups.recompute(), rollups.recompute_tickets(now=NOW))
+    assert rollups.stored() == {key: value for key, value in expected.items() if value != (0, 0)}
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the rebuild computes in worker processes only on PostgreSQL; SQLite rebuilds in one",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_rebuild_worker_fails_the_rebuild_and_leaves_the_rollups_as_they_were(
+    loaded_catalog, monkeypatch
+):
+    _generate(60, 40, seed=6)
+    before = (rollups.stored(), _ledgers())
+
+    def broken(ids, now):
+        raise ValueError("a broken ticket")
+
+    monkeypatch.setattr(rollups, "_ticket_contributions_of", broken)  # inherited by the fork
+    with pytest.raises(RuntimeError, match="a broken ticket"):
+        rollups.rebuild(now=NOW, batch=20, workers=2)
+    assert (rollups.stored(), _ledgers()) == before
