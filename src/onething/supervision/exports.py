@@ -10,20 +10,19 @@ as well, so a number written into it is masked like any other.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from stdnum.cn import uscc
 
 from onething.accounts.models import User
-from onething.applications.lifecycle import CaseStatus
 from onething.applications.models import Case
 from onething.applications.presentation import REVIEWER_CASE_LABELS
-from onething.catalog.models import Service, Thing
+from onething.catalog.models import Service, Thing, in_language
 from onething.certificates.verification import mask_name
 from onething.core.masking import mask, mask_personal_numbers
 from onething.core.numbers import whole_number
@@ -135,9 +134,30 @@ def data_use_table(uses: Sequence[DataUse]) -> Table:
     return Table(header=tuple(str(h) for h in header), rows=rows)
 
 
-def case_table(cases: QuerySet[Case] | Sequence[Case]) -> Table:
-    """One row per case: reference, thing, service, department, status, submitted, due, and
-    the applicant (name and ID number masked) or the enterprise they act for."""
+CASE_COLUMNS = (
+    "application__reference",
+    "application__thing__name_zh",
+    "application__thing__name_en",
+    "service__name_zh",
+    "service__name_en",
+    "department__name_zh",
+    "department__name_en",
+    "status",
+    "application__submitted_at",
+    "due_date",
+    "application__applicant__real_name",
+    "application__applicant__username",
+    "application__applicant__kind",
+    "application__applicant__id_number",
+    "application__enterprise__name",
+    "application__enterprise__uscc",
+)
+# Cases read from the database at a time while a case export is written.
+CASE_ROWS_PER_READ = 2000
+
+
+def case_header() -> tuple[str, ...]:
+    """The case export's columns, in the active language."""
     header = (
         _("Reference"),
         _("One thing"),
@@ -151,25 +171,55 @@ def case_table(cases: QuerySet[Case] | Sequence[Case]) -> Table:
         _("Enterprise"),
         _("Unified social credit code"),
     )
-    rows = []
-    for case in cases:
-        application = case.application
-        enterprise = application.enterprise
-        rows.append(
-            _masked_row(
-                (
-                    application.reference,
-                    application.thing.name,
-                    case.service.name,
-                    case.department.name,
-                    REVIEWER_CASE_LABELS[CaseStatus(case.status)],
-                    _when(application.submitted_at),
-                    case.due_date.isoformat() if case.due_date else "",
-                    _person_name(application.applicant),
-                    mask(application.applicant.id_number),
-                    enterprise.name if enterprise else "",
-                    enterprise.uscc if enterprise else "",
-                )
-            )
+    return tuple(str(h) for h in header)
+
+
+def case_rows(cases: QuerySet[Case]) -> Iterator[tuple[str, ...]]:
+    """One row per case: reference, thing, service, department, status, submitted, due, and
+    the applicant (name and ID number masked) or the enterprise they act for.
+
+    Read as plain values with their joins, in chunks, as the rows are written: no model
+    instance and no query per row. The language and the labels are fixed when it is called,
+    since the rows are written later, while the response streams.
+    """
+    language = get_language()
+    statuses = {status.value: str(label) for status, label in REVIEWER_CASE_LABELS.items()}
+    read = cases.values_list(*CASE_COLUMNS).iterator(chunk_size=CASE_ROWS_PER_READ)
+    return (_case_row(values, language, statuses) for values in read)
+
+
+def _case_row(values: tuple, language: str | None, statuses: dict[str, str]) -> tuple[str, ...]:
+    (
+        reference,
+        thing_zh,
+        thing_en,
+        service_zh,
+        service_en,
+        department_zh,
+        department_en,
+        status,
+        submitted_at,
+        due_date,
+        real_name,
+        username,
+        kind,
+        id_number,
+        enterprise_name,
+        enterprise_uscc,
+    ) = values
+    name = real_name or username
+    return _masked_row(
+        (
+            reference,
+            in_language(thing_zh, thing_en, language),
+            in_language(service_zh, service_en, language),
+            in_language(department_zh, department_en, language),
+            statuses[status],
+            _when(submitted_at),
+            due_date.isoformat() if due_date else "",
+            name if kind == User.Kind.STAFF else mask_name(name),
+            mask(id_number),
+            enterprise_name or "",
+            enterprise_uscc or "",
         )
-    return Table(header=tuple(str(h) for h in header), rows=tuple(rows))
+    )
