@@ -206,8 +206,20 @@ def _audited_filters(params: Any) -> dict[str, str]:
     return filters
 
 
-def _masked_cell(cell: Any) -> Any:
-    return mask_personal_numbers(cell) if isinstance(cell, str) else cell
+def _masked_rows(rows: list[list[Any]]) -> Iterator[list[Any]]:
+    """The rows with every text cell's personal numbers masked; a list repeats its names on
+    every row, so each distinct text is masked once."""
+    masked: dict[str, str] = {}
+    for row in rows:
+        out = []
+        for cell in row:
+            if isinstance(cell, str):
+                found = masked.get(cell)
+                if found is None:
+                    found = masked[cell] = mask_personal_numbers(cell)
+                cell = found
+            out.append(cell)
+        yield out
 
 
 def _built(builder: Any, actor: Any, params: Any) -> charts.Chart | charts.Table:
@@ -238,7 +250,7 @@ def export_chart(*, actor: Any, key: str, params: Any, fmt: str) -> Export:
     header, rows = charts.tabulated(item)
     rows = _limited(rows, by_period=False)
     header = [mask_personal_numbers(str(cell)) for cell in header]
-    masked = ([_masked_cell(cell) for cell in row] for row in rows)
+    masked = _masked_rows(rows)
     if fmt == "csv":
         # Streamed: the rows are masked and written while the file downloads.
         content: bytes | Iterator[bytes] = csv_chunks(header, masked)
