@@ -59,6 +59,7 @@ from onething.supervision.charts import (
     register_table,
 )
 from onething.supervision.models import Rollup
+from onething.supervision.selectors import CASE_NAMES
 
 MONTHS_AT_MOST = 60
 # What a catalog code can look like; anything else is not looked up (and not echoed whole).
@@ -476,13 +477,7 @@ def late_cases(
         row[0]: row[1:]
         for row in Case.objects.filter(pk__in=ids).values_list(
             "pk",
-            "application__reference",
-            "application__thing__name_zh",
-            "application__thing__name_en",
-            "service__name_zh",
-            "service__name_en",
-            "department__name_zh",
-            "department__name_en",
+            *CASE_NAMES,
             "application__region__name_zh",
             "application__region__name_en",
             "due_date",

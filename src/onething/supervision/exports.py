@@ -30,6 +30,7 @@ from onething.core.numbers import whole_number
 from onething.core.spreadsheets import csv_document
 from onething.sharing.models import DataUse
 from onething.sharing.selectors import source_names
+from onething.supervision.selectors import CASE_NAMES
 
 USE_LABELS = {
     "prefill": gettext_lazy("prefill"),
@@ -141,13 +142,7 @@ def data_use_table(uses: Sequence[DataUse]) -> Table:
 
 
 CASE_COLUMNS = (
-    "application__reference",
-    "application__thing__name_zh",
-    "application__thing__name_en",
-    "service__name_zh",
-    "service__name_en",
-    "department__name_zh",
-    "department__name_en",
+    *CASE_NAMES,
     "status",
     "application__submitted_at",
     "due_date",
