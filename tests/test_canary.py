@@ -28,6 +28,7 @@ from onething.outbox.registry import autodiscover
 from onething.outbox.worker import outbox_run_once
 from onething.urls import urlpatterns as project_urlpatterns
 from tests.applications.conftest import fill_and_attach, valid_value
+from tests.downloads import downloaded
 from tests.factories import PersonFactory, make_ric, reviewer
 
 pytestmark = pytest.mark.django_db
@@ -168,7 +169,7 @@ def test_the_newborn_journey_leaves_the_canary_in_no_log_staff_view_or_audit_rec
 
     for where, response in shown_to_staff.items():
         assert response.status_code == 200, where
-        assert_no_canary(where, response.content.decode())
+        assert_no_canary(where, downloaded(response).decode())
     assert mask(CANARY) in shown_to_staff["the reviewer's case page"].content.decode()
 
     # The owner's timeline page masks too; the owner's API returns her own form in full (the
@@ -252,7 +253,7 @@ def test_error_pages_and_their_log_lines_never_show_the_canary(mother, log_lines
     }
     for where, response in errors.items():
         assert response.status_code in (400, 404, 500), (where, response.status_code)
-        assert_no_canary(where, response.content.decode())
+        assert_no_canary(where, downloaded(response).decode())
     assert "Request reference" in errors["a 500 page"].content.decode()
 
     logged = log_lines.getvalue()
@@ -381,8 +382,8 @@ def test_the_data_sharing_journey_leaves_the_canary_in_no_log_staff_view_export_
     }
     for where, response in error_pages.items():
         assert response.status_code in (404, 422), (where, response.status_code)
-        assert_no_canary(where, response.content.decode())
-        assert mistyped not in response.content.decode(), where
+        assert_no_canary(where, downloaded(response).decode())
+        assert mistyped not in downloaded(response).decode(), where
 
     # She sees every use of her data, on the page and through the API.
     her_page = owner.get("/my-data/", **EN)
@@ -421,7 +422,7 @@ def test_the_data_sharing_journey_leaves_the_canary_in_no_log_staff_view_export_
     }
     for where, response in shown_to_staff.items():
         assert response.status_code == 200, where
-        assert_no_canary(where, response.content.decode())
+        assert_no_canary(where, downloaded(response).decode())
     assert mask(SHARING_CANARY) in shown_to_staff["the reviewer's case page"].content.decode()
 
     # Exports: refused to those not entitled, masked for those who are.
@@ -438,7 +439,7 @@ def test_the_data_sharing_journey_leaves_the_canary_in_no_log_staff_view_export_
     for where, response in refused_exports.items():
         assert response.status_code in (401, 403), (where, response.status_code)
         assert not response["Content-Type"].startswith("text/csv"), where
-        assert_no_canary(where, response.content.decode())
+        assert_no_canary(where, downloaded(response).decode())
     entitled_exports = {
         "the supervisor's data-use export": overseer.get(
             "/supervision/exports/data-uses.csv", **EN
@@ -451,7 +452,7 @@ def test_the_data_sharing_journey_leaves_the_canary_in_no_log_staff_view_export_
     }
     for where, response in entitled_exports.items():
         assert response.status_code == 200, where
-        text = response.content.decode("utf-8-sig")
+        text = downloaded(response).decode("utf-8-sig")
         assert_no_canary(where, text)
         assert mask(SHARING_CANARY) in text, where
     uses_export = entitled_exports["the supervisor's data-use export"].content.decode("utf-8-sig")

@@ -94,3 +94,23 @@ def test_no_cell_of_any_workbook_is_a_formula(rows):
         for cell in row:
             assert cell.data_type != "f"
             assert not str(cell.value or "").startswith(FORMULA_TRIGGERS)
+
+
+def test_the_workbook_keeps_markup_line_ends_and_wide_rows_as_typed():
+    wide = [f"c{i}" for i in range(30)]
+    content = xlsx_document(
+        wide,
+        [["a < b & c > d", '"quoted"', "line\r\nbreak", "思明区 & 湖里区", *wide[4:]]],
+        title="O'Brien & <Co>",
+    )
+    sheet, rows = read_xlsx(content)
+    assert sheet.title == "O'Brien & <Co>"
+    assert sheet.freeze_panes == "A2"
+    assert [c.value for c in rows[1][:4]] == [
+        "a < b & c > d",
+        '"quoted"',
+        "line\r\nbreak",
+        "思明区 & 湖里区",
+    ]
+    assert rows[0][29].column_letter == "AD" and rows[1][29].value == "c29"
+    assert not any(cell.font.bold for cell in rows[1])

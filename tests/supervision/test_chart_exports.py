@@ -30,6 +30,7 @@ from onething.supervision.charts import (
     register_chart,
     register_table,
 )
+from tests.downloads import downloaded
 from tests.factories import PersonFactory, StaffFactory, make_ric, reviewer
 
 pytestmark = pytest.mark.django_db
@@ -116,16 +117,16 @@ def supervisor():
 
 
 def read_csv(response) -> list[list[str]]:
-    assert response.status_code == 200, response.content[:500]
+    assert response.status_code == 200, downloaded(response)[:500]
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert response.content.startswith("\ufeff".encode())
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+    assert downloaded(response).startswith("\ufeff".encode())
+    return list(csv.reader(io.StringIO(downloaded(response).decode("utf-8-sig"), newline="")))
 
 
 def read_xlsx(response):
-    assert response.status_code == 200, response.content[:500]
+    assert response.status_code == 200, downloaded(response)[:500]
     assert response["Content-Type"] == XLSX
-    return list(load_workbook(io.BytesIO(response.content)).active.iter_rows())
+    return list(load_workbook(io.BytesIO(downloaded(response))).active.iter_rows())
 
 
 def test_the_csv_is_the_charts_table_view_with_formulas_neutralised_and_numbers_kept(supervisor):
@@ -201,7 +202,7 @@ def test_somebody_the_builder_refuses_gets_403_and_no_data(fmt):
         response = signed_in(user).get(f"/supervision/charts/{KEY}.{fmt}", **EN)
         assert response.status_code == 403
         assert response["Content-Type"].startswith("text/html")
-        assert "思明区" not in response.content.decode()
+        assert "思明区" not in downloaded(response).decode()
     assert not AuditRecord.objects.filter(action="export.chart").exists()
 
 
@@ -232,7 +233,7 @@ def test_a_bad_filter_is_named_on_the_error_page_and_nothing_is_exported(
     response = signed_in(supervisor).get(f"/supervision/charts/{KEY}.csv?{query}", **EN)
     assert response.status_code == 422
     assert response["Content-Type"].startswith("text/html")
-    text = response.content.decode()
+    text = downloaded(response).decode()
     assert f'data-field="{field}"' in text
     assert message in text
     assert not AuditRecord.objects.filter(action="export.chart").exists()
@@ -243,13 +244,13 @@ def test_the_error_page_speaks_chinese_to_a_chinese_browser(supervisor):
         f"/supervision/charts/{KEY}.csv?since=x", HTTP_ACCEPT_LANGUAGE="zh-hans"
     )
     assert response.status_code == 422
-    assert "无法导出" in response.content.decode()
+    assert "无法导出" in downloaded(response).decode()
 
 
 def test_a_personal_number_typed_into_the_filters_is_masked_on_the_error_page(supervisor):
     response = signed_in(supervisor).get(f"/supervision/charts/{KEY}.csv?since={SOMEBODY}", **EN)
     assert response.status_code == 422
-    assert SOMEBODY not in response.content.decode()
+    assert SOMEBODY not in downloaded(response).decode()
 
 
 def render_chart(chart: Chart, query: str = "") -> str:

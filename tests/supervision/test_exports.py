@@ -8,7 +8,9 @@ import io
 from datetime import UTC, date, datetime
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from onething.accounts.models import Role
@@ -20,6 +22,7 @@ from onething.sharing.models import DataUse
 from onething.sharing.services import record_data_use
 from onething.supervision import charts
 from tests.applications.conftest import fill_and_attach
+from tests.downloads import downloaded
 from tests.factories import PersonFactory, make_ric, make_uscc, reviewer, staff_with
 
 pytestmark = pytest.mark.django_db
@@ -46,11 +49,11 @@ def signed_in(user) -> Client:
 
 
 def read_csv(response) -> list[dict[str, str]]:
-    assert response.status_code == 200, response.content[:500]
+    assert response.status_code == 200, downloaded(response)[:500]
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith("attachment;")
-    assert response.content.startswith("\ufeff".encode())
-    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+    assert downloaded(response).startswith("\ufeff".encode())
+    return list(csv.DictReader(io.StringIO(downloaded(response).decode("utf-8-sig"), newline="")))
 
 
 @pytest.fixture
@@ -119,7 +122,7 @@ def test_a_supervisor_exports_every_use_with_every_personal_number_masked(uses):
     response = signed_in(supervisor).get("/supervision/exports/data-uses.csv", **EN)
     rows = read_csv(response)
     assert len(rows) == 4
-    text = response.content.decode("utf-8-sig")
+    text = downloaded(response).decode("utf-8-sig")
     for raw in (MOTHER, FATHER, HOME_BUYER):
         assert raw not in text
     by_use = {(row["Use"], row["Outcome"]): row for row in rows}
@@ -245,7 +248,7 @@ def test_an_unprivileged_export_refused_shows_no_data(people):
         assert response.status_code == 403
         assert not response["Content-Type"].startswith("text/csv")
         for raw in (MOTHER, FATHER, HOME_BUYER, mask(FATHER)):
-            assert raw not in response.content.decode()
+            assert raw not in downloaded(response).decode()
 
 
 def test_the_exports_page_offers_only_what_the_user_may_export(people):
@@ -306,7 +309,7 @@ def cases(loaded_catalog):
 
 def exported_cases(user, **query):
     response = signed_in(user).get("/supervision/exports/cases.csv", query, **EN)
-    return read_csv(response), response.content.decode("utf-8-sig")
+    return read_csv(response), downloaded(response).decode("utf-8-sig")
 
 
 def test_a_reviewer_exports_their_queue_with_the_applicant_masked(cases):
@@ -359,6 +362,37 @@ def test_the_workbench_links_to_the_export_of_the_queue_shown(cases):
     assert len(rows) == 1
 
 
+def _another_application(birth: date, serial: int):
+    applicant = PersonFactory(id_number=make_ric(region="350203", birth=birth, serial=serial))
+    application = services.application_start(
+        actor=applicant, thing_code="newborn", answers=NEWBORN_ANSWERS
+    )
+    fill_and_attach(application, applicant)
+    return services.application_submit(actor=applicant, application=application, consent=True)
+
+
+def _queries_of_a_case_export(client) -> tuple[int, int]:
+    """(queries, rows) of one case export, read to its end."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/supervision/exports/cases.csv", **EN)
+        assert response.streaming  # written while the rows are read
+        rows = read_csv(response)
+    return len(queries), len(rows)
+
+
+def test_a_case_export_reads_its_rows_without_a_query_per_row(cases):
+    client = signed_in(staff_with(Role.SUPERVISOR))
+    _queries_of_a_case_export(client)  # the exporter's first audit record opens their stream
+    few_queries, few_rows = _queries_of_a_case_export(client)
+    for serial in (211, 312, 413):
+        _another_application(date(1992, 3, 4), serial)
+    more_queries, more_rows = _queries_of_a_case_export(client)
+    assert more_rows > few_rows > 0
+    assert more_queries == few_queries
+    record = AuditRecord.objects.filter(action="export.cases").order_by("recorded_at", "pk").last()
+    assert record.data["rows"] == more_rows  # recorded before streaming: what the file holds
+
+
 # --- the same through the API --------------------------------------------------------------------
 
 
@@ -373,7 +407,7 @@ def test_the_api_exports_the_same_masked_csv_and_records_it(uses):
     response = Client().get("/api/v1/exports/data-uses", **bearer(supervisor))
     rows = read_csv(response)
     assert len(rows) == 4
-    assert MOTHER not in response.content.decode("utf-8-sig")
+    assert MOTHER not in downloaded(response).decode("utf-8-sig")
     assert AuditRecord.objects.filter(action="export.data_uses").count() == 1
 
 

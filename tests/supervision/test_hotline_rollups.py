@@ -53,6 +53,7 @@ from onething.supervision import dashboard, rollups
 from onething.supervision.models import Rollup
 from tests.complaints.conftest import hotline as hotline  # the fixture, re-exported
 from tests.complaints.test_services import NOISE, ZHONGHUA, call
+from tests.downloads import downloaded
 from tests.factories import PersonFactory, StaffFactory
 from tests.supervision.conftest import staff_with
 
@@ -308,7 +309,7 @@ def test_the_hotline_table_names_districts_shows_returns_and_downloads_within_sc
 
 def _csv_rows(response) -> list[list[str]]:
     assert response.status_code == 200, response.content[:300]
-    text = b"".join(response.streaming_content if response.streaming else [response.content])
+    text = downloaded(response)
     return list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
 
 

@@ -25,6 +25,7 @@ from onething.catalog.models import Department
 from onething.core.actors import SystemActor
 from onething.core.masking import mask
 from onething.supervision import dashboard, rollups
+from tests.downloads import downloaded
 from tests.factories import PersonFactory, make_ric
 from tests.supervision.conftest import accept, at, staff_with, submit
 
@@ -70,15 +71,15 @@ def signed_in(user) -> Client:
 
 
 def read_csv(response) -> list[list[str]]:
-    assert response.status_code == 200, response.content[:500]
+    assert response.status_code == 200, downloaded(response)[:500]
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+    return list(csv.reader(io.StringIO(downloaded(response).decode("utf-8-sig"), newline="")))
 
 
 def read_xlsx(response) -> list[list[str]]:
-    assert response.status_code == 200, response.content[:500]
+    assert response.status_code == 200, downloaded(response)[:500]
     assert response["Content-Type"] == XLSX
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(downloaded(response))).active
     return [["" if c is None else str(c) for c in row] for row in sheet.iter_rows(values_only=True)]
 
 
@@ -168,7 +169,7 @@ def test_a_personal_number_in_a_cell_is_masked_in_the_file(late, fmt):
     )
     rows = read_csv(response) if fmt == "csv" else read_xlsx(response)
     assert {row[3] for row in rows[1:]} == {f"Health {mask(somebody)}"}
-    assert somebody.encode() not in response.content
+    assert somebody.encode() not in downloaded(response)
 
 
 def test_every_download_of_a_list_is_recorded_with_who_which_list_filters_and_rows(late):
@@ -197,7 +198,7 @@ def test_nobody_but_supervisors_and_administrators_may_download_a_list(late, key
     ):
         response = signed_in(user).get(url, QUERY, **EN)
         assert response.status_code == 403, (user, response.status_code)
-        assert late["overdue"][0].reference.encode() not in response.content
+        assert late["overdue"][0].reference.encode() not in downloaded(response)
     assert Client().get(url, QUERY).status_code == 302
     assert not AuditRecord.objects.filter(action="export.chart").exists()
     administrator = signed_in(staff_with(Role.ADMINISTRATOR))
@@ -210,7 +211,7 @@ def test_a_bad_filter_on_a_list_export_is_named_and_nothing_is_exported(late):
         "/supervision/charts/dashboard-overdue.csv", {"from": "2025-13"}, **EN
     )
     assert response.status_code == 422
-    assert "YYYY-MM" in response.content.decode()
+    assert "YYYY-MM" in downloaded(response).decode()
     assert not AuditRecord.objects.filter(action="export.chart").exists()
 
 
@@ -234,7 +235,7 @@ def test_a_list_longer_than_an_export_may_hold_asks_for_a_smaller_region(late, m
     response = signed_in(supervisor).get("/supervision/charts/dashboard-overdue.csv", QUERY, **EN)
     assert response.status_code == 422
     # The open cases are those open now whatever the period: the region narrows them.
-    assert "Choose a smaller region, a department or a service." in response.content.decode()
+    assert "Choose a smaller region, a department or a service." in downloaded(response).decode()
     rows = read_csv(
         signed_in(supervisor).get(
             "/supervision/charts/dashboard-overdue.csv", QUERY | {"region": "350203"}, **EN

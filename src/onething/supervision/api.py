@@ -14,7 +14,7 @@ from ninja import Field, Query, Router, Schema
 
 from onething.accounts.auth import API_AUTH
 from onething.core.schemas import ErrorOut
-from onething.supervision import dashboard, reports, selectors, services
+from onething.supervision import dashboard, reports, selectors, services, views
 
 router = Router(tags=["exports"], auth=API_AUTH)
 
@@ -39,13 +39,6 @@ class CaseFilters(DataUseFilters):
     status: CaseStatusFilter = Field("all", description="open, all, or one case status")
 
 
-def _csv(export: services.Export) -> HttpResponse:
-    response = HttpResponse(export.content, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 @router.get(
     "/data-uses",
     response={403: ErrorOut, 422: ErrorOut},
@@ -54,7 +47,7 @@ def _csv(export: services.Export) -> HttpResponse:
 )
 def export_data_uses(request: HttpRequest, filters: Query[DataUseFilters]):
     chosen = services.ExportFilters(since=filters.since, until=filters.until)
-    return _csv(services.export_data_uses(actor=request.auth, filters=chosen))
+    return views.download(services.export_data_uses(actor=request.auth, filters=chosen))
 
 
 @router.get(
@@ -65,7 +58,7 @@ def export_data_uses(request: HttpRequest, filters: Query[DataUseFilters]):
 )
 def export_cases(request: HttpRequest, filters: Query[CaseFilters]):
     chosen = services.ExportFilters(since=filters.since, until=filters.until, status=filters.status)
-    return _csv(services.export_cases(actor=request.auth, filters=chosen))
+    return views.download(services.export_cases(actor=request.auth, filters=chosen))
 
 
 dashboard_router = Router(tags=["supervision"], auth=API_AUTH)

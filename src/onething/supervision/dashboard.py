@@ -34,8 +34,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from onething.accounts.selectors import supervisor_oversight
 from onething.applications.lifecycle import ApplicationStatus, CaseStatus
@@ -58,6 +58,7 @@ from onething.supervision.charts import (
     register_table,
 )
 from onething.supervision.models import Rollup
+from onething.supervision.selectors import CASE_NAMES
 
 MONTHS_AT_MOST = 60
 # What a catalog code can look like; anything else is not looked up (and not echoed whole).
@@ -475,13 +476,7 @@ def late_cases(
         row[0]: row[1:]
         for row in Case.objects.filter(pk__in=ids).values_list(
             "pk",
-            "application__reference",
-            "application__thing__name_zh",
-            "application__thing__name_en",
-            "service__name_zh",
-            "service__name_en",
-            "department__name_zh",
-            "department__name_en",
+            *CASE_NAMES,
             "application__region__name_zh",
             "application__region__name_en",
             "due_date",
@@ -489,6 +484,9 @@ def late_cases(
         )
     }
     rows = []
+    # Read once for the whole list, not per row: the language, and the marks' words.
+    language = get_language()
+    marked = {state: mark_label(state) for state in (*RED, *YELLOW)}
     for pk in ids:
         reference, thing_zh, thing_en, service_zh, service_en, department_zh, department_en = found[
             pk
@@ -497,12 +495,12 @@ def late_cases(
         rows.append(
             (
                 reference,
-                in_language(thing_zh, thing_en),
-                in_language(service_zh, service_en),
-                in_language(department_zh, department_en),
-                in_language(region_zh, region_en) if region_zh else "",
+                in_language(thing_zh, thing_en, language),
+                in_language(service_zh, service_en, language),
+                in_language(department_zh, department_en, language),
+                in_language(region_zh, region_en, language) if region_zh else "",
                 due.isoformat() if due else "",
-                mark_label(state),
+                marked.get(state) or mark_label(state),
             )
         )
     rows = tuple(rows)

@@ -112,6 +112,19 @@ def data_uses_for_export(
 CASE_STATUS_FILTERS = ("open", "all", *(s.value for s in CaseStatus))
 
 
+# A case as its lists name it: the application's reference and the names of its one thing,
+# service and department in both languages (for `values_list`; the lists choose the language).
+CASE_NAMES = (
+    "application__reference",
+    "application__thing__name_zh",
+    "application__thing__name_en",
+    "service__name_zh",
+    "service__name_en",
+    "department__name_zh",
+    "department__name_en",
+)
+
+
 def cases_for_export(
     user,
     *,

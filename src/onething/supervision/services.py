@@ -5,7 +5,7 @@ trail (who exported what, with which filters, how many rows) in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -20,7 +20,7 @@ from onething.audit.services import audit_record
 from onething.core.actors import actor_label
 from onething.core.errors import InvalidInput, NotFound
 from onething.core.masking import mask_personal_numbers
-from onething.core.spreadsheets import csv_document, xlsx_document
+from onething.core.spreadsheets import csv_chunks, xlsx_document
 from onething.supervision import charts, exports, month_end, rollups, selectors
 from onething.supervision.models import MonthEndLateCase, MonthEndSnapshot
 
@@ -41,8 +41,11 @@ class ExportFilters:
 
 @dataclass(frozen=True)
 class Export:
+    """A file to download: whole (`bytes`), or its pieces as they are written (a CSV streamed
+    while its rows are read); `rows` is how many rows it holds."""
+
     filename: str
-    content: bytes
+    content: bytes | Iterator[bytes]
     rows: int
 
 
@@ -87,25 +90,37 @@ def _limited(rows: Any, *, by_period: bool = True) -> list:
     are those open now whatever the period."""
     limit = charts.EXPORT_ROW_LIMIT
     if isinstance(rows, QuerySet):
-        # Whether there are too many, unsorted and unjoined first: sorting millions of joined
-        # rows only to refuse them took seconds.
-        too_many = rows.order_by().values("pk")[limit : limit + 1].exists()
-        taken = [] if too_many else list(rows[:limit])
-    else:
-        taken = list(rows[: limit + 1])
-        too_many = len(taken) > limit
-    if too_many:
-        if by_period:
-            raise InvalidInput(
-                _("More than %(limit)s rows: choose a shorter period.") % {"limit": limit},
-                fields={"since": _("Choose a shorter period.")},
-            )
-        raise InvalidInput(
-            _("More than %(limit)s rows: choose a smaller region, a department or a service.")
-            % {"limit": limit},
-            fields={"region": _("Choose a smaller region, a department or a service.")},
-        )
+        _counted(rows, by_period=by_period)
+        return list(rows[:limit])
+    taken = list(rows[: limit + 1])
+    if len(taken) > limit:
+        _refuse(by_period=by_period)
     return taken
+
+
+def _counted(rows: QuerySet, *, by_period: bool = True) -> int:
+    """How many rows an export of `rows` holds, or InvalidInput as `_limited` when over the
+    limit. Counted unsorted and unjoined, up to one over the limit: sorting millions of joined
+    rows only to refuse them took seconds."""
+    limit = charts.EXPORT_ROW_LIMIT
+    count = rows.order_by().values("pk")[: limit + 1].count()
+    if count > limit:
+        _refuse(by_period=by_period)
+    return count
+
+
+def _refuse(*, by_period: bool) -> None:
+    limit = charts.EXPORT_ROW_LIMIT
+    if by_period:
+        raise InvalidInput(
+            _("More than %(limit)s rows: choose a shorter period.") % {"limit": limit},
+            fields={"since": _("Choose a shorter period.")},
+        )
+    raise InvalidInput(
+        _("More than %(limit)s rows: choose a smaller region, a department or a service.")
+        % {"limit": limit},
+        fields={"region": _("Choose a smaller region, a department or a service.")},
+    )
 
 
 def _record_export(
@@ -155,17 +170,22 @@ def export_data_uses(*, actor: Any, filters: ExportFilters) -> Export:
 
 @transaction.atomic
 def export_cases(*, actor: Any, filters: ExportFilters) -> Export:
-    """The cases the actor works (a reviewer's queue) or oversees (a supervisor), as CSV."""
+    """The cases the actor works (a reviewer's queue) or oversees (a supervisor), as CSV.
+
+    The CSV streams: its rows are read and written while it downloads, after this returns.
+    The audit record is written first, with the filters and the number of cases they matched
+    then; a case changing in the seconds the download takes may make the file differ by it.
+    """
     cases = selectors.cases_for_export(
         actor, status=filters.status, since=filters.since, until=filters.until
     )
     _check(filters)
-    cases = _limited(cases)
-    table = exports.case_table(cases)
+    count = _counted(cases)
     _record_export(
-        actor=actor, kind="cases", filters=filters.as_audit_data(with_status=True), rows=len(cases)
+        actor=actor, kind="cases", filters=filters.as_audit_data(with_status=True), rows=count
     )
-    return Export(_filename("cases", filters), table.csv(), len(cases))
+    content = csv_chunks(exports.case_header(), exports.case_rows(cases))
+    return Export(_filename("cases", filters), content, count)
 
 
 CHART_EXPORT_FORMATS = ("csv", "xlsx")
@@ -186,8 +206,20 @@ def _audited_filters(params: Any) -> dict[str, str]:
     return filters
 
 
-def _masked_cell(cell: Any) -> Any:
-    return mask_personal_numbers(cell) if isinstance(cell, str) else cell
+def _masked_rows(rows: list[list[Any]]) -> Iterator[list[Any]]:
+    """The rows with every text cell's personal numbers masked; a list repeats its names on
+    every row, so each distinct text is masked once."""
+    masked: dict[str, str] = {}
+    for row in rows:
+        out = []
+        for cell in row:
+            if isinstance(cell, str):
+                found = masked.get(cell)
+                if found is None:
+                    found = masked[cell] = mask_personal_numbers(cell)
+                cell = found
+            out.append(cell)
+        yield out
 
 
 def _built(builder: Any, actor: Any, params: Any) -> charts.Chart | charts.Table:
@@ -218,11 +250,12 @@ def export_chart(*, actor: Any, key: str, params: Any, fmt: str) -> Export:
     header, rows = charts.tabulated(item)
     rows = _limited(rows, by_period=False)
     header = [mask_personal_numbers(str(cell)) for cell in header]
-    rows = [[_masked_cell(cell) for cell in row] for row in rows]
+    masked = _masked_rows(rows)
     if fmt == "csv":
-        content = csv_document(header, rows)
+        # Streamed: the rows are masked and written while the file downloads.
+        content: bytes | Iterator[bytes] = csv_chunks(header, masked)
     else:
-        content = xlsx_document(header, rows, title=mask_personal_numbers(item.title))
+        content = xlsx_document(header, masked, title=mask_personal_numbers(item.title))
     _record_export(
         actor=actor,
         kind="chart",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -70,9 +70,13 @@ CONTENT_TYPES = {
 }
 
 
-def _download(export: services.Export) -> HttpResponse:
+def download(export: services.Export) -> HttpResponse | StreamingHttpResponse:
+    """An export as a file to save: whole, or streamed while its rows are written."""
     content_type = CONTENT_TYPES[export.filename.rpartition(".")[2]]
-    response = HttpResponse(export.content, content_type=content_type)
+    if isinstance(export.content, bytes):
+        response = HttpResponse(export.content, content_type=content_type)
+    else:
+        response = StreamingHttpResponse(export.content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response["Cache-Control"] = "no-store"
     return response
@@ -92,7 +96,7 @@ def export_cases(request: HttpRequest) -> HttpResponse:
         export = services.export_cases(actor=request.user, filters=filters)
     except InvalidInput as exc:
         return _page(request, errors=exc.fields or {"since": exc.message}, status=422)
-    return _download(export)
+    return download(export)
 
 
 @staff_required
@@ -103,7 +107,7 @@ def export_data_uses(request: HttpRequest) -> HttpResponse:
         export = services.export_data_uses(actor=request.user, filters=filters)
     except InvalidInput as exc:
         return _page(request, errors=exc.fields or {"since": exc.message}, status=422)
-    return _download(export)
+    return download(export)
 
 
 @staff_required
@@ -122,7 +126,7 @@ def export_chart(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
         # The layout echoes the address, filters and all.
         response.content = mask_personal_numbers(response.content.decode()).encode()
         return response
-    return _download(export)
+    return download(export)
 
 
 @staff_required
