@@ -1,11 +1,15 @@
-"""Reads of the catalog shared by its readers: names by code."""
+"""Reads of the catalog shared by its readers: names by code, plans cached per revision."""
 
 from __future__ import annotations
 
+import pytest
+from django.contrib.auth import get_user_model
 from django.utils import translation
 
 from onething.catalog import models as m
-from onething.catalog.selectors import names_by_code
+from onething.catalog.selectors import names_by_code, thing_plan
+from onething.catalog.services import catalog_load
+from onething.core.errors import NotFound
 
 
 def test_names_by_code_are_the_catalog_names_in_the_active_language(db):
@@ -25,3 +29,45 @@ def test_without_codes_every_row_is_named_in_code_order(db):
     assert list(named) == sorted(m.Thing.objects.values_list("code", flat=True))
     assert len(named) > 1
     assert names_by_code(m.Thing, []) == {}
+
+
+NEWBORN_ANSWERS = {"mother_insured": "yes"}
+
+
+def test_a_thing_is_read_once_per_catalog_revision_then_planned_in_one_query(
+    loaded_catalog, django_assert_num_queries
+):
+    first = thing_plan("newborn", NEWBORN_ANSWERS)
+    with django_assert_num_queries(1):
+        again = thing_plan("newborn", NEWBORN_ANSWERS)
+    assert again == first
+
+
+def test_a_catalog_reload_is_planned_at_once(loaded_catalog, demo_catalog):
+    before = thing_plan("newborn", NEWBORN_ANSWERS)
+    service = demo_catalog.services["birth_hukou_registration"]
+    renamed = service.model_copy(
+        update={"name": service.name.model_copy(update={"en": "Birth registration, renamed"})}
+    )
+    edited = type(demo_catalog)(
+        **{**demo_catalog.__dict__, "services": {**demo_catalog.services, service.code: renamed}}
+    )
+    catalog_load(actor="test", catalog=edited)
+    after = thing_plan("newborn", NEWBORN_ANSWERS)
+    names = {member.service.code: member.service.name.en for member in after.members}
+    assert names[service.code] == "Birth registration, renamed"
+    assert before != after
+
+
+def test_a_thing_deleted_in_admin_is_no_longer_planned(client, loaded_catalog):
+    thing_plan("retirement", {"retirement_type": "disability"})
+    root = get_user_model().objects.create_superuser("root", "root@example.org", "pw-root-1234")
+    client.force_login(root)
+    thing = m.Thing.objects.get(code="retirement")
+    response = client.post(
+        "/admin/catalog/thing/",
+        {"action": "delete_selected", "_selected_action": [thing.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    with pytest.raises(NotFound):
+        thing_plan("retirement", {"retirement_type": "disability"})
