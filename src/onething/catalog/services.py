@@ -11,6 +11,7 @@ from typing import Any
 from django.db import models, transaction
 
 from onething.catalog import models as m
+from onething.catalog.selectors import catalog_revision_forget
 from onething.catalog.validation import Catalog
 
 logger = logging.getLogger("onething.catalog")
@@ -273,6 +274,8 @@ def catalog_revision_bump() -> None:
     revision, _ = m.CatalogRevision.objects.select_for_update().get_or_create(pk=1)
     revision.number += 1
     revision.save(update_fields=["number", "changed_at"])
+    # Even if the caller rolls back: this process then reads the unchanged revision again.
+    catalog_revision_forget()
 
 
 def _json_default(value: Any) -> Any:
