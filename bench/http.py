@@ -432,7 +432,7 @@ def main() -> int:
 
     clients = [int(n) for n in args.clients.split(",")]
     with scratch_database("bench_http"):
-        config = _prepare(families=max(8, 2 * max(clients)))
+        config = _prepare(families=max(8, max(clients)))
         port = _free_port()
         config.update(
             base_url=f"http://127.0.0.1:{port}",
