@@ -1,16 +1,16 @@
 """The JSON API under concurrent load, against the framework's ceiling on the same server.
 
     uv run python bench/http.py --clients 1,8,32,128 --seconds 10
-    uv run python bench/http.py --tiny        # CI: a few seconds a step, to keep it working
+    uv run python bench/http.py --tiny    # CI: 1 and 4 clients, 0.5 s a step, 200 mixed requests
 
-A scratch PostgreSQL database gets the demo catalog and registers, with copies of the newborn's
-family (so that submits come from many applicants); the server is
+A scratch PostgreSQL database gets the demo catalog and registers, with as many copies of the
+demo newborn's family as clients (so that submits come from many applicants); the server is
 `onething serve` (gunicorn, gthread; --workers and --threads as its defaults, 2 and 4); the load
 comes from a separate process (asyncio and httpx), so that it does not share the server's
 interpreter. At each number of concurrent clients, for `--seconds` each:
 - ceiling: GET /healthz, a trivial Django JSON view through the same middleware and server;
 - plan: POST /api/v1/things/<code>/plan with random answers, over every demo thing (public);
-- submit: POST /api/v1/applications, the newborn's one-call submit (token of the demo mother);
+- submit: POST /api/v1/applications, the newborn's one-call submit, the mothers in turn;
 - status: GET /api/v1/applications/<reference> of the submitted applications;
 - approve: the health commission's reviewer accepts, then approves, the first case of a
   submitted application (the approval request is timed; the accept before it is not).
