@@ -20,6 +20,15 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True)
+def _catalog_revision_read_afresh():
+    """Each test's database has its own catalog revision (a test's load is rolled back after
+    it): planning must not trust the revision the previous test read less than a second ago."""
+    from onething.catalog.selectors import catalog_revision_forget
+
+    catalog_revision_forget()
+
+
 @pytest.fixture(scope="session")
 def demo_catalog() -> Catalog:
     """The shipped demo catalog, read from its YAML files (no database)."""

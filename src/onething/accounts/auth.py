@@ -5,13 +5,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
+from django.db import models
 from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
 from onething.accounts.models import ApiToken, User
 
 TOKEN_PREFIX = "ot_"  # noqa: S105 - a public marker, not a secret
+# How finely a token's last use is recorded: enough to spot unused tokens, and no write on every
+# API request (each would turn a read into a commit).
+LAST_USE_RESOLUTION = timedelta(minutes=1)
 
 
 def token_issue(*, user: User, name: str) -> str:
@@ -35,8 +40,15 @@ def user_for_token(token: str) -> User | None:
         return None
     if not row.user.is_active:
         return None
-    ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+    token_mark_used(row)
     return row.user
+
+
+def token_mark_used(row: models.Model) -> None:
+    """Record when a token (an API or an exchange token) was used, at most once a minute."""
+    now = timezone.now()
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USE_RESOLUTION:
+        type(row).objects.filter(pk=row.pk).update(last_used_at=now)
 
 
 class TokenAuth(HttpBearer):

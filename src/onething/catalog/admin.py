@@ -7,38 +7,56 @@ from django.utils.translation import gettext as _
 
 from onething.catalog import models as m
 from onething.catalog.selectors import question_definition
+from onething.catalog.services import catalog_revision_bump
 from onething.catalog.validation import condition_problems, find_cycle
 
 
+class CatalogAdmin(admin.ModelAdmin):
+    """An admin edit changes the catalog's revision, as a load does, so that plans cached by
+    every process are read afresh (in the admin's own transaction)."""
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        catalog_revision_bump()
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        catalog_revision_bump()
+
+    def delete_queryset(self, request, queryset) -> None:
+        super().delete_queryset(request, queryset)
+        catalog_revision_bump()
+
+
 @admin.register(m.Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(CatalogAdmin):
     list_display = ("code", "name_zh", "name_en", "level", "parent")
     list_filter = ("level",)
     search_fields = ("code", "name_zh", "name_en")
 
 
 @admin.register(m.Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(CatalogAdmin):
     list_display = ("code", "name_zh", "name_en", "region", "kind")
     list_filter = ("kind", "region")
     search_fields = ("code", "name_zh", "name_en")
 
 
 @admin.register(m.CertificateType)
-class CertificateTypeAdmin(admin.ModelAdmin):
+class CertificateTypeAdmin(CatalogAdmin):
     list_display = ("code", "name_zh", "name_en", "issuer")
     search_fields = ("code", "name_zh", "name_en")
 
 
 @admin.register(m.DataElement)
-class DataElementAdmin(admin.ModelAdmin):
+class DataElementAdmin(CatalogAdmin):
     list_display = ("key", "label_zh", "label_en", "type", "validator", "sensitivity")
     list_filter = ("type", "sensitivity")
     search_fields = ("key", "label_zh", "label_en")
 
 
 @admin.register(m.Material)
-class MaterialAdmin(admin.ModelAdmin):
+class MaterialAdmin(CatalogAdmin):
     list_display = ("code", "name_zh", "name_en", "kind", "source")
     list_filter = ("kind", "source")
     search_fields = ("code", "name_zh", "name_en")
@@ -64,7 +82,7 @@ class ServiceOutputInline(admin.TabularInline):
 
 
 @admin.register(m.Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(CatalogAdmin):
     list_display = ("code", "name_zh", "department", "promised_days", "statutory_days", "handler")
     list_filter = ("handler", "kind", "department", "cross_region")
     search_fields = ("code", "name_zh", "name_en")
@@ -122,7 +140,7 @@ class ThingMemberInline(admin.TabularInline):
 
 
 @admin.register(m.Thing)
-class ThingAdmin(admin.ModelAdmin):
+class ThingAdmin(CatalogAdmin):
     list_display = ("code", "name_zh", "name_en", "audience", "lead_department")
     list_filter = ("audience",)
     search_fields = ("code", "name_zh", "name_en")
@@ -130,7 +148,7 @@ class ThingAdmin(admin.ModelAdmin):
 
 
 @admin.register(m.CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(CatalogAdmin):
     list_display = ("date", "kind", "region", "name_zh", "name_en")
     list_filter = ("kind", "region")
     search_fields = ("name_zh", "name_en")

@@ -327,6 +327,23 @@ class ThingMember(models.Model):
         return f"{self.thing.code}/{self.service.code}"
 
 
+class CatalogRevision(models.Model):
+    """The catalog's revision (one row): a new number and time on every load and admin edit.
+
+    Planning reads each thing's bundle once per revision (`selectors.thing_bundle`); one tiny
+    query per plan tells every process whether the catalog changed since."""
+
+    number = models.PositiveBigIntegerField(_("number"), default=0)
+    changed_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("catalog revision")
+        verbose_name_plural = _("catalog revisions")
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.changed_at:%Y-%m-%d %H:%M:%S})"
+
+
 class CalendarDay(models.Model):
     """调休/节假日: a date declared working or a holiday over the State Council schedule.
 

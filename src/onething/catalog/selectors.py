@@ -3,6 +3,7 @@ loader produces, so a plan from the database and a plan from the files agree."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
@@ -186,7 +187,55 @@ def department_definition(department: m.Department) -> DepartmentDef:
     )
 
 
+# How long a process trusts the catalog revision it last read before asking again: a load or
+# an admin edit in another process is planned within this time (in this process, at once).
+REVISION_TRUSTED_SECONDS = 1.0
+# (when it was read, on the monotonic clock; the revision and its time, or None for none).
+_revision_read: tuple[float, tuple[int, object] | None] | None = None
+# (catalog revision, its time) -> thing code -> the bundle read at that revision.
+_bundle_cache: tuple[tuple[int, object], dict[str, ThingBundle]] | None = None
+
+
+def catalog_revision_forget() -> None:
+    """Ask for the catalog revision on the next plan (this process changed the catalog)."""
+    global _revision_read
+    _revision_read = None
+
+
+def _catalog_revision() -> tuple[int, object] | None:
+    global _revision_read
+    now = time.monotonic()
+    read = _revision_read
+    if read is not None and now - read[0] < REVISION_TRUSTED_SECONDS:
+        return read[1]
+    revision = m.CatalogRevision.objects.filter(pk=1).values_list("number", "changed_at").first()
+    _revision_read = (now, revision)
+    return revision
+
+
 def thing_bundle(code: str) -> ThingBundle:
+    """Everything planning needs for one thing, read once per catalog revision.
+
+    Reading it costs ten queries and a hundred times the planning itself. The revision is read
+    at most once a second (a query per plan was half a plan's time under load); a load or an
+    admin edit bumps it, so other processes plan the change within that second. Without a
+    revision row (a catalog written by other means) nothing is cached.
+    """
+    global _bundle_cache
+    revision = _catalog_revision()
+    if revision is None:
+        return _thing_bundle_read(code)
+    cached = _bundle_cache
+    if cached is None or cached[0] != revision:
+        cached = (revision, {})
+        _bundle_cache = cached
+    bundle = cached[1].get(code)
+    if bundle is None:
+        bundle = cached[1][code] = _thing_bundle_read(code)
+    return bundle
+
+
+def _thing_bundle_read(code: str) -> ThingBundle:
     """Everything planning needs for one thing, in a fixed handful of queries."""
     thing = thing_get(code)
     members = list(thing.members.all())

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import models, transaction
 
 from onething.catalog import models as m
+from onething.catalog.selectors import catalog_revision_forget
 from onething.catalog.validation import Catalog
 
 logger = logging.getLogger("onething.catalog")
@@ -262,8 +263,19 @@ def catalog_load(*, actor: str, catalog: Catalog) -> LoadReport:
             },
         )
         report.record("grants", created)
+    catalog_revision_bump()
     logger.info("catalog loaded by %s: %s", actor, report.summary())
     return report
+
+
+def catalog_revision_bump() -> None:
+    """Mark the catalog changed, so every process reads its bundles afresh (in the caller's
+    transaction: a rolled-back load leaves the revision as it was)."""
+    revision, _ = m.CatalogRevision.objects.select_for_update().get_or_create(pk=1)
+    revision.number += 1
+    revision.save(update_fields=["number", "changed_at"])
+    # Even if the caller rolls back: this process then reads the unchanged revision again.
+    catalog_revision_forget()
 
 
 def _json_default(value: Any) -> Any:

@@ -32,6 +32,7 @@ from stdnum.cn import ric, uscc
 from stdnum.exceptions import InvalidChecksum, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
 
+from onething.accounts.auth import token_mark_used
 from onething.audit.services import audit_record
 from onething.catalog.models import Department, Service, ThingMember
 from onething.core.actors import SystemActor, actor_label
@@ -153,7 +154,7 @@ def client_for_token(token: str) -> ExchangeClient | None:
         return None
     if not row.client.active:
         return None
-    ExchangeToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+    token_mark_used(row)
     return row.client
 
 
