@@ -47,6 +47,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
+# Python puts this folder first on the path, where bench/http.py would stand in for the standard
+# library's http (which Django imports): look here last.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH] + [str(BENCH)]
 ROOT = BENCH.parent
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
