@@ -7,14 +7,12 @@ from __future__ import annotations
 import pytest
 
 from onething.accounts.models import Role
-from onething.complaints import services as hotline
-from onething.complaints.models import Channel, UnitMember
-from onething.complaints.services import Intake
+from onething.complaints.models import UnitMember
 from onething.core.actors import WORKER
 from onething.notifications.models import Notification
 from onething.ratings import selectors, services
 from tests.factories import StaffFactory, staff_with
-from tests.ratings.conftest import ZHONGHUA
+from tests.ratings.conftest import closed_complaint
 from tests.ratings.test_supervision import escalated_overdue, noon_after
 
 pytestmark = pytest.mark.django_db
@@ -27,17 +25,8 @@ def power_rectification(people):
     """A bad rating of a power cut complaint the Xiamen power company answered."""
     company = StaffFactory()
     UnitMember.objects.create(user=company, unit="xm_power")
-    ticket = hotline.ticket_receive(
-        actor=people["applicant"],
-        channel=Channel.WEB,
-        intake=Intake(description=POWER_CUT, address=ZHONGHUA, category="power_supply"),
-    )
-    assert ticket.unit == "xm_power", ticket.unit
-    hotline.ticket_accept(actor=company, ticket=ticket)
-    hotline.ticket_reply(actor=company, ticket=ticket, reply="已抢修恢复供电")
-    ticket.refresh_from_db()
-    ticket = hotline.ticket_callback(
-        actor=people["agent"], ticket=ticket, reached=True, resolved=True, satisfied=False
+    ticket = closed_complaint(
+        people, company, description=POWER_CUT, category="power_supply", reply="已抢修恢复供电"
     )
     rating = services.rating_submit(
         actor=people["applicant"], ticket=ticket, stars=2, reasons=["not_solved"]
