@@ -3,7 +3,8 @@
 A rater sees their own ratings and the rectifications they opened; a department's reviewers
 (within their region, if their role names one) and the members of a hotline unit see the
 rectifications addressed to them; supervisors see the escalated ones of their region (and
-department, if their role names one); administrators all. Anything else does not exist (404).
+department, if their role names one; of a ticket, the department's hotline units: the hotline's
+TicketOversight); administrators all. Anything else does not exist (404).
 """
 
 from __future__ import annotations
