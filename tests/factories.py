@@ -59,13 +59,17 @@ def role_grant(
 ) -> RoleAssignment:
     """Give `user` a role, scoped to a department and a region by their codes (None: any)."""
     from onething.catalog.models import Department, Region
+    from onething.complaints.selectors import forget_ticket_oversight
 
-    return RoleAssignment.objects.create(
+    assignment = RoleAssignment.objects.create(
         user=user,
         role=role,
         department=Department.objects.get(code=department) if department else None,
         region=Region.objects.get(code=region) if region else None,
     )
+    # As the next request would, the user object sees its new role at once.
+    forget_ticket_oversight(user)
+    return assignment
 
 
 def staff_with(

@@ -6,14 +6,18 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from onething.accounts.models import Role
-from onething.complaints import selectors
+from onething.complaints import selectors, services
+from onething.complaints.models import UnitMember
 from onething.complaints.selectors import TicketOversight, ticket_oversight
-from onething.core.errors import NotFound
+from onething.core.errors import NotAllowed, NotFound
+from onething.notifications.models import Notification
 from tests.complaints.test_services import call
-from tests.factories import PersonFactory, role_grant, staff_with
+from tests.factories import PersonFactory, StaffFactory, role_grant, staff_with
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +100,65 @@ def test_escalations_and_extensions_wait_only_for_the_supervisors_over_the_ticke
     noise.save(update_fields=["escalated_at"])
     assert list(selectors.escalated_for(xiamen)) == [noise]
     assert not selectors.escalated_for(grid).exists()
+
+
+def test_escalations_and_extension_requests_are_told_only_to_the_supervisors_over_the_ticket(
+    tickets, hotline
+):
+    grid = staff_with(Role.SUPERVISOR, department="fj_state_grid")
+    health = staff_with(Role.SUPERVISOR, department="fj_health")
+    staff_with(Role.ADMINISTRATOR)
+    xiamen, fuzhou = hotline["supervisor"], hotline["fuzhou_supervisor"]
+    power_company = StaffFactory()
+    UnitMember.objects.create(user=power_company, unit="xm_power")
+    noise, power = tickets["noise"], tickets["power"]
+
+    services.extension_request(actor=power_company, ticket=power, days=3, reason="需更换变压器")
+    for unit in ("sm_police", "sm_housing", "sm_urban_management"):
+        noise = services.ticket_dispatch(actor=hotline["agent"], ticket=noise, unit=unit)
+    assert noise.escalated_at is not None
+
+    def told(kind):
+        return set(Notification.objects.filter(kind=kind).values_list("recipient", flat=True))
+
+    # The power company's ticket is the State Grid's and Xiamen's; the noise only Xiamen's.
+    assert told("ticket-extension") == {grid.pk, xiamen.pk}
+    assert told("ticket-escalated") == {xiamen.pk}
+    assert not {health.pk, fuzhou.pk} & (told("ticket-extension") | told("ticket-escalated"))
+
+
+def test_a_supervisor_reveals_contact_details_only_of_the_tickets_it_oversees(client, tickets):
+    grid = staff_with(Role.SUPERVISOR, department="fj_state_grid")
+    noise, power = tickets["noise"], tickets["power"]
+    assert selectors.may_reveal_contact(grid, power)
+    assert not selectors.may_reveal_contact(grid, noise)
+    with pytest.raises(NotAllowed):
+        services.ticket_contact_reveal(actor=grid, ticket=noise)
+
+
+def test_a_department_without_hotline_units_is_no_ticket_supervisor(client, tickets):
+    health = staff_with(Role.SUPERVISOR, department="fj_health")
+    assert not selectors.is_ticket_supervisor(health)
+    assert services.default_reveal_purpose(health) == "handling"
+    assert not selectors.may_reveal_contact(health, tickets["power"])
+    client.force_login(health)
+    assert client.get("/hotline/supervise/").status_code == 403
+
+    grid = staff_with(Role.SUPERVISOR, department="fj_state_grid")
+    assert selectors.is_ticket_supervisor(grid)
+    assert services.default_reveal_purpose(grid) == "supervision"
+    client.force_login(grid)
+    assert client.get("/hotline/supervise/").status_code == 200
+
+
+def test_the_oversight_is_read_once_per_user_object(loaded_catalog, django_assert_num_queries):
+    grid = staff_with(Role.SUPERVISOR, department="fj_state_grid")
+    first = ticket_oversight(grid)  # the first also loads the dispatch catalogue
+    with django_assert_num_queries(0):
+        assert ticket_oversight(grid) == first
+        assert selectors.is_ticket_supervisor(grid)
+    # A fresh object of the same user (the next request's) reads it again.
+    next_request_user = type(grid).objects.get(pk=grid.pk)
+    with CaptureQueriesContext(connection) as read_again:
+        assert ticket_oversight(next_request_user) == first
+    assert len(read_again) > 0

@@ -11,7 +11,7 @@ from django.utils import timezone
 from onething.audit.models import AuditRecord
 from onething.complaints import services
 from onething.complaints.models import CategoryCorrection, Channel, ExtensionRequest, Ticket
-from onething.complaints.selectors import callback_queue, dispatch_queue
+from onething.complaints.selectors import callback_queue, dispatch_queue, ticket_supervisors
 from onething.complaints.services import Intake
 from onething.core.actors import WORKER
 from onething.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -439,13 +439,13 @@ def test_the_supervisors_over_a_place_are_those_of_its_regions_and_those_of_none
     retired = StaffFactory(is_active=False)
     RoleAssignment.objects.create(user=retired, role=Role.SUPERVISOR, region=siming)
     xiamen, fuzhou = hotline["supervisor"], hotline["fuzhou_supervisor"]
-    assert list(services.supervisors_over("350203")) == sorted(
+    assert list(ticket_supervisors("350203", "sm_zhonghua_police")) == sorted(
         [xiamen, everywhere], key=lambda u: u.pk
     )
-    assert list(services.supervisors_over("350203001")) == sorted(
+    assert list(ticket_supervisors("350203001", "sm_zhonghua_police")) == sorted(
         [xiamen, everywhere], key=lambda u: u.pk
     )
-    assert list(services.supervisors_over("350102")) == sorted(
+    assert list(ticket_supervisors("350102", "sm_zhonghua_police")) == sorted(
         [fuzhou, everywhere], key=lambda u: u.pk
     )
 

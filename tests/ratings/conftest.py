@@ -84,19 +84,28 @@ def unit_member(people):
     return user
 
 
-@pytest.fixture
-def closed_ticket(people, unit_member):
-    """A noise complaint the applicant filed on the web, answered by the police station and
-    closed after the callback."""
+def closed_complaint(
+    people, unit_member, *, description=NOISE, category="noise", reply="已约谈经营者"
+):
+    """A complaint the applicant filed on the web, answered by the unit and closed after the
+    callback (the citizen not satisfied)."""
     ticket = hotline.ticket_receive(
         actor=people["applicant"],
         channel=Channel.WEB,
-        intake=Intake(description=NOISE, address=ZHONGHUA, category="noise"),
+        intake=Intake(description=description, address=ZHONGHUA, category=category),
     )
-    assert ticket.unit == "sm_zhonghua_police", ticket.unit
     hotline.ticket_accept(actor=unit_member, ticket=ticket)
-    hotline.ticket_reply(actor=unit_member, ticket=ticket, reply="已约谈经营者")
+    hotline.ticket_reply(actor=unit_member, ticket=ticket, reply=reply)
     ticket.refresh_from_db()
     return hotline.ticket_callback(
         actor=people["agent"], ticket=ticket, reached=True, resolved=True, satisfied=False
     )
+
+
+@pytest.fixture
+def closed_ticket(people, unit_member):
+    """A noise complaint the applicant filed on the web, answered by the police station and
+    closed after the callback."""
+    ticket = closed_complaint(people, unit_member)
+    assert ticket.unit == "sm_zhonghua_police", ticket.unit
+    return ticket

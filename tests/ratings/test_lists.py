@@ -11,13 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from onething.accounts.auth import token_issue
-from onething.complaints import services as hotline
-from onething.complaints.models import Channel
-from onething.complaints.services import Intake
 from onething.core.actors import WORKER
 from onething.ratings import services, views
 from onething.ratings.models import Rectification
-from tests.ratings.conftest import NOISE, ZHONGHUA
+from tests.ratings.conftest import closed_complaint
 
 pytestmark = pytest.mark.django_db
 
@@ -25,17 +22,7 @@ pytestmark = pytest.mark.django_db
 def badly_rated_complaint(people, unit_member):
     """Another noise complaint of the applicant, closed and rated one star: the police station's
     unit is asked to rectify."""
-    ticket = hotline.ticket_receive(
-        actor=people["applicant"],
-        channel=Channel.WEB,
-        intake=Intake(description=NOISE, address=ZHONGHUA, category="noise"),
-    )
-    hotline.ticket_accept(actor=unit_member, ticket=ticket)
-    hotline.ticket_reply(actor=unit_member, ticket=ticket, reply="已约谈经营者")
-    ticket.refresh_from_db()
-    ticket = hotline.ticket_callback(
-        actor=people["agent"], ticket=ticket, reached=True, resolved=True, satisfied=False
-    )
+    ticket = closed_complaint(people, unit_member)
     rating = services.rating_submit(
         actor=people["applicant"], ticket=ticket, stars=1, reasons=["not_solved"]
     )

@@ -18,8 +18,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from onething.accounts.models import Role, RoleAssignment
-from onething.accounts.selectors import supervisor_oversight
+from onething.accounts.models import Role, RoleAssignment, User
+from onething.accounts.selectors import Oversight, supervisor_oversight
 from onething.catalog.models import Department, Region, in_language
 from onething.complaints import rates as rates_core
 from onething.complaints.hotspots import WeekCounts
@@ -65,6 +65,10 @@ class TicketOversight:
             return False
         return self.region_code is None or region_contains(self.region_code, region_code)
 
+    def covers_some(self) -> bool:
+        """Whether any ticket could be within it (not a department without hotline units)."""
+        return self.units is None or bool(self.units)
+
     def condition(self) -> Q:
         """The same, as a filter of tickets or hot spots (both have region_code and unit)."""
         condition = Q()
@@ -75,34 +79,68 @@ class TicketOversight:
         return condition
 
 
+def _units_by_department() -> dict[str, frozenset[str]]:
+    """Each department's hotline units (codes; the dispatch catalogue's)."""
+    found: dict[str, set[str]] = {}
+    for code, unit in dispatch_catalogue().units.items():
+        if unit.department:
+            found.setdefault(unit.department, set()).add(code)
+    return {department: frozenset(codes) for department, codes in found.items()}
+
+
 def hotline_units(departments: Iterable[str]) -> list[str]:
     """The hotline units that belong to these departments (codes; the dispatch catalogue's)."""
-    wanted = set(departments)
-    return sorted(
-        code for code, unit in dispatch_catalogue().units.items() if unit.department in wanted
-    )
+    by_department = _units_by_department()
+    return sorted({code for d in set(departments) for code in by_department.get(d, ())})
 
 
-def ticket_oversight(user: Any) -> tuple[TicketOversight, ...] | None:
-    """The tickets a supervisor (or administrator) oversees, from the one rule of
-    accounts.selectors.supervisor_oversight: None for every ticket, () for none."""
-    oversight = supervisor_oversight(user)
-    if oversight is None:
-        return None
+def ticket_shares(oversight: Sequence[Oversight]) -> tuple[TicketOversight, ...]:
+    """Each supervisor role's share of the tickets, in the same order: its region, and the
+    hotline units of its department (any unit if it names none)."""
+    department_ids = {o.department_id for o in oversight if o.department_id is not None}
+    if not department_ids:
+        return tuple(TicketOversight(region_code=o.region_code, units=None) for o in oversight)
     department_codes = dict(
-        Department.objects.filter(
-            pk__in={o.department_id for o in oversight if o.department_id is not None}
-        ).values_list("pk", "code")
+        Department.objects.filter(pk__in=department_ids).values_list("pk", "code")
     )
+    by_department = _units_by_department()
     return tuple(
         TicketOversight(
             region_code=o.region_code,
             units=None
             if o.department_id is None
-            else frozenset(hotline_units([department_codes.get(o.department_id, "")])),
+            else by_department.get(department_codes.get(o.department_id, ""), frozenset()),
         )
         for o in oversight
     )
+
+
+# A page asks for the reader's oversight several times (lists, the ticket, reveal, rates); the
+# request's user is loaded afresh for each request, so it is kept on that object.
+_OVERSIGHT_MEMO = "_ticket_oversight_memo"
+_NOT_YET = object()
+
+
+def ticket_oversight(user: Any) -> tuple[TicketOversight, ...] | None:
+    """The tickets a supervisor (or administrator) oversees, from the one rule of
+    accounts.selectors.supervisor_oversight: None for every ticket, () for none.
+
+    Remembered on the user object (see forget_ticket_oversight)."""
+    if not getattr(user, "pk", None):
+        return ()
+    memo = getattr(user, _OVERSIGHT_MEMO, _NOT_YET)
+    if memo is not _NOT_YET:
+        return memo
+    oversight = supervisor_oversight(user)
+    shares = None if oversight is None else ticket_shares(oversight)
+    setattr(user, _OVERSIGHT_MEMO, shares)
+    return shares
+
+
+def forget_ticket_oversight(user: Any) -> None:
+    """Drop the oversight remembered on the user object, after its roles changed."""
+    if hasattr(user, _OVERSIGHT_MEMO):
+        delattr(user, _OVERSIGHT_MEMO)
 
 
 def oversight_condition(oversight: Sequence[TicketOversight]) -> Q:
@@ -114,8 +152,27 @@ def oversight_condition(oversight: Sequence[TicketOversight]) -> Q:
 
 
 def is_ticket_supervisor(user: Any) -> bool:
-    """A supervisor (or administrator) over some tickets."""
-    return ticket_oversight(user) != ()
+    """A supervisor (or administrator) whose oversight could cover some ticket: a department
+    without hotline units oversees none."""
+    oversight = ticket_oversight(user)
+    return oversight is None or any(share.covers_some() for share in oversight)
+
+
+def ticket_supervisors(region_code: str, unit: str) -> QuerySet[User]:
+    """The active supervisors whose oversight covers a ticket of the region held by the unit
+    (administrators oversee every ticket but are not told of each one)."""
+    roles = list(
+        RoleAssignment.objects.filter(role=Role.SUPERVISOR).values_list(
+            "user_id", "department_id", "region__code"
+        )
+    )
+    shares = ticket_shares([Oversight(department_id=d, region_code=r) for _, d, r in roles])
+    ids = {
+        user_id
+        for (user_id, _, _), share in zip(roles, shares, strict=True)
+        if share.covers(region_code, unit)
+    }
+    return User.objects.filter(pk__in=ids, is_active=True).order_by("pk")
 
 
 def units_of(user: Any) -> list[str]:
@@ -141,7 +198,7 @@ def may_reveal_contact(user: Any, ticket: Ticket) -> bool:
     """Who may have the caller's contact details shown in full (each time recorded): hotline
     agents and supervisors; a unit holding the ticket only when it must contact the citizen
     itself (`contact_needed`)."""
-    if is_hotline_agent(user) or is_ticket_supervisor(user):
+    if is_hotline_agent(user) or supervises(user, ticket):
         return True
     return ticket.contact_needed and bool(ticket.unit) and ticket.unit in units_of(user)
 

@@ -21,7 +21,6 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.validators import EmailValidator, URLValidator, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,7 +57,6 @@ from onething.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from onething.core.events import publish
 from onething.core.masking import mask_personal_numbers
 from onething.core.references import new_reference
-from onething.core.regions import enclosing_codes
 from onething.core.spreadsheets import csv_document
 
 MAX_DESCRIPTION = 4000
@@ -1212,13 +1210,6 @@ def hotline_agents() -> Iterable[User]:
         pk__in=RoleAssignment.objects.filter(role=Role.HOTLINE_AGENT).values("user_id"),
         is_active=True,
     ).order_by("pk")
-
-
-def supervisors_over(region_code: str) -> Iterable[User]:
-    """The active supervisors whose region contains `region_code` (or who have none: all)."""
-    over = Q(region__isnull=True) | Q(region__code__in=enclosing_codes(region_code))
-    assigned = RoleAssignment.objects.filter(over, role=Role.SUPERVISOR).values("user_id")
-    return User.objects.filter(pk__in=assigned, is_active=True).order_by("pk")
 
 
 __all__ = [

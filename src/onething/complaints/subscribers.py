@@ -12,11 +12,8 @@ from django.utils.translation import gettext_noop
 
 from onething.complaints.models import ExtensionRequest, HotSpot, Ticket
 from onething.complaints.runtime import categories
-from onething.complaints.services import (
-    hotline_agents,
-    supervisors_over,
-    unit_members_notify_scope,
-)
+from onething.complaints.selectors import ticket_supervisors
+from onething.complaints.services import hotline_agents, unit_members_notify_scope
 from onething.core.events import Event, subscribe
 from onething.notifications.services import notify, recipient_language
 
@@ -128,7 +125,7 @@ def tell_the_supervisors(event: Event) -> None:
         ),
     }
     _tell(
-        supervisors_over(ticket.region_code),
+        ticket_supervisors(ticket.region_code, ticket.unit),
         "ticket-escalated",
         gettext_noop("Escalated: %(reference)s"),
         gettext_noop("Ticket %(reference)s is escalated to you (提级督办) because %(reason)s."),
@@ -148,7 +145,7 @@ def ask_the_supervisors(event: Event) -> None:
     ticket = _ticket(event)
     extension = ExtensionRequest.objects.get(pk=event.data["extension"])
     _tell(
-        supervisors_over(ticket.region_code),
+        ticket_supervisors(ticket.region_code, ticket.unit),
         "ticket-extension",
         gettext_noop("Extension asked: %(reference)s"),
         gettext_noop("The unit asks %(days)d more working days for ticket %(reference)s."),

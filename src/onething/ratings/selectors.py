@@ -3,7 +3,8 @@
 A rater sees their own ratings and the rectifications they opened; a department's reviewers
 (within their region, if their role names one) and the members of a hotline unit see the
 rectifications addressed to them; supervisors see the escalated ones of their region (and
-department, if their role names one); administrators all. Anything else does not exist (404).
+department, if their role names one; of a ticket, the department's hotline units: the hotline's
+TicketOversight); administrators all. Anything else does not exist (404).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from onething.applications.models import Application
 from onething.catalog.models import Department
 from onething.complaints.lifecycle import TicketStatus
 from onething.complaints.models import Ticket, UnitMember
-from onething.complaints.selectors import units_of
+from onething.complaints.selectors import ticket_shares, ticket_supervisors, units_of
 from onething.core.errors import NotFound
 from onething.core.regions import region_contains, region_prefix
 from onething.ratings import rules
@@ -91,18 +92,20 @@ def _answerer_filter(user: Any) -> Q | None:
 
 
 def _supervisor_filter(user: Any) -> Q | None:
-    """The rectifications a supervisor watches (their department, if named, and region)."""
+    """The rectifications a supervisor watches: an application's by the role's department (if
+    named) and region; a ticket's by the same oversight as the ticket (complaints.selectors.
+    ticket_oversight: the department's hotline units, the region)."""
     oversight = supervisor_oversight(user)
     if oversight is None:
         return Q()
     parts = []
-    for reach in oversight:
-        part = Q()
+    for reach, share in zip(oversight, ticket_shares(oversight), strict=True):
+        of_application = Q(department__isnull=False)
         if reach.department_id is not None:
-            part &= Q(department_id=reach.department_id)
+            of_application &= Q(department_id=reach.department_id)
         if reach.region_code is not None:
-            part &= Q(region_code__startswith=region_prefix(reach.region_code))
-        parts.append(part)
+            of_application &= Q(region_code__startswith=region_prefix(reach.region_code))
+        parts.append(of_application | (Q(department__isnull=True) & share.condition()))
     return functools.reduce(operator.or_, parts) if parts else None
 
 
@@ -230,7 +233,9 @@ def answerers_of(rectification: Rectification) -> QuerySet[User]:
 
 
 def supervisors_of(rectification: Rectification) -> QuerySet[User]:
-    """The supervisors over the rectification's region (and department, if their role names
-    one)."""
+    """The supervisors over the rectification's region and department (if their role names
+    one); a ticket's, those over the ticket (its region, the unit holding it)."""
+    if rectification.department_id is None:
+        return ticket_supervisors(rectification.region_code, rectification.unit)
     ids = supervisors_over(rectification.department_id, rectification.region_code)
     return User.objects.filter(pk__in=ids, is_active=True).order_by("pk")
