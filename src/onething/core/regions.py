@@ -28,22 +28,3 @@ def region_prefix(code: str) -> str:
 def region_contains(outer: str, inner: str) -> bool:
     """Whether region `inner` is `outer` or lies inside it, judged by code prefix."""
     return region_prefix(inner).startswith(region_prefix(outer))
-
-
-CODE_WIDTHS = (6, 9, 12)
-
-
-def enclosing_codes(code: str) -> list[str]:
-    """Every code, in its 6-, 9- and 12-digit forms, of a region that contains `code` (itself
-    included): `outer` is in the list exactly when `region_contains(outer, code)`, for codes of
-    those widths. Lets a query find the regions over a place by equality, not in Python.
-    """
-    prefix = region_prefix(code)
-    found: list[str] = []
-    for length in range(1, len(prefix) + 1):
-        part = prefix[:length]
-        for width in CODE_WIDTHS:
-            candidate = part.ljust(width, "0")
-            if width >= length and region_prefix(candidate) == part and candidate not in found:
-                found.append(candidate)
-    return found
