@@ -282,6 +282,20 @@ def test_wrong_filters_are_named_and_nothing_is_exported(people):
     assert not AuditRecord.objects.filter(action__startswith="export.").exists()
 
 
+OUT_OF_RANGE = "Enter a date from 1900-01-01 to 2999-12-31."
+
+
+@pytest.mark.parametrize(
+    "path", ["/supervision/exports/cases.csv", "/supervision/exports/data-uses.csv"]
+)
+@pytest.mark.parametrize(("name", "day"), [("until", "9999-12-31"), ("since", "0001-01-01")])
+def test_a_day_beyond_the_calendar_is_named_on_the_page_not_a_server_error(people, path, name, day):
+    response = signed_in(people["supervisor"]).get(path, {name: day}, **EN)
+    assert response.status_code == 422
+    assert OUT_OF_RANGE in response.text
+    assert not AuditRecord.objects.filter(action__startswith="export.").exists()
+
+
 def test_an_export_over_the_row_limit_asks_for_a_shorter_period(people, monkeypatch):
     monkeypatch.setattr(charts, "EXPORT_ROW_LIMIT", 3)
     response = signed_in(people["supervisor"]).get("/supervision/exports/data-uses.csv", **EN)
@@ -409,6 +423,20 @@ def test_the_api_exports_the_same_masked_csv_and_records_it(uses):
     assert len(rows) == 4
     assert MOTHER not in downloaded(response).decode("utf-8-sig")
     assert AuditRecord.objects.filter(action="export.data_uses").count() == 1
+
+
+@pytest.mark.parametrize("path", ["/api/v1/exports/cases", "/api/v1/exports/data-uses"])
+@pytest.mark.parametrize(("name", "day"), [("until", "9999-12-31"), ("since", "0001-01-01")])
+def test_the_api_names_a_day_beyond_the_calendar_in_the_users_language(uses, path, name, day):
+    supervisor = staff_with(Role.SUPERVISOR)
+    english = Client().get(path, {name: day}, **bearer(supervisor), **EN)
+    assert english.status_code == 422
+    assert english.json()["fields"] == {name: OUT_OF_RANGE}
+    chinese = Client().get(path, {name: day}, **bearer(supervisor), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert chinese.status_code == 422
+    assert "1900-01-01" in chinese.json()["fields"][name]
+    assert chinese.json()["fields"][name] != OUT_OF_RANGE
+    assert not AuditRecord.objects.filter(action__startswith="export.").exists()
 
 
 def test_the_api_names_a_wrong_filter_and_refuses_the_unprivileged(uses):

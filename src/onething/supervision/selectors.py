@@ -62,13 +62,17 @@ def may_export_cases(user) -> bool:
 
 def _within_days(field: str, since: date | None, until: date | None) -> Q:
     """`field` from the start of `since` to the end of `until`, in the platform's time zone
-    (a supervisor's "1 to 31 March" are Beijing days, not UTC ones)."""
+    (a supervisor's "1 to 31 March" are Beijing days, not UTC ones).
+
+    Any day builds its condition, even the last one Python holds (it has no day after, nor
+    needs a bound): the service checks the period's range before the query runs.
+    """
     zone = timezone.get_current_timezone()
     bounds = Q()
     if since is not None:
         start = timezone.make_aware(datetime.combine(since, time.min), zone)
         bounds &= Q(**{f"{field}__gte": start})
-    if until is not None:
+    if until is not None and until < date.max:
         end = timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min), zone)
         bounds &= Q(**{f"{field}__lt": end})
     return bounds

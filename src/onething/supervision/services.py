@@ -69,8 +69,21 @@ def export_filters_parse(params: Mapping[str, str]) -> ExportFilters:
     return filters
 
 
+# The days an export's period may name. Beyond them a day's bounds in Beijing time leave what
+# Python and the database can hold (9999-12-31's end, 0001-01-01's start in UTC): a 500, not
+# an empty export. No application predates the platform or outlives these.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
+
+
 def _filter_problems(filters: ExportFilters) -> dict[str, str]:
     problems = {}
+    for name, day in (("since", filters.since), ("until", filters.until)):
+        if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+            problems[name] = _("Enter a date from %(earliest)s to %(latest)s.") % {
+                "earliest": EARLIEST_DAY.isoformat(),
+                "latest": LATEST_DAY.isoformat(),
+            }
     if filters.since and filters.until and filters.until < filters.since:
         problems["until"] = _("The end date is before the start date.")
     if filters.status not in selectors.CASE_STATUS_FILTERS:
