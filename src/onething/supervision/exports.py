@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -175,17 +174,27 @@ def case_header() -> tuple[str, ...]:
     return tuple(str(h) for h in header)
 
 
-def case_rows(cases: QuerySet[Case]) -> Iterator[tuple[str, ...]]:
-    """One row per case: reference, thing, service, department, status, submitted, due, and
-    the applicant (name and ID number masked) or the enterprise they act for.
+def case_rows(case_ids: Sequence[int]) -> Iterator[tuple[str, ...]]:
+    """One row per case of `case_ids`, in their order: reference, thing, service, department,
+    status, submitted, due, and the applicant (name and ID number masked) or the enterprise
+    they act for.
 
-    Read as plain values with their joins, in chunks, as the rows are written: no model
-    instance and no query per row. The language, the time zone and the labels are fixed when
-    it is called, since the rows are written later, while the response streams.
+    The language, the time zone and the labels are read here, when it is called: the rows are
+    written later, while the response streams, perhaps after the request's language is gone.
     """
     language = get_language()
     zone = timezone.get_current_timezone()
     statuses = {status.value: str(label) for status, label in REVIEWER_CASE_LABELS.items()}
+    return _case_rows_read(case_ids, language, zone, statuses)
+
+
+def _case_rows_read(
+    case_ids: Sequence[int], language: str, zone: tzinfo, statuses: dict[str, str]
+) -> Iterator[tuple[str, ...]]:
+    """The rows, read as plain values with their joins a chunk of ids at a time as they are
+    written: no model instance and no query per row. A server-side cursor over the joined rows
+    would stream as well, but PostgreSQL plans a cursor for its first rows (nested loops):
+    eight times slower to read to the end."""
     # The catalog's names repeat on every row: each pair is chosen and masked once.
     names: dict[tuple[str, str], str] = {}
 
@@ -195,13 +204,8 @@ def case_rows(cases: QuerySet[Case]) -> Iterator[tuple[str, ...]]:
             found = names[(zh, en)] = mask_personal_numbers(in_language(zh, en, language))
         return found
 
-    # The cases' ids in order first (narrow, one query), then their columns joined a chunk of
-    # ids at a time. A server-side cursor over the joined rows would stream as well, but
-    # PostgreSQL plans a cursor for its first rows (nested loops): eight times slower to read
-    # to the end.
-    ids = list(cases.values_list("pk", flat=True))
-    for start in range(0, len(ids), CASE_ROWS_PER_READ):
-        chunk = ids[start : start + CASE_ROWS_PER_READ]
+    for start in range(0, len(case_ids), CASE_ROWS_PER_READ):
+        chunk = case_ids[start : start + CASE_ROWS_PER_READ]
         found = {
             row[0]: row[1:]
             for row in Case.objects.filter(pk__in=chunk).values_list("pk", *CASE_COLUMNS)

@@ -165,3 +165,13 @@ def cases_for_export(
         "service",
         "department",
     ).order_by(F("due_date").asc(nulls_last=True), "application__submitted_at", "pk")
+
+
+# The case export's order as values to sort by (the earliest due first, none due last, then
+# the earliest submitted): the same order as `cases_for_export`, for its ids sorted in Python.
+CASE_EXPORT_ORDER = ("pk", "due_date", "application__submitted_at")
+
+
+def case_export_order_key(values: tuple[int, date | None, datetime]) -> tuple:
+    pk, due_date, submitted_at = values
+    return (due_date is None, due_date or date.min, submitted_at, pk)
