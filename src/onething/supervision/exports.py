@@ -65,8 +65,14 @@ def _local_second(moment, zone) -> str:
 def _person_name(user: User | None) -> str:
     if user is None:
         return ""
-    name = user.real_name or user.username
-    return name if user.kind == User.Kind.STAFF else mask_name(name)
+    return _shown_name(user.real_name, user.username, user.kind)
+
+
+def _shown_name(real_name: str, username: str, kind: str) -> str:
+    """A person's name as an export shows it: their real name (or username), whole for staff,
+    masked for a member of the public."""
+    name = real_name or username
+    return name if kind == User.Kind.STAFF else mask_name(name)
 
 
 def _actor_names(labels: Iterable[str]) -> dict[str, str]:
@@ -236,7 +242,6 @@ def _case_row(
         enterprise_name,
         enterprise_uscc,
     ) = values
-    applicant = real_name or username
     # Dates and status labels are ours and hold no number to mask; the ID number is
     # masked whole; the rest is text somebody typed, masked like any free text.
     return (
@@ -247,7 +252,7 @@ def _case_row(
         statuses[status],
         _local_second(submitted_at, zone),
         due_date.isoformat() if due_date else "",
-        mask_personal_numbers(applicant if kind == User.Kind.STAFF else mask_name(applicant)),
+        mask_personal_numbers(_shown_name(real_name, username, kind)),
         mask(id_number),
         mask_personal_numbers(enterprise_name or ""),
         mask_personal_numbers(enterprise_uscc or ""),
