@@ -14,6 +14,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 
+from django.db import connection
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -214,13 +217,26 @@ def _case_rows_read(
         chunk = case_ids[start : start + CASE_ROWS_PER_READ]
         found = {
             row[0]: row[1:]
-            for row in Case.objects.filter(pk__in=chunk)
+            for row in Case.objects.filter(_among(chunk))
             .order_by()  # put in the ids' order here: the model's own order is a wasted sort
             .values_list("pk", *CASE_COLUMNS)
         }
         for pk in chunk:
             if pk in found:  # not deleted since its id was read
                 yield _case_row(found[pk], zone, statuses, name)
+
+
+def _among(case_ids: Sequence[int]) -> Q | RawSQL:
+    """The cases of `case_ids`. On PostgreSQL one array parameter (`id = ANY(%s)`) rather than
+    `IN` with a parameter per id: Django and psycopg spent a fifth of a chunk's read building
+    and binding two thousand of them."""
+    if connection.vendor != "postgresql":
+        return Q(pk__in=case_ids)
+    quote = connection.ops.quote_name
+    column = f"{quote(Case._meta.db_table)}.{quote(Case._meta.pk.column)}"
+    # The SQL holds only the model's own quoted names; the ids go as a parameter.
+    condition = f"{column} = ANY(%s)"
+    return RawSQL(condition, (list(case_ids),), output_field=BooleanField())  # noqa: S611
 
 
 def _case_row(
