@@ -21,6 +21,7 @@ from onething.core.masking import mask
 from onething.sharing.models import DataUse
 from onething.sharing.services import record_data_use
 from onething.supervision import charts
+from onething.supervision.selectors import case_export_order_key
 from tests.applications.conftest import fill_and_attach
 from tests.downloads import downloaded
 from tests.factories import PersonFactory, make_ric, make_uscc, reviewer, staff_with
@@ -456,3 +457,18 @@ def test_the_api_names_a_wrong_filter_and_refuses_the_unprivileged(uses):
     refused = Client().get("/api/v1/exports/data-uses", **bearer(uses["health"]), **EN)
     assert refused.status_code == 403
     assert refused.json()["code"] == "not_allowed"
+
+
+def test_the_case_exports_order_puts_the_earliest_due_first_and_the_undated_last():
+    march = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    april = datetime(2026, 4, 1, 9, tzinfo=UTC)
+    rows = [
+        (1, None, march),
+        (2, date(2026, 3, 9), april),
+        (3, date(2026, 3, 9), march),
+        (4, date(2026, 3, 2), None),
+        (5, date(2026, 3, 2), april),
+        (6, None, None),
+        (7, date(2026, 3, 9), march),
+    ]
+    assert [pk for pk, *_ in sorted(rows, key=case_export_order_key)] == [5, 4, 3, 7, 2, 1, 6]

@@ -172,6 +172,13 @@ def cases_for_export(
 CASE_EXPORT_ORDER = ("pk", "due_date", "application__submitted_at")
 
 
-def case_export_order_key(values: tuple[int, date | None, datetime]) -> tuple:
+def case_export_order_key(values: tuple[int, date | None, datetime | None]) -> tuple:
+    """Sorts (pk, due date, submitted at) as PostgreSQL orders them: none last, each time."""
     pk, due_date, submitted_at = values
-    return (due_date is None, due_date or date.min, submitted_at, pk)
+    return (
+        due_date is None,
+        due_date or date.min,
+        submitted_at is None,
+        submitted_at.timestamp() if submitted_at else 0.0,
+        pk,
+    )
