@@ -11,16 +11,17 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from onething.accounts.models import Role
 from onething.applications import services
+from onething.applications.models import Case
 from onething.audit.models import AuditRecord
 from onething.core.actors import SystemActor
 from onething.core.masking import mask
 from onething.sharing.models import DataUse
 from onething.sharing.services import record_data_use
-from onething.supervision import charts
+from onething.supervision import charts, exports
 from onething.supervision.selectors import case_export_order_key
 from tests.applications.conftest import fill_and_attach
 from tests.downloads import downloaded
@@ -472,3 +473,15 @@ def test_the_case_exports_order_puts_the_earliest_due_first_and_the_undated_last
         (7, date(2026, 3, 9), march),
     ]
     assert [pk for pk, *_ in sorted(rows, key=case_export_order_key)] == [5, 4, 3, 7, 2, 1, 6]
+
+
+def test_case_rows_are_written_in_the_language_they_were_asked_in(cases):
+    ids = list(Case.objects.values_list("pk", flat=True))
+    with translation.override("en"):
+        english = list(exports.case_rows(ids))
+        asked_in_english = exports.case_rows(ids)
+    with translation.override("zh-hans"):
+        chinese = list(exports.case_rows(ids))
+        written_later = list(asked_in_english)  # as a response streams, the request gone
+    assert english != chinese
+    assert written_later == english
