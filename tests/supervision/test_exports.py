@@ -11,16 +11,18 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from onething.accounts.models import Role
 from onething.applications import services
+from onething.applications.models import Case
 from onething.audit.models import AuditRecord
 from onething.core.actors import SystemActor
 from onething.core.masking import mask
 from onething.sharing.models import DataUse
 from onething.sharing.services import record_data_use
-from onething.supervision import charts
+from onething.supervision import charts, exports
+from onething.supervision.selectors import case_export_order_key
 from tests.applications.conftest import fill_and_attach
 from tests.downloads import downloaded
 from tests.factories import PersonFactory, make_ric, make_uscc, reviewer, staff_with
@@ -282,6 +284,20 @@ def test_wrong_filters_are_named_and_nothing_is_exported(people):
     assert not AuditRecord.objects.filter(action__startswith="export.").exists()
 
 
+OUT_OF_RANGE = "Enter a date from 1900-01-01 to 2999-12-31."
+
+
+@pytest.mark.parametrize(
+    "path", ["/supervision/exports/cases.csv", "/supervision/exports/data-uses.csv"]
+)
+@pytest.mark.parametrize(("name", "day"), [("until", "9999-12-31"), ("since", "0001-01-01")])
+def test_a_day_beyond_the_calendar_is_named_on_the_page_not_a_server_error(people, path, name, day):
+    response = signed_in(people["supervisor"]).get(path, {name: day}, **EN)
+    assert response.status_code == 422
+    assert OUT_OF_RANGE in response.text
+    assert not AuditRecord.objects.filter(action__startswith="export.").exists()
+
+
 def test_an_export_over_the_row_limit_asks_for_a_shorter_period(people, monkeypatch):
     monkeypatch.setattr(charts, "EXPORT_ROW_LIMIT", 3)
     response = signed_in(people["supervisor"]).get("/supervision/exports/data-uses.csv", **EN)
@@ -411,6 +427,20 @@ def test_the_api_exports_the_same_masked_csv_and_records_it(uses):
     assert AuditRecord.objects.filter(action="export.data_uses").count() == 1
 
 
+@pytest.mark.parametrize("path", ["/api/v1/exports/cases", "/api/v1/exports/data-uses"])
+@pytest.mark.parametrize(("name", "day"), [("until", "9999-12-31"), ("since", "0001-01-01")])
+def test_the_api_names_a_day_beyond_the_calendar_in_the_users_language(uses, path, name, day):
+    supervisor = staff_with(Role.SUPERVISOR)
+    english = Client().get(path, {name: day}, **bearer(supervisor), **EN)
+    assert english.status_code == 422
+    assert english.json()["fields"] == {name: OUT_OF_RANGE}
+    chinese = Client().get(path, {name: day}, **bearer(supervisor), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert chinese.status_code == 422
+    assert "1900-01-01" in chinese.json()["fields"][name]
+    assert chinese.json()["fields"][name] != OUT_OF_RANGE
+    assert not AuditRecord.objects.filter(action__startswith="export.").exists()
+
+
 def test_the_api_names_a_wrong_filter_and_refuses_the_unprivileged(uses):
     supervisor = staff_with(Role.SUPERVISOR)
     wrong = Client().get(
@@ -428,3 +458,30 @@ def test_the_api_names_a_wrong_filter_and_refuses_the_unprivileged(uses):
     refused = Client().get("/api/v1/exports/data-uses", **bearer(uses["health"]), **EN)
     assert refused.status_code == 403
     assert refused.json()["code"] == "not_allowed"
+
+
+def test_the_case_exports_order_puts_the_earliest_due_first_and_the_undated_last():
+    march = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    april = datetime(2026, 4, 1, 9, tzinfo=UTC)
+    rows = [
+        (1, None, march),
+        (2, date(2026, 3, 9), april),
+        (3, date(2026, 3, 9), march),
+        (4, date(2026, 3, 2), None),
+        (5, date(2026, 3, 2), april),
+        (6, None, None),
+        (7, date(2026, 3, 9), march),
+    ]
+    assert [pk for pk, *_ in sorted(rows, key=case_export_order_key)] == [5, 4, 3, 7, 2, 1, 6]
+
+
+def test_case_rows_are_written_in_the_language_they_were_asked_in(cases):
+    ids = list(Case.objects.values_list("pk", flat=True))
+    with translation.override("en"):
+        english = list(exports.case_rows(ids))
+        asked_in_english = exports.case_rows(ids)
+    with translation.override("zh-hans"):
+        chinese = list(exports.case_rows(ids))
+        written_later = list(asked_in_english)  # as a response streams, the request gone
+    assert english != chinese
+    assert written_later == english

@@ -14,7 +14,8 @@ from ninja import Field, Query, Router, Schema
 
 from onething.accounts.auth import API_AUTH
 from onething.core.schemas import ErrorOut
-from onething.supervision import dashboard, reports, selectors, services, views
+from onething.supervision import dashboard, reports, selectors, services
+from onething.supervision.downloads import download
 
 router = Router(tags=["exports"], auth=API_AUTH)
 
@@ -47,7 +48,7 @@ class CaseFilters(DataUseFilters):
 )
 def export_data_uses(request: HttpRequest, filters: Query[DataUseFilters]):
     chosen = services.ExportFilters(since=filters.since, until=filters.until)
-    return views.download(services.export_data_uses(actor=request.auth, filters=chosen))
+    return download(services.export_data_uses(actor=request.auth, filters=chosen))
 
 
 @router.get(
@@ -58,7 +59,7 @@ def export_data_uses(request: HttpRequest, filters: Query[DataUseFilters]):
 )
 def export_cases(request: HttpRequest, filters: Query[CaseFilters]):
     chosen = services.ExportFilters(since=filters.since, until=filters.until, status=filters.status)
-    return views.download(services.export_cases(actor=request.auth, filters=chosen))
+    return download(services.export_cases(actor=request.auth, filters=chosen))
 
 
 dashboard_router = Router(tags=["supervision"], auth=API_AUTH)

@@ -14,7 +14,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -66,8 +68,14 @@ def _local_second(moment, zone) -> str:
 def _person_name(user: User | None) -> str:
     if user is None:
         return ""
-    name = user.real_name or user.username
-    return name if user.kind == User.Kind.STAFF else mask_name(name)
+    return _shown_name(user.real_name, user.username, user.kind)
+
+
+def _shown_name(real_name: str, username: str, kind: str) -> str:
+    """A person's name as an export shows it: their real name (or username), whole for staff,
+    masked for a member of the public."""
+    name = real_name or username
+    return name if kind == User.Kind.STAFF else mask_name(name)
 
 
 def _actor_names(labels: Iterable[str]) -> dict[str, str]:
@@ -175,17 +183,27 @@ def case_header() -> tuple[str, ...]:
     return tuple(str(h) for h in header)
 
 
-def case_rows(cases: QuerySet[Case]) -> Iterator[tuple[str, ...]]:
-    """One row per case: reference, thing, service, department, status, submitted, due, and
-    the applicant (name and ID number masked) or the enterprise they act for.
+def case_rows(case_ids: Sequence[int]) -> Iterator[tuple[str, ...]]:
+    """One row per case of `case_ids`, in their order: reference, thing, service, department,
+    status, submitted, due, and the applicant (name and ID number masked) or the enterprise
+    they act for.
 
-    Read as plain values with their joins, in chunks, as the rows are written: no model
-    instance and no query per row. The language, the time zone and the labels are fixed when
-    it is called, since the rows are written later, while the response streams.
+    The language, the time zone and the labels are read here, when it is called: the rows are
+    written later, while the response streams, perhaps after the request's language is gone.
     """
     language = get_language()
     zone = timezone.get_current_timezone()
     statuses = {status.value: str(label) for status, label in REVIEWER_CASE_LABELS.items()}
+    return _case_rows_read(case_ids, language, zone, statuses)
+
+
+def _case_rows_read(
+    case_ids: Sequence[int], language: str, zone: tzinfo, statuses: dict[str, str]
+) -> Iterator[tuple[str, ...]]:
+    """The rows, read as plain values with their joins a chunk of ids at a time as they are
+    written: no model instance and no query per row. A server-side cursor over the joined rows
+    would stream as well, but PostgreSQL plans a cursor for its first rows (nested loops):
+    eight times slower to read to the end."""
     # The catalog's names repeat on every row: each pair is chosen and masked once.
     names: dict[tuple[str, str], str] = {}
 
@@ -195,20 +213,30 @@ def case_rows(cases: QuerySet[Case]) -> Iterator[tuple[str, ...]]:
             found = names[(zh, en)] = mask_personal_numbers(in_language(zh, en, language))
         return found
 
-    # The cases' ids in order first (narrow, one query), then their columns joined a chunk of
-    # ids at a time. A server-side cursor over the joined rows would stream as well, but
-    # PostgreSQL plans a cursor for its first rows (nested loops): eight times slower to read
-    # to the end.
-    ids = list(cases.values_list("pk", flat=True))
-    for start in range(0, len(ids), CASE_ROWS_PER_READ):
-        chunk = ids[start : start + CASE_ROWS_PER_READ]
+    for start in range(0, len(case_ids), CASE_ROWS_PER_READ):
+        chunk = case_ids[start : start + CASE_ROWS_PER_READ]
         found = {
             row[0]: row[1:]
-            for row in Case.objects.filter(pk__in=chunk).values_list("pk", *CASE_COLUMNS)
+            for row in Case.objects.filter(_among(chunk))
+            .order_by()  # put in the ids' order here: the model's own order is a wasted sort
+            .values_list("pk", *CASE_COLUMNS)
         }
         for pk in chunk:
             if pk in found:  # not deleted since its id was read
                 yield _case_row(found[pk], zone, statuses, name)
+
+
+def _among(case_ids: Sequence[int]) -> Q | RawSQL:
+    """The cases of `case_ids`. On PostgreSQL one array parameter (`id = ANY(%s)`) rather than
+    `IN` with a parameter per id: Django and psycopg spent a fifth of a chunk's read building
+    and binding two thousand of them."""
+    if connection.vendor != "postgresql":
+        return Q(pk__in=case_ids)
+    quote = connection.ops.quote_name
+    column = f"{quote(Case._meta.db_table)}.{quote(Case._meta.pk.column)}"
+    # The SQL holds only the model's own quoted names; the ids go as a parameter.
+    condition = f"{column} = ANY(%s)"
+    return RawSQL(condition, (list(case_ids),), output_field=BooleanField())  # noqa: S611
 
 
 def _case_row(
@@ -232,7 +260,6 @@ def _case_row(
         enterprise_name,
         enterprise_uscc,
     ) = values
-    applicant = real_name or username
     # Dates and status labels are ours and hold no number to mask; the ID number is
     # masked whole; the rest is text somebody typed, masked like any free text.
     return (
@@ -243,7 +270,7 @@ def _case_row(
         statuses[status],
         _local_second(submitted_at, zone),
         due_date.isoformat() if due_date else "",
-        mask_personal_numbers(applicant if kind == User.Kind.STAFF else mask_name(applicant)),
+        mask_personal_numbers(_shown_name(real_name, username, kind)),
         mask(id_number),
         mask_personal_numbers(enterprise_name or ""),
         mask_personal_numbers(enterprise_uscc or ""),

@@ -62,13 +62,17 @@ def may_export_cases(user) -> bool:
 
 def _within_days(field: str, since: date | None, until: date | None) -> Q:
     """`field` from the start of `since` to the end of `until`, in the platform's time zone
-    (a supervisor's "1 to 31 March" are Beijing days, not UTC ones)."""
+    (a supervisor's "1 to 31 March" are Beijing days, not UTC ones).
+
+    Any day builds its condition, even the last one Python holds (it has no day after, nor
+    needs a bound): the service checks the period's range before the query runs.
+    """
     zone = timezone.get_current_timezone()
     bounds = Q()
     if since is not None:
         start = timezone.make_aware(datetime.combine(since, time.min), zone)
         bounds &= Q(**{f"{field}__gte": start})
-    if until is not None:
+    if until is not None and until < date.max:
         end = timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min), zone)
         bounds &= Q(**{f"{field}__lt": end})
     return bounds
@@ -161,3 +165,20 @@ def cases_for_export(
         "service",
         "department",
     ).order_by(F("due_date").asc(nulls_last=True), "application__submitted_at", "pk")
+
+
+# The case export's order as values to sort by (the earliest due first, none due last, then
+# the earliest submitted): the same order as `cases_for_export`, for its ids sorted in Python.
+CASE_EXPORT_ORDER = ("pk", "due_date", "application__submitted_at")
+
+
+def case_export_order_key(values: tuple[int, date | None, datetime | None]) -> tuple:
+    """Sorts (pk, due date, submitted at) as PostgreSQL orders them: none last, each time."""
+    pk, due_date, submitted_at = values
+    return (
+        due_date is None,
+        due_date or date.min,
+        submitted_at is None,
+        submitted_at.timestamp() if submitted_at else 0.0,
+        pk,
+    )

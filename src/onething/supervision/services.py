@@ -69,8 +69,21 @@ def export_filters_parse(params: Mapping[str, str]) -> ExportFilters:
     return filters
 
 
+# The days an export's period may name. Beyond them a day's bounds in Beijing time leave what
+# Python and the database can hold (9999-12-31's end, 0001-01-01's start in UTC): a 500, not
+# an empty export. No application predates the platform or outlives these.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
+
+
 def _filter_problems(filters: ExportFilters) -> dict[str, str]:
     problems = {}
+    for name, day in (("since", filters.since), ("until", filters.until)):
+        if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+            problems[name] = _("Enter a date from %(earliest)s to %(latest)s.") % {
+                "earliest": EARLIEST_DAY.isoformat(),
+                "latest": LATEST_DAY.isoformat(),
+            }
     if filters.since and filters.until and filters.until < filters.since:
         problems["until"] = _("The end date is before the start date.")
     if filters.status not in selectors.CASE_STATUS_FILTERS:
@@ -96,6 +109,18 @@ def _limited(rows: Any, *, by_period: bool = True) -> list:
     if len(taken) > limit:
         _refuse(by_period=by_period)
     return taken
+
+
+def _case_ids_in_order(cases: QuerySet) -> list[int]:
+    """The ids of `cases` in the export's order, or InvalidInput as `_limited` when over the
+    limit. Read unsorted, up to one over the limit, and sorted here: the database stops at
+    the limit instead of sorting millions of joined rows only to refuse them."""
+    limit = charts.EXPORT_ROW_LIMIT
+    found = list(cases.order_by().values_list(*selectors.CASE_EXPORT_ORDER)[: limit + 1])
+    if len(found) > limit:
+        _refuse(by_period=True)
+    found.sort(key=selectors.case_export_order_key)
+    return [pk for pk, *_order in found]
 
 
 def _counted(rows: QuerySet, *, by_period: bool = True) -> int:
@@ -180,12 +205,18 @@ def export_cases(*, actor: Any, filters: ExportFilters) -> Export:
         actor, status=filters.status, since=filters.since, until=filters.until
     )
     _check(filters)
-    count = _counted(cases)
+    # The cases' ids in order, read once (narrow, one query): their number is the count the
+    # limit and the audit record need, and the rows are then read a chunk of ids at a time.
+    # Counting them apart read the same index twice: half the time of a large export.
+    case_ids = _case_ids_in_order(cases)
     _record_export(
-        actor=actor, kind="cases", filters=filters.as_audit_data(with_status=True), rows=count
+        actor=actor,
+        kind="cases",
+        filters=filters.as_audit_data(with_status=True),
+        rows=len(case_ids),
     )
-    content = csv_chunks(exports.case_header(), exports.case_rows(cases))
-    return Export(_filename("cases", filters), content, count)
+    content = csv_chunks(exports.case_header(), exports.case_rows(case_ids))
+    return Export(_filename("cases", filters), content, len(case_ids))
 
 
 CHART_EXPORT_FORMATS = ("csv", "xlsx")

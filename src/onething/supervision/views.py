@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from onething.applications.workbench_views import staff_required
 from onething.core.errors import InvalidInput, NotAllowed
 from onething.core.masking import mask_personal_numbers
 from onething.supervision import dashboard, reports, selectors, services
+from onething.supervision.downloads import download
 
 
 def _status_choices() -> list[tuple[str, str]]:
@@ -61,24 +62,6 @@ def _page(request: HttpRequest, *, errors: dict[str, str] | None = None, status:
     # Nothing here needs a whole personal number, but the layout echoes the address (the
     # language switch's "next"): a number typed into the query string is shown masked.
     response.content = mask_personal_numbers(response.content.decode()).encode()
-    return response
-
-
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
-
-def download(export: services.Export) -> HttpResponse | StreamingHttpResponse:
-    """An export as a file to save: whole, or streamed while its rows are written."""
-    content_type = CONTENT_TYPES[export.filename.rpartition(".")[2]]
-    if isinstance(export.content, bytes):
-        response = HttpResponse(export.content, content_type=content_type)
-    else:
-        response = StreamingHttpResponse(export.content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
-    response["Cache-Control"] = "no-store"
     return response
 
 
