@@ -74,8 +74,11 @@ def _locked_head(name: str) -> AuditStream:
         return AuditStream.objects.select_for_update().get(name=name)
     except AuditStream.DoesNotExist:
         # Two first writers may race here: get_or_create settles it with a savepoint, and the
-        # loser then waits on the winner's lock like any later writer.
-        AuditStream.objects.get_or_create(name=name)
+        # loser then waits on the winner's lock like any later writer. The winner's new row is
+        # its own until it commits: no need to lock it again.
+        head, created = AuditStream.objects.get_or_create(name=name)
+        if created:
+            return head
         return AuditStream.objects.select_for_update().get(name=name)
 
 
