@@ -148,22 +148,19 @@ def _moved_known_head(
 def _append(
     *, actor: str, action: str, stream: str, subject: str, purpose: str, data: dict | None
 ) -> AuditRecord:
-    recorded_at = timezone.now()
-    clean = json_safe(mask_sensitive(data or {}))
+    described = {
+        "actor": actor,
+        "action": action,
+        "subject": subject,
+        "purpose": purpose,
+        "data": json_safe(mask_sensitive(data or {})),
+        "recorded_at": timezone.now(),
+    }
+    recorded_at = described["recorded_at"]
 
     def link(last_seq: int, last_hash: str) -> tuple[int, str]:
-        seq = last_seq + 1
-        content = record_content(
-            stream=stream,
-            seq=seq,
-            actor=actor,
-            action=action,
-            subject=subject,
-            purpose=purpose,
-            data=clean,
-            recorded_at=recorded_at,
-        )
-        return seq, record_hash(last_hash, content)
+        content = record_content(stream=stream, seq=last_seq + 1, **described)
+        return last_seq + 1, record_hash(last_hash, content)
 
     moved = _moved_known_head(stream, link, recorded_at)
     if moved is not None:
@@ -173,16 +170,7 @@ def _append(
         head_id, prev_hash = head.pk, head.last_hash
         seq, new_hash = link(head.last_seq, prev_hash)
     record = AuditRecord.objects.create(
-        stream_id=head_id,
-        seq=seq,
-        actor=actor,
-        action=action,
-        subject=subject,
-        purpose=purpose,
-        data=clean,
-        recorded_at=recorded_at,
-        prev_hash=prev_hash,
-        hash=new_hash,
+        stream_id=head_id, seq=seq, prev_hash=prev_hash, hash=new_hash, **described
     )
     if moved is None:
         AuditStream.objects.filter(pk=head_id).update(
