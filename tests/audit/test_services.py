@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db import OperationalError, connection, transaction
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 
 from onething.audit.chain import GENESIS_HASH, record_content, record_hash
 from onething.audit.models import AuditAnchor, AuditRecord, AuditStream
@@ -80,6 +81,53 @@ def test_a_record_rolls_back_with_the_change_it_describes():
     assert AuditStream.objects.get(name="application:a").last_seq == 1
     assert not AuditStream.objects.filter(name="application:new").exists()
     assert audit_verify().ok
+
+
+def test_a_record_after_a_rolled_back_one_chains_to_the_committed_head():
+    (first,) = write("application:a", 1)
+
+    class Refused(Exception):
+        pass
+
+    with pytest.raises(Refused), transaction.atomic():
+        write("application:a", 1)
+        raise Refused
+    (after,) = write("application:a", 1)
+
+    assert [r.seq for r in stream_of("application:a")] == [1, 2]
+    assert after.prev_hash == first.hash
+    assert audit_verify().ok
+
+
+def test_a_head_moved_by_another_writer_is_read_again_before_the_next_record():
+    write("application:a", 1)
+    # Another process appends a record: its head row and record are written outside this
+    # process's knowledge of the head.
+    head = AuditStream.objects.get(name="application:a")
+    other = AuditRecord.objects.create(
+        stream=head,
+        seq=2,
+        actor="user:7",
+        action="case.accept",
+        subject="application:a/case:9",
+        recorded_at=head.updated_at,
+        prev_hash=head.last_hash,
+        hash="f" * 64,
+    )
+    AuditStream.objects.filter(pk=head.pk).update(last_seq=2, last_hash=other.hash)
+
+    (after,) = write("application:a", 1)
+
+    assert (after.seq, after.prev_hash) == (3, other.hash)
+
+
+def test_a_further_record_of_a_stream_moves_its_head_without_reading_it_first():
+    write("application:a", 1)
+
+    with CaptureQueriesContext(connection) as queries:
+        write("application:a", 1)
+
+    assert len(queries.captured_queries) == 2, queries.captured_queries  # the record, the head
 
 
 def test_resident_id_numbers_are_stored_masked():

@@ -11,7 +11,7 @@ import yaml
 
 from onething.catalog import models as m
 from onething.catalog import selectors
-from onething.catalog.services import catalog_load
+from onething.catalog.services import catalog_load, catalog_revision_bump
 from onething.catalog.validation import CatalogInvalid, read_catalog
 from onething.core.workdays import DayKind, Override
 
@@ -156,7 +156,9 @@ def test_the_demo_calendar_is_in_the_test_database(demo_catalog):
 
 @pytest.mark.django_db
 def test_the_work_calendar_follows_loads_and_admin_edits(tmp_path):
+    # Each direct change is followed by the revision bump an admin edit makes in its transaction.
     m.CalendarDay.objects.all().delete()
+    catalog_revision_bump()
     saturday = date(2027, 2, 20)
     assert not selectors.work_calendar().is_working_day(saturday)
 
@@ -170,8 +172,33 @@ def test_the_work_calendar_follows_loads_and_admin_edits(tmp_path):
     row = m.CalendarDay.objects.get(date=saturday)
     row.kind = DayKind.HOLIDAY
     row.save()
+    catalog_revision_bump()
     assert not selectors.work_calendar().is_working_day(saturday)
 
     row.delete()
     m.CalendarDay.objects.filter(date=date(2027, 1, 1), region=None).delete()
+    catalog_revision_bump()
     assert selectors.work_calendar().is_working_day(date(2027, 1, 1))
+
+
+@pytest.mark.django_db
+def test_the_work_calendar_costs_no_query_while_the_catalog_revision_is_trusted(
+    loaded_catalog, django_assert_num_queries
+):
+    calendar = selectors.work_calendar()
+
+    with django_assert_num_queries(0):
+        assert selectors.work_calendar() is calendar
+
+
+@pytest.mark.django_db
+def test_without_a_catalog_revision_the_work_calendar_follows_the_table_itself(tmp_path):
+    m.CatalogRevision.objects.all().delete()
+    selectors.catalog_revision_forget()
+    saturday = date(2027, 2, 20)
+    m.CalendarDay.objects.all().delete()
+    assert not selectors.work_calendar().is_working_day(saturday)
+
+    m.CalendarDay.objects.create(date=saturday, kind=DayKind.WORKING, name_zh="调休")
+
+    assert selectors.work_calendar().is_working_day(saturday)

@@ -134,7 +134,10 @@ def _lock_case(case: Case | int) -> tuple[Case, Application]:
     acting on cases of the same application queue behind each other instead of deadlocking
     (approving one case locks the application and then its sibling cases)."""
     pk = case.pk if isinstance(case, Case) else case
-    application_id = Case.objects.filter(pk=pk).values_list("application_id", flat=True).first()
+    # A case never moves to another application: the caller's row names it without a query.
+    application_id = case.application_id if isinstance(case, Case) else None
+    if application_id is None:
+        application_id = Case.objects.filter(pk=pk).values_list("application_id", flat=True).first()
     if application_id is None:
         raise NotFound(_("This case does not exist."))
     application = _lock_application(application_id)

@@ -304,20 +304,25 @@ def thing_plan(code: str, answers: dict) -> Plan:
         ) from None
 
 
-# (row count, last update) of the calendar table -> the calendar built from it.
-_calendar_cache: tuple[tuple[int, object], WorkCalendar] | None = None
+# The catalog revision (or, without one, the calendar table's row count and last update) ->
+# the calendar built from it.
+_calendar_cache: tuple[object, WorkCalendar] | None = None
 
 
 def work_calendar() -> WorkCalendar:
     """The working-day calendar with the catalog's overrides, rebuilt when they change.
 
-    One aggregate query per call tells whether the table changed since the calendar was built
-    (a load or an admin edit in any process touches `updated_at`; a deletion changes the count),
-    so every process sees a change without a shared cache.
+    Read once per catalog revision, as the plans are: a load or an admin edit bumps it, so
+    every process sees a change within `REVISION_TRUSTED_SECONDS` without asking on every
+    deadline (an aggregate over the table per released case before). Without a revision row
+    one aggregate query per call tells whether the table changed (a deletion changes the count,
+    an edit `updated_at`).
     """
     global _calendar_cache
-    stamp = m.CalendarDay.objects.aggregate(count=Count("pk"), last=Max("updated_at"))
-    fingerprint = (stamp["count"], stamp["last"])
+    fingerprint: object = _catalog_revision()
+    if fingerprint is None:
+        stamp = m.CalendarDay.objects.aggregate(count=Count("pk"), last=Max("updated_at"))
+        fingerprint = ("table", stamp["count"], stamp["last"])
     cached = _calendar_cache
     if cached is not None and cached[0] == fingerprint:
         return cached[1]
