@@ -11,6 +11,7 @@ from onething.applications import services
 from onething.applications.lifecycle import ApplicationStatus, CaseStatus
 from onething.core.actors import SystemActor
 from tests.applications.conftest import fill_and_attach
+from tests.applications.test_api import bearer
 from tests.supervision.conftest import OUTPUTS
 
 # Every member service of the newborn thing: six cases, two of them ready at once.
@@ -117,3 +118,52 @@ def test_taking_up_a_case_stays_within_its_query_budget(loaded_catalog, applican
     # 12 when written (19 with a savepoint per audit record, 15 with the audit stream's head
     # read before each record and the case's application looked up before locking it).
     assert queries <= 12, queries
+
+
+SMALL_NEWBORN = {
+    "mother_insured": "no",
+    "vaccination_certificate_issued": "yes",
+    "apply_social_security_card": "no",
+}
+
+
+def _read(client, url: str, headers: dict[str, str]) -> tuple[dict, int]:
+    response, queries = _count(lambda: client.get(url, **headers))
+    assert response.status_code == 200, response.content
+    return response.json(), queries
+
+
+@pytest.mark.django_db
+def test_reading_an_application_costs_the_same_few_queries_whatever_its_cases(
+    client, loaded_catalog, applicant
+):
+    small, _ = _submit(applicant, SMALL_NEWBORN)
+    whole, _ = _submit(applicant)
+    headers = bearer(applicant)
+    client.get("/api/v1/applications", **headers)  # the token's first use is recorded once
+
+    small_body, small_queries = _read(client, f"/api/v1/applications/{small.reference}", headers)
+    whole_body, whole_queries = _read(client, f"/api/v1/applications/{whole.reference}", headers)
+
+    assert (len(small_body["cases"]), len(whole_body["cases"])) == (3, 6)
+    assert {e["case"] for e in whole_body["timeline"]} > {None, "birth_medical_certificate"}
+    # The token, the application, its cases with their services and departments, its timeline
+    # (5 before the cases were read once and the timeline named them from those).
+    assert small_queries == whole_queries <= 4, (small_queries, whole_queries)
+
+
+@pytest.mark.django_db
+def test_listing_applications_costs_the_same_few_queries_however_many_there_are(
+    client, loaded_catalog, applicant
+):
+    headers = bearer(applicant)
+    _submit(applicant, SMALL_NEWBORN)
+    client.get("/api/v1/applications", **headers)
+    one, one_queries = _read(client, "/api/v1/applications", headers)
+    _submit(applicant)
+    two, two_queries = _read(client, "/api/v1/applications", headers)
+
+    assert (one["count"], two["count"]) == (1, 2)
+    assert [len(a["cases"]) for a in two["items"]] == [6, 3]
+    # The token, the applications, their cases (one query per application before).
+    assert one_queries == two_queries <= 3, (one_queries, two_queries)

@@ -19,6 +19,7 @@ from ninja.files import UploadedFile
 from onething.accounts.auth import API_AUTH
 from onething.accounts.selectors import case_scopes
 from onething.applications import selectors, services
+from onething.applications.lifecycle import progress_percent
 from onething.applications.models import (
     APPLICATION_STATUS_LABELS,
     CASE_STATUS_LABELS,
@@ -201,8 +202,9 @@ def _case_out(case: Case) -> dict[str, Any]:
     }
 
 
-def _application_out(application: Application) -> dict[str, Any]:
-    cases = list(application.cases.select_related("service", "department").order_by("position"))
+def _application_out(application: Application, cases: list[Case] | None = None) -> dict[str, Any]:
+    if cases is None:
+        cases = selectors.application_cases_in_order(application)
     return {
         "reference": application.reference,
         "thing": application.thing.code,
@@ -210,7 +212,7 @@ def _application_out(application: Application) -> dict[str, Any]:
         "status": application.status,
         "status_label": str(APPLICATION_STATUS_LABELS[application.status]),
         "channel": application.channel,
-        "progress": selectors.application_progress(application),
+        "progress": progress_percent(c.status for c in cases),
         "promised_days": application.promised_days,
         "due_date": application.due_date.isoformat() if application.due_date else None,
         "submitted_at": _iso(application.submitted_at),
@@ -220,28 +222,30 @@ def _application_out(application: Application) -> dict[str, Any]:
 
 
 def _application_detail(application: Application) -> dict[str, Any]:
+    cases = selectors.application_cases_in_order(application)
+    service_of_case = {case.pk: case.service.code for case in cases}
     return {
-        **_application_out(application),
+        **_application_out(application, cases),
         "answers": application.answers,
         "form": application.form_data,
         "timeline": [
             {
-                "at": event.at.isoformat(),
-                "action": event.action,
-                "case": event.case.service.code if event.case else None,
-                "from_status": event.from_status,
-                "to_status": event.to_status,
-                "note": event.note,
-                "actor": event.actor_label,
+                "at": event["at"].isoformat(),
+                "action": event["action"],
+                "case": service_of_case[event["case_id"]] if event["case_id"] else None,
+                "from_status": event["from_status"],
+                "to_status": event["to_status"],
+                "note": event["note"],
+                "actor": event["actor_label"],
             }
-            for event in selectors.application_timeline(application)
+            for event in selectors.application_timeline_entries(application)
         ],
     }
 
 
 @router.get("", response=ApplicationList, summary="My applications")
 def list_applications(request: HttpRequest):
-    items = [_application_out(a) for a in selectors.applications_for_applicant(request.auth)]
+    items = [_application_out(a) for a in selectors.applications_to_show(request.auth)]
     return {"items": items, "count": len(items)}
 
 
@@ -294,7 +298,7 @@ def create_draft(request: HttpRequest, payload: DraftIn):
     "/{reference}", response={200: ApplicationDetail, 404: ErrorOut}, summary="One application"
 )
 def get_application(request: HttpRequest, reference: str):
-    return _application_detail(selectors.application_for_applicant(request.auth, reference))
+    return _application_detail(selectors.application_to_show(request.auth, reference))
 
 
 @router.patch(

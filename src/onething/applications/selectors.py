@@ -56,6 +56,36 @@ def applications_for_applicant(user) -> QuerySet[Application]:
     )
 
 
+def applications_to_show(user) -> QuerySet[Application]:
+    """The applicant's applications with their cases in order, read in one query for them all.
+
+    For answers only: the cases are a snapshot (`cases_in_order`), so an application that a
+    service changes next must come from `application_for_applicant` instead.
+    """
+    in_order = Case.objects.select_related("service", "department").order_by("position")
+    return (
+        applications_for_applicant(user)
+        .prefetch_related(None)  # the plain prefetch of the cases would read them twice
+        .prefetch_related(Prefetch("cases", queryset=in_order, to_attr="cases_in_order"))
+    )
+
+
+def application_to_show(user, reference: str) -> Application:
+    """One of the applicant's applications, to answer with (see `applications_to_show`)."""
+    try:
+        return applications_to_show(user).get(reference=reference)
+    except Application.DoesNotExist:
+        raise NotFound(_("This application does not exist.")) from None
+
+
+def application_cases_in_order(application: Application) -> list[Case]:
+    """The application's cases by position, from `applications_to_show`'s snapshot if taken."""
+    snapshot = getattr(application, "cases_in_order", None)
+    if snapshot is not None:
+        return snapshot
+    return list(application.cases.select_related("service", "department").order_by("position"))
+
+
 def application_for_applicant(user, reference: str) -> Application:
     try:
         return applications_for_applicant(user).get(reference=reference)
@@ -212,6 +242,14 @@ def application_materials(application: Application) -> dict[str, ApplicationMate
 def application_timeline(application: Application) -> QuerySet[CaseEvent]:
     return application.events.select_related("case__service", "case__department").order_by(
         "at", "id"
+    )
+
+
+def application_timeline_entries(application: Application) -> QuerySet:
+    """The timeline as plain rows, each naming its case by id only: for answers that already
+    hold the application's cases, so that no event reads its case, service and department."""
+    return application.events.order_by("at", "id").values(
+        "at", "action", "case_id", "from_status", "to_status", "note", "actor_label"
     )
 
 
