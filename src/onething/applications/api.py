@@ -232,7 +232,7 @@ def _application_detail(application: Application) -> dict[str, Any]:
             {
                 "at": event["at"].isoformat(),
                 "action": event["action"],
-                "case": service_of_case[event["case_id"]] if event["case_id"] else None,
+                "case": service_of_case.get(event["case_id"]),
                 "from_status": event["from_status"],
                 "to_status": event["to_status"],
                 "note": event["note"],
