@@ -268,32 +268,24 @@ def _prepare(families: int) -> dict:
     from django.conf import settings
     from django.db import connections
     from tests.applications.conftest import valid_value
-    from tests.factories import PersonFactory, reviewer
+    from tests.factories import PersonFactory, id_card_issue, reviewer
 
     from onething.accounts.auth import token_issue
     from onething.applications import services
-    from onething.catalog.models import CertificateType, Thing
+    from onething.catalog.models import Thing
     from onething.catalog.selectors import thing_bundle
-    from onething.certificates.services import certificate_issue
     from onething.sharing.registers import read_registers
     from onething.sharing.services import register_load
 
     registers = read_registers([settings.DEMO_REGISTERS_DIR])
     couples = _families(registers, families)
     register_load(actor="bench", registers=registers)
-    id_card = CertificateType.objects.get(code="resident_id_card")
     mothers = []
     for mother_id, _father_id in couples:
         # An unusable password ("!"): these mothers call the API with tokens, and hashing a
         # password hundreds of times would slow the set-up.
         mother = PersonFactory(id_number=mother_id, real_name="林晓燕", password="!")  # noqa: S106
-        certificate_issue(
-            actor="bench",
-            certificate_type=id_card,
-            holder=mother,
-            issuer=id_card.issuer,
-            data={"name": "林晓燕", "id_number": mother_id},
-        )
+        id_card_issue(mother, {"name": "林晓燕", "id_number": mother_id}, actor="bench")
         mothers.append(mother)
     draft = services.application_start(
         actor=mothers[0], thing_code="newborn", answers=NEWBORN_ANSWERS

@@ -68,19 +68,10 @@ LIN_XIAOYAN = "350203199406121242"  # the newborn's mother in the demo populatio
 def resident_mother(db, loaded_catalog, demo_registers):
     """林晓燕 of the demo registers, with her resident ID card e-certificate in her wallet: what
     the departments hold about her and her baby can be read (with consent)."""
-    from onething.catalog.models import CertificateType
-    from onething.certificates.services import certificate_issue
     from onething.sharing.services import register_load
-    from tests.factories import PersonFactory
+    from tests.factories import PersonFactory, id_card_issue
 
     register_load(actor="test", registers=demo_registers)
     mother = PersonFactory(id_number=LIN_XIAOYAN, real_name="林晓燕")
-    id_card = CertificateType.objects.get(code="resident_id_card")
-    certificate_issue(
-        actor="test",
-        certificate_type=id_card,
-        holder=mother,
-        issuer=id_card.issuer,
-        data={"name": "林晓燕", "id_number": LIN_XIAOYAN},
-    )
+    id_card_issue(mother, {"name": "林晓燕", "id_number": LIN_XIAOYAN})
     return mother

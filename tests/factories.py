@@ -44,6 +44,18 @@ class StaffFactory(PersonFactory):
     id_number = ""
 
 
+def id_card_issue(holder: User, data: dict, *, actor: str = "test"):
+    """A resident ID e-certificate for `holder`, issued by its department with `data` (the demo
+    and the tests name its fields in more than one way)."""
+    from onething.catalog.models import CertificateType
+    from onething.certificates.services import certificate_issue
+
+    id_card = CertificateType.objects.get(code="resident_id_card")
+    return certificate_issue(
+        actor=actor, certificate_type=id_card, holder=holder, issuer=id_card.issuer, data=data
+    )
+
+
 def reviewer(department_code: str, **extra) -> User:
     from onething.catalog.models import Department
 

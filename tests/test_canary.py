@@ -29,7 +29,7 @@ from onething.outbox.worker import outbox_run_once
 from onething.urls import urlpatterns as project_urlpatterns
 from tests.applications.conftest import fill_and_attach, valid_value
 from tests.downloads import downloaded
-from tests.factories import PersonFactory, make_ric, reviewer
+from tests.factories import PersonFactory, id_card_issue, make_ric, reviewer
 
 pytestmark = pytest.mark.django_db
 
@@ -280,8 +280,6 @@ def canary_couple(loaded_catalog, demo_registers, tmp_path):
     e-certificate: everything the departments hold about them is read under the canaries."""
     from django.conf import settings
 
-    from onething.catalog.models import CertificateType
-    from onething.certificates.services import certificate_issue
     from onething.sharing.registers import read_registers
     from onething.sharing.services import register_load
 
@@ -291,21 +289,14 @@ def canary_couple(loaded_catalog, demo_registers, tmp_path):
             text = text.replace(demo, canary)
         (tmp_path / source.name).write_text(text, encoding="utf-8")
     register_load(actor="test", registers=read_registers([tmp_path]))
-    id_card = CertificateType.objects.get(code="resident_id_card")
     couple = {}
     for role, number, name in (
         ("mother", SHARING_CANARY, "林晓燕"),
         ("father", SHARING_FATHER_CANARY, "陈建国"),
     ):
         person = PersonFactory(id_number=number, real_name=name)
-        certificate_issue(
-            actor="test",
-            certificate_type=id_card,
-            holder=person,
-            issuer=id_card.issuer,
-            # As the demo issues them: the card names its holder as the applicant it was for.
-            data={"applicant.name": name, "applicant.id_number": number},
-        )
+        # As the demo issues them: the card names its holder as the applicant it was for.
+        id_card_issue(person, {"applicant.name": name, "applicant.id_number": number})
         couple[role] = person
     return couple
 

@@ -7,12 +7,10 @@ from __future__ import annotations
 import pytest
 
 from onething.applications import services
-from onething.catalog.models import CertificateType
-from onething.certificates.services import certificate_issue
 from onething.core.errors import InvalidInput, NotFound
 from onething.sharing.models import DataUse, RelatedConsentRequest
 from onething.sharing.services import related_consent_decide
-from tests.factories import PersonFactory
+from tests.factories import PersonFactory, id_card_issue
 
 pytestmark = pytest.mark.django_db
 CHEN = "35020319920203135X"  # her husband in the demo population
@@ -21,14 +19,7 @@ CHEN = "35020319920203135X"  # her husband in the demo population
 @pytest.fixture
 def father(resident_mother):
     father = PersonFactory(id_number=CHEN, real_name="陈建国")
-    id_card = CertificateType.objects.get(code="resident_id_card")
-    certificate_issue(
-        actor="test",
-        certificate_type=id_card,
-        holder=father,
-        issuer=id_card.issuer,
-        data={"applicant.name": "陈建国", "applicant.id_number": CHEN},
-    )
+    id_card_issue(father, {"applicant.name": "陈建国", "applicant.id_number": CHEN})
     return father
 
 

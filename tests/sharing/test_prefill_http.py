@@ -10,8 +10,7 @@ from dataclasses import replace
 import pytest
 
 from onething.applications.models import DepartmentEndpoint
-from onething.catalog.models import CertificateType, DataSource, Department, Grant, Thing
-from onething.certificates.services import certificate_issue
+from onething.catalog.models import DataSource, Department, Grant, Thing
 from onething.core.registry import Registry
 from onething.sharing.circuit import CircuitBreaker
 from onething.sharing.connectors.certificates import CertificatesConnector
@@ -20,7 +19,7 @@ from onething.sharing.connectors.table import TableConnector
 from onething.sharing.models import DataUse
 from onething.sharing.services import PrefillRequest, prefill_run, register_load
 from onething.simulator import DepartmentSimulator, SimulatorConfig
-from tests.factories import PersonFactory
+from tests.factories import PersonFactory, id_card_issue
 
 pytestmark = pytest.mark.django_db
 WANG = "350121196611202467"  # retiring this year, in the demo population
@@ -163,14 +162,7 @@ def test_sources_are_asked_at_once_so_the_slowest_sets_the_time(hrss_system):
     platform's own records are read while the department's system is still answering."""
     hrss_system.configure(registry_delay_seconds=1.0)
     applicant = PersonFactory(id_number=WANG, real_name="王秀英")
-    id_card = CertificateType.objects.get(code="resident_id_card")
-    card = certificate_issue(
-        actor="test",
-        certificate_type=id_card,
-        holder=applicant,
-        issuer=id_card.issuer,
-        data={"applicant.name": "王秀英", "applicant.id_number": WANG},
-    )
+    card = id_card_issue(applicant, {"applicant.name": "王秀英", "applicant.id_number": WANG})
     # The catalog grants retirement no certificate; this test lets it read the retiree's card.
     cards = DataSource.objects.create(
         code="retiree_id_cards",
