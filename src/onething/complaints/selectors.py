@@ -69,13 +69,14 @@ class TicketOversight:
         """Whether any ticket could be within it (not a department without hotline units)."""
         return self.units is None or bool(self.units)
 
-    def condition(self) -> Q:
-        """The same, as a filter of tickets or hot spots (both have region_code and unit)."""
+    def condition(self, *, region_field: str = "region_code", unit_field: str = "unit") -> Q:
+        """The same, as a filter of tickets or hot spots (both have region_code and unit), or
+        of the ticket roll-ups (region, and the unit in `department`)."""
         condition = Q()
         if self.region_code is not None:
-            condition &= Q(region_code__startswith=region_prefix(self.region_code))
+            condition &= Q(**{f"{region_field}__startswith": region_prefix(self.region_code)})
         if self.units is not None:
-            condition &= Q(unit__in=sorted(self.units))
+            condition &= Q(**{f"{unit_field}__in": sorted(self.units)})
         return condition
 
 
@@ -143,11 +144,12 @@ def forget_ticket_oversight(user: Any) -> None:
         delattr(user, _OVERSIGHT_MEMO)
 
 
-def oversight_condition(oversight: Sequence[TicketOversight]) -> Q:
-    """The rows (tickets, hot spots) within any of the roles; nothing when there is none."""
+def oversight_condition(oversight: Sequence[TicketOversight], **fields: str) -> Q:
+    """The rows (tickets, hot spots; roll-ups with `fields`, see TicketOversight.condition)
+    within any of the shares; nothing when there is none."""
     condition = Q(pk__in=[])
     for share in oversight:
-        condition |= share.condition()
+        condition |= share.condition(**fields)
     return condition
 
 

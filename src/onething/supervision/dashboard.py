@@ -43,7 +43,12 @@ from onething.applications.models import Application, Case, Channel
 from onething.catalog.models import Department, Region, Service, Thing, in_language
 from onething.catalog.selectors import names_by_code
 from onething.complaints.rates import Rates
-from onething.complaints.selectors import hotline_units, region_names
+from onething.complaints.selectors import (
+    TicketOversight,
+    hotline_units,
+    oversight_condition,
+    region_names,
+)
 from onething.core.errors import InvalidInput, NotAllowed
 from onething.core.numbers import whole_number
 from onething.core.regions import region_contains, region_prefix
@@ -924,19 +929,20 @@ def _hotline_q(scope: Scope, filters: Filters) -> Q | None:
     department supervisor whose departments have no hotline unit)."""
     allowed = Q()
     if not scope.everything:
-        allowed, reaches = Q(pk__in=[]), False
-        for clause in scope.clauses:
-            part = Q()
-            if clause.region is not None:
-                part &= Q(region__startswith=region_prefix(clause.region))
-            if clause.departments is not None:
-                units = hotline_units(clause.departments)
-                if not units:
-                    continue
-                part &= Q(department__in=units)
-            allowed, reaches = allowed | part, True
-        if not reaches:
+        # The hotline's own rule (complaints.selectors.TicketOversight): a clause's region, and
+        # the hotline units of its departments.
+        shares = [
+            TicketOversight(
+                region_code=clause.region,
+                units=None
+                if clause.departments is None
+                else frozenset(hotline_units(clause.departments)),
+            )
+            for clause in scope.clauses
+        ]
+        if not any(share.covers_some() for share in shares):
             return None
+        allowed = oversight_condition(shares, region_field="region", unit_field="department")
     q = Q(level=metrics.TICKET, month__gte=filters.since, month__lte=filters.until)
     if filters.region:
         q &= Q(region__startswith=region_prefix(filters.region)) & ~Q(region="")
