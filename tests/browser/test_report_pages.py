@@ -4,6 +4,7 @@ it (no toolbar, no navigation, A4); anybody reaches the service-quality page fro
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from onething.accounts.models import Role
 from tests.browser.test_apply_journey import sign_in, with_password
@@ -28,8 +29,9 @@ def test_a_supervisor_opens_the_monthly_report_from_the_dashboard_and_prints_it(
     assert page.locator("[data-testid=report-toolbar]").is_visible()
 
     page.emulate_media(media="print")
-    assert page.locator("[data-testid=report-toolbar]").is_hidden()
-    assert page.locator("[data-testid=report-headlines]").is_visible()
+    # The print style applies with the next style recalculation: wait for it, not for a poll.
+    expect(page.locator("[data-testid=report-toolbar]")).to_be_hidden()
+    expect(page.locator("[data-testid=report-headlines]")).to_be_visible()
     pdf = page.pdf(prefer_css_page_size=True)
     # Headlines and tables on the first page, the reductions and the hotline after a break.
     assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") >= 2
