@@ -88,7 +88,8 @@ class Certificate(models.Model):
 
 
 class CertificateSequence(models.Model):
-    """The last number given to a certificate type in a year (locked while numbering)."""
+    """The last number given to a certificate type in a year: locked while numbering on SQLite;
+    on PostgreSQL, where numbers come from a sequence per type and year, where it continues from."""
 
     type = models.ForeignKey(CertificateType, on_delete=models.CASCADE, related_name="+")
     year = models.PositiveSmallIntegerField()
