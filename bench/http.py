@@ -42,6 +42,8 @@ BENCH = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH] + [str(BENCH)]
 sys.path.append(str(BENCH.parent))  # tests.applications.conftest.valid_value
 
+from procmem import memory_kb  # noqa: E402 - after the path is set
+
 OPERATIONS = ("ceiling", "plan", "submit", "status", "approve")
 DEMO_FAMILY_MOTHER = "350203199406121242"  # 林晓燕, the newborn's mother in the demo registers
 DEMO_FAMILY_FATHER = "35020319920203135X"  # 陈建国, her husband
@@ -180,18 +182,6 @@ async def _step(operation, clients: int, seconds: float, limit: int | None = Non
     return _summary(latencies, errors, time.perf_counter() - began)
 
 
-def _memory(pids: list[int]) -> dict[int, dict[str, int]]:
-    """Resident and peak resident memory of each process, in kB, from /proc."""
-    found = {}
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            fields = dict(
-                line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-            )
-            found[pid] = {k: int(fields[k].split()[0]) for k in ("VmRSS", "VmHWM")}
-    return found
-
-
 async def _load(config: dict) -> dict:
     import httpx
 
@@ -210,13 +200,13 @@ async def _load(config: dict) -> dict:
                 print(name, clients, json.dumps(results[f"{name}@{clients}"]), file=sys.stderr)
         total = config["memory_requests"]
         warm = await _step(load.mixed, 8, 3600, limit=total // 10)
-        after_warm_up = _memory(config["worker_pids"])
+        after_warm_up = memory_kb(config["worker_pids"])
         rest = await _step(load.mixed, 8, 3600, limit=total - total // 10)
         memory = {
             "requests": warm["requests"] + rest["requests"],
             "errors": warm["errors"] + rest["errors"],
             "after_warm_up": after_warm_up,
-            "at_end": _memory(config["worker_pids"]),
+            "at_end": memory_kb(config["worker_pids"]),
         }
         return {"steps": results, "memory": memory}
 

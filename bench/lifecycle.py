@@ -51,6 +51,9 @@ BENCH = Path(__file__).resolve().parent
 # library's http (which Django imports): look here last.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH] + [str(BENCH)]
 ROOT = BENCH.parent
+
+from procmem import memory_kb  # noqa: E402 - after the path is set
+
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 # Every member service: the birth certificate, vaccination certificate, household registration,
@@ -142,10 +145,11 @@ def _review(case) -> None:
         services.case_approve(actor=reviewer, case=case, outputs=outputs)
 
 
-def work(prefix: str, total: int, share: int, processes: int) -> None:
+def work(prefix: str, total: int, share: int, processes: int, *, outbox: bool = True) -> None:
     """Submit this process's share of the applications, then alternate outbox passes and the
     scripted reviewer until all `total` applications of the run are finished. Waits for a line
-    on stdin before starting; prints the time it finished."""
+    on stdin before starting; prints the time it finished. Without `outbox`, a separate
+    `onething worker` makes the passes, and this process only submits and reviews."""
     _setup_django()
     from django.db.models import F
 
@@ -183,7 +187,7 @@ def work(prefix: str, total: int, share: int, processes: int) -> None:
         demo_application_submit(applicant, "newborn", NEWBORN_ANSWERS)
     finished, last_change = -1, time.monotonic()
     while True:
-        handled = outbox_run_once(worker_id=worker_id)
+        handled = outbox_run_once(worker_id=worker_id) if outbox else 0
         reviewed = list(queue[:10])
         for case in reviewed:
             _review(case)
@@ -246,13 +250,17 @@ def _run_child(role: str, env: dict[str, str], *args: str) -> str:
     return out
 
 
-def lifecycles_per_second(env: dict[str, str], prefix: str, n: int, processes: int) -> float:
-    """Run n lifecycles with `processes` processes; lifecycles per second of wall time."""
+def _start_work(
+    env: dict[str, str], prefix: str, n: int, processes: int, *extra: str
+) -> tuple[list[subprocess.Popen], float]:
+    """`processes` children sharing n lifecycles, started together once all are set up; and
+    the time they were started (their set-up excluded)."""
     children = [
         _child(
             "work",
             env,
             *("--prefix", prefix, "--n", str(n), "--share", str(k), "--processes", str(processes)),
+            *extra,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
@@ -264,6 +272,12 @@ def lifecycles_per_second(env: dict[str, str], prefix: str, n: int, processes: i
     for child in children:
         child.stdin.write("go\n")
         child.stdin.flush()
+    return children, start
+
+
+def lifecycles_per_second(env: dict[str, str], prefix: str, n: int, processes: int) -> float:
+    """Run n lifecycles with `processes` processes; lifecycles per second of wall time."""
+    children, start = _start_work(env, prefix, n, processes)
     ends, cpu = [], 0.0
     for child in children:
         out, _ = child.communicate()
@@ -280,6 +294,65 @@ def lifecycles_per_second(env: dict[str, str], prefix: str, n: int, processes: i
         flush=True,
     )
     return rate
+
+
+def _completed(database_url: str, prefix: str) -> int:
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        return connection.execute(
+            "SELECT count(*) FROM applications_application a"
+            " JOIN accounts_user u ON u.id = a.applicant_id"
+            " WHERE u.username LIKE %s AND a.status = 'completed'",
+            [f"{prefix}-%"],
+        ).fetchone()[0]
+
+
+def worker_memory(env: dict[str, str], n: int) -> dict[str, float]:
+    """Run n lifecycles with a real `onething worker` making every outbox pass (two processes
+    submit and review); the worker's resident memory after the first tenth (the warm-up), at each
+    further tenth and at the end, and its peak, in MB."""
+    prefix = "memory"
+    _run_child("prepare", env, "--n", str(n), prefix)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "onething.cli", "worker", "--poll", "0.05", "--id", "bench-memory"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    samples: list[tuple[int, float]] = []
+    try:
+        children, _ = _start_work(env, prefix, n, 2, "--no-outbox")
+        next_tenth = 1
+        while any(child.poll() is None for child in children):
+            time.sleep(1)
+            done = _completed(env["DATABASE_URL"], prefix)
+            if done * 10 >= next_tenth * n:
+                samples.append((done, memory_kb([worker.pid])[worker.pid]["VmRSS"] / 1024))
+                next_tenth = done * 10 // n + 1
+        for child in children:
+            if child.wait():
+                raise SystemExit(f"work failed ({child.returncode})")
+        memory = memory_kb([worker.pid])[worker.pid]
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    done = _completed(env["DATABASE_URL"], prefix)
+    warm = samples[0][1] if samples else memory["VmRSS"] / 1024
+    figures = {
+        "lifecycles": done,
+        "warm": warm,
+        "end": memory["VmRSS"] / 1024,
+        "peak": memory["VmHWM"] / 1024,
+    }
+    series = ", ".join(f"{count}: {mb:.1f}" for count, mb in samples)
+    print(
+        f"onething worker after {done} of {n} lifecycles: resident {figures['end']:.1f} MB "
+        f"(after the warm-up {warm:.1f} MB, growth {figures['end'] - warm:+.1f} MB), "
+        f"peak {figures['peak']:.1f} MB\n  resident MB by lifecycles finished: {series}",
+        flush=True,
+    )
+    return figures
 
 
 def _admin(sql: str) -> None:
@@ -346,6 +419,14 @@ def main() -> int:
     )
     parser.add_argument("--pgbench-seconds", type=int, default=20)
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument(
+        "--worker-memory",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also run N lifecycles with `onething worker` and report its memory (0: skip)",
+    )
+    parser.add_argument("--no-outbox", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--role", default="main", help=argparse.SUPPRESS)
     parser.add_argument("prefixes", nargs="*", help=argparse.SUPPRESS)
     parser.add_argument("--prefix", help=argparse.SUPPRESS)
@@ -355,7 +436,7 @@ def main() -> int:
     if args.role == "prepare":
         prepare_database(args.prefixes, args.n)
     elif args.role == "work":
-        work(args.prefix, args.n, args.share, args.processes)
+        work(args.prefix, args.n, args.share, args.processes, outbox=not args.no_outbox)
     elif args.role == "summary":
         summary(args.prefixes)
     else:
@@ -365,6 +446,7 @@ def main() -> int:
 
 def bench(args: argparse.Namespace) -> int:
     n, seconds = (3, 2) if args.tiny else (args.n, args.pgbench_seconds)
+    memory_lifecycles = 10 if args.tiny else args.worker_memory
     scratch = Path(tempfile.mkdtemp(prefix="onething-bench-lifecycle-"))
     tag = secrets.token_hex(3)
     ours_db, pgbench_db = f"bench_lifecycle_{tag}", f"bench_lifecycle_{tag}_pgbench"
@@ -375,6 +457,7 @@ def bench(args: argparse.Namespace) -> int:
         backends["sqlite"] = f"sqlite:///{scratch / 'bench.sqlite3'}"
     print(f"{n} newborn lifecycles per run (6 cases, 3 certificates each)", flush=True)
     ours: dict[tuple[str, int], float] = {}
+    memory: dict[str, float] = {}
     try:
         _admin(f'CREATE DATABASE "{ours_db}"')
         _admin(f'CREATE DATABASE "{pgbench_db}"')
@@ -385,6 +468,8 @@ def bench(args: argparse.Namespace) -> int:
             for processes, prefix in prefixes.items():
                 ours[label, processes] = lifecycles_per_second(backend_env, prefix, n, processes)
             print(_run_child("summary", backend_env, *prefixes.values()), end="", flush=True)
+            if label == "postgresql" and memory_lifecycles:
+                memory = worker_memory(backend_env, memory_lifecycles)
         limit = pgbench_lifecycles_per_second(pgbench_db, seconds)
         spiff = spiff_instances_per_second(max(n, 20))
     finally:
@@ -399,6 +484,12 @@ def bench(args: argparse.Namespace) -> int:
     print(f"  ours, 2 processes ÷ pgbench (target ≥ 0.3): {pg2 / limit:6.3f}")
     print(f"  ours, 1 process ÷ SpiffWorkflow (target ≥ 2): {pg1 / spiff:6.3f}")
     print(f"  ours, 2 processes ÷ SpiffWorkflow:          {pg2 / spiff:6.3f}")
+    if memory:
+        print(
+            f"  onething worker after {memory['lifecycles']:.0f} lifecycles: growth after the "
+            f"warm-up {memory['end'] - memory['warm']:+.1f} MB (target: none), "
+            f"peak {memory['peak']:.0f} MB"
+        )
     return 0
 
 
