@@ -185,6 +185,11 @@ def work(prefix: str, total: int, share: int, processes: int, *, outbox: bool = 
     cpu = time.process_time()
     for applicant in mine:
         demo_application_submit(applicant, "newborn", NEWBORN_ANSWERS)
+        if not outbox:
+            # Beside a separate worker, as desks do while applications come in: the worker's
+            # memory is then sampled over the whole mix of its work, not after a burst.
+            for case in queue[:10]:
+                _review(case)
     finished, last_change = -1, time.monotonic()
     while True:
         handled = outbox_run_once(worker_id=worker_id) if outbox else 0

@@ -11,6 +11,7 @@ import pytest
 
 from onething.applications.models import DepartmentEndpoint
 from onething.catalog.models import DataSource, Department, Grant, Thing
+from onething.catalog.services import catalog_revision_bump
 from onething.core.registry import Registry
 from onething.sharing.circuit import CircuitBreaker
 from onething.sharing.connectors.certificates import CertificatesConnector
@@ -183,6 +184,7 @@ def test_sources_are_asked_at_once_so_the_slowest_sets_the_time(hrss_system):
         legal_basis_zh="测试",
         legal_basis_en="test",
     )
+    catalog_revision_bump()  # as a catalog load does after writing sources and grants
     reads: dict[str, tuple[float, float]] = {}
     registry = Registry("timed connectors")
     registry.register("table")(Timed(TableConnector(), reads))

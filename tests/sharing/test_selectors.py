@@ -9,7 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from onething.catalog.models import DataSource, Department, Grant
+from onething.catalog.models import CatalogRevision, DataSource, Department, Grant
+from onething.catalog.selectors import catalog_revision_forget
+from onething.catalog.services import catalog_revision_bump
 from onething.sharing import selectors
 from onething.sharing.services import PrefillRequest, prefill_run, register_load
 from tests.factories import PersonFactory
@@ -29,34 +31,55 @@ def queries_naming(captured, table: str) -> int:
     return sum(table in query["sql"] for query in captured.captured_queries)
 
 
-def test_the_catalogs_sources_are_built_once_until_the_catalog_changes(loaded_catalog):
-    selectors.sharing_sources()
-    with CaptureQueriesContext(connection) as unchanged:
-        sources = selectors.sharing_sources()
-        selectors.sharing_grants()
-        selectors.source_names()
-    # One small aggregate per call tells that nothing changed; nothing is rebuilt.
-    assert len(unchanged.captured_queries) == 3
-    assert all("COUNT(" in query["sql"].upper() for query in unchanged.captured_queries)
-    assert "population_register" in {s.code for s in sources}
-
+def _edit_sources_grants_and_a_department(changed) -> None:
+    """Rename a source, narrow a grant, rename a department, delete a source; `changed()` after
+    each, as a catalog load or an admin edit follows its writes."""
     source = DataSource.objects.get(code="population_register")
     source.name_en = "Household register"
     source.save()
+    changed()
     with translation.override("en"):
         assert selectors.source_names()["population_register"][0] == "Household register"
     grant = Grant.objects.get(code="newborn_parents")
     grant.elements = ["mother.name"]
     grant.save()
+    changed()
     newborn = next(g for g in selectors.sharing_grants() if g.code == "newborn_parents")
     assert newborn.elements == frozenset({"mother.name"})
     health = Department.objects.get(code="fj_public_security")
     health.name_en = "Police"
     health.save()
+    changed()
     with translation.override("en"):
         assert selectors.source_names()["population_register"][1] == "Police"
     source.delete()
+    changed()
     assert "population_register" not in {s.code for s in selectors.sharing_sources()}
+
+
+def test_the_catalogs_sources_are_built_once_per_catalog_revision(loaded_catalog):
+    selectors.sharing_sources()
+    with CaptureQueriesContext(connection) as unchanged:
+        sources = selectors.sharing_sources()
+        selectors.sharing_grants()
+        selectors.source_names()
+    # The revision read for the first call is trusted for a second: nothing is asked again.
+    assert len(unchanged.captured_queries) == 0
+    assert "population_register" in {s.code for s in sources}
+    # A load and an admin edit bump the revision (catalog_revision_bump): rebuilt after each.
+    _edit_sources_grants_and_a_department(catalog_revision_bump)
+
+
+def test_without_a_catalog_revision_an_aggregate_tells_whether_sources_changed(loaded_catalog):
+    CatalogRevision.objects.all().delete()
+    catalog_revision_forget()
+    selectors.sharing_sources()
+    with CaptureQueriesContext(connection) as unchanged:
+        selectors.sharing_sources()
+    # No revision (trusted for a second, as one would be): one small aggregate per call.
+    (aggregate,) = unchanged.captured_queries
+    assert "COUNT(" in aggregate["sql"].upper()
+    _edit_sources_grants_and_a_department(catalog_revision_forget)
 
 
 def test_grant_texts_follow_the_language_of_the_request(loaded_catalog):

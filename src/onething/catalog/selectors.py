@@ -202,7 +202,9 @@ def catalog_revision_forget() -> None:
     _revision_read = None
 
 
-def _catalog_revision() -> tuple[int, object] | None:
+def catalog_revision() -> tuple[int, object] | None:
+    """The catalog's revision and when it changed, read at most once a second; None without a
+    revision row (a catalog written by other means)."""
     global _revision_read
     now = time.monotonic()
     read = _revision_read
@@ -222,7 +224,7 @@ def thing_bundle(code: str) -> ThingBundle:
     revision row (a catalog written by other means) nothing is cached.
     """
     global _bundle_cache
-    revision = _catalog_revision()
+    revision = catalog_revision()
     if revision is None:
         return _thing_bundle_read(code)
     cached = _bundle_cache
@@ -319,7 +321,7 @@ def work_calendar() -> WorkCalendar:
     an edit `updated_at`).
     """
     global _calendar_cache
-    fingerprint: object = _catalog_revision()
+    fingerprint: object = catalog_revision()
     if fingerprint is None:
         stamp = m.CalendarDay.objects.aggregate(count=Count("pk"), last=Max("updated_at"))
         fingerprint = ("table", stamp["count"], stamp["last"])

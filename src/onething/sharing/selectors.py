@@ -10,6 +10,7 @@ from django.db.models import Count, Max
 from django.utils.translation import gettext as _
 
 from onething.catalog.models import DataElement, DataSource, Department, Grant, in_language
+from onething.catalog.selectors import catalog_revision
 from onething.sharing import prefill
 from onething.sharing.models import (
     Consent,
@@ -55,25 +56,29 @@ class _SharingCatalog:
     names: dict[str, tuple[tuple[str, str], tuple[str, str]]]
 
 
-# (fingerprint of the sources, grants and their departments) -> what was built from them.
-_catalog_cache: tuple[tuple[Any, ...], _SharingCatalog] | None = None
+# (the catalog revision, or a fingerprint of the tables without one) -> what was built from them.
+_catalog_cache: tuple[object, _SharingCatalog] | None = None
 
 
 def _sharing_catalog() -> _SharingCatalog:
     """The catalog's sources and grants, rebuilt only when they change.
 
-    Every prefill, consent page and exchange query needs them; one aggregate query per call
-    tells whether a load or an admin edit (in any process) touched them since they were built,
-    the way `catalog.selectors.work_calendar` does."""
+    Every prefill, consent page and exchange query needs them (a submit asked eleven times).
+    They are read once per catalog revision, as the plans and the work calendar are: only a
+    catalog load writes sources and grants, and a load or an admin edit of a department bumps
+    the revision. Without a revision row one aggregate query per call tells whether they, or
+    their departments, changed."""
     global _catalog_cache
-    stamp = DataSource.objects.aggregate(
-        source_count=Count("pk", distinct=True),
-        sources_changed=Max("updated_at"),
-        grant_count=Count("grants", distinct=True),
-        grants_changed=Max("grants__updated_at"),
-        departments_changed=Max("department__updated_at"),
-    )
-    fingerprint = tuple(sorted(stamp.items()))
+    fingerprint: object = catalog_revision()
+    if fingerprint is None:
+        stamp = DataSource.objects.aggregate(
+            source_count=Count("pk", distinct=True),
+            sources_changed=Max("updated_at"),
+            grant_count=Count("grants", distinct=True),
+            grants_changed=Max("grants__updated_at"),
+            departments_changed=Max("department__updated_at"),
+        )
+        fingerprint = ("tables", *sorted(stamp.items()))
     cached = _catalog_cache
     if cached is not None and cached[0] == fingerprint:
         return cached[1]
