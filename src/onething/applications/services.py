@@ -823,10 +823,19 @@ def _case_graph(application: Application) -> tuple[dict[str, Case], dict[str, li
     cases = list(
         application.cases.select_for_update(of=("self",))
         .select_related("service", "department__region")
-        .prefetch_related("prerequisites__service")
         .order_by("position")
     )
-    prerequisites = {c.service.code: [p.service.code for p in c.prerequisites.all()] for c in cases}
+    code_of = {c.pk: c.service.code for c in cases}
+    needs: dict[int, set[int]] = {c.pk: set() for c in cases}
+    # The links as plain id pairs: a prefetch of the prerequisites with their services was two
+    # queries and model instances for what is a handful of integers, on every approval.
+    links = Case.prerequisites.through.objects.filter(from_case__application=application)
+    for waiting, needed in links.values_list("from_case_id", "to_case_id"):
+        needs[waiting].add(needed)
+    # Each case's prerequisites in plan order (the order their outputs are merged in).
+    prerequisites = {
+        c.service.code: [code_of[o.pk] for o in cases if o.pk in needs[c.pk]] for c in cases
+    }
     return {c.service.code: c for c in cases}, prerequisites
 
 
