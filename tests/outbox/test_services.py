@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from onething.core.errors import NotAllowed, NotFound
@@ -66,6 +67,38 @@ def test_enqueueing_the_same_key_twice_gives_one_message():
     first = outbox_enqueue(topic="case.dispatch", payload={"case": 1}, key="case.dispatch:1")
     second = outbox_enqueue(topic="case.dispatch", payload={"case": 2}, key="case.dispatch:1")
     assert second.pk == first.pk
+    assert OutboxMessage.objects.get().payload == {"case": 1}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite lets one writer at a time")
+def test_two_transactions_enqueueing_one_key_at_once_agree_on_one_message():
+    """The second enqueue waits for the first transaction, then returns its message, and its
+    own transaction goes on (no unique-key error to recover from)."""
+    first_enqueued, outcome = threading.Event(), {}
+
+    def second():
+        try:
+            first_enqueued.wait(timeout=20)
+            with transaction.atomic():
+                message = outbox_enqueue(topic="case.dispatch", payload={"case": 2}, key="k:1")
+                outcome["second"] = message.pk
+                outcome["then"] = OutboxMessage.objects.count()
+        except Exception as exc:
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=second)
+    with transaction.atomic():
+        first = outbox_enqueue(topic="case.dispatch", payload={"case": 1}, key="k:1")
+        thread.start()
+        first_enqueued.set()
+        thread.join(timeout=1)
+        assert thread.is_alive(), "the second enqueue did not wait for the first transaction"
+    thread.join(timeout=30)
+    assert "error" not in outcome, outcome
+    assert (outcome["second"], outcome["then"]) == (first.pk, 1)
     assert OutboxMessage.objects.get().payload == {"case": 1}
 
 

@@ -51,7 +51,6 @@ def is_local_path(link: str) -> bool:
     return link.startswith("/") and not link.startswith("//") and "\\" not in link
 
 
-@transaction.atomic
 def notify(
     *,
     recipient: User,
@@ -71,14 +70,25 @@ def notify(
         raise ValueError(f"a notification links to a path on this site, not {link!r}")
     # One line: an e-mail subject is a header, and a header cannot hold a line break.
     subject = " ".join(str(subject).split())[:SUBJECT_LIMIT]
-    notification = Notification.objects.create(
+    return _deliver(
         recipient=recipient,
         kind=kind,
         subject=subject,
         body=str(body),
         link=link,
         application_reference=application_reference,
+    )
+
+
+# Without a savepoint of its own (two round trips for each of the eight notices of an
+# application's life): checked above, what is left can only fail as the caller's transaction
+# would anyway.
+@transaction.atomic(savepoint=False)
+def _deliver(*, recipient: User, **message: str) -> Notification:
+    notification = Notification.objects.create(
+        recipient=recipient,
         email_status=EmailStatus.QUEUED if recipient.email else EmailStatus.NOT_SENT,
+        **message,
     )
     if recipient.email:
         outbox_enqueue(

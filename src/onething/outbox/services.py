@@ -20,7 +20,6 @@ from onething.outbox.models import OutboxMessage
 logger = logging.getLogger("onething.outbox")
 
 
-@transaction.atomic
 def outbox_enqueue(
     *,
     topic: str,
@@ -41,14 +40,27 @@ def outbox_enqueue(
         json.dumps(payload, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"an outbox payload must be plain JSON: {exc}") from None
-    when = available_at or timezone.now()
+    return _enqueue(topic=topic, payload=payload, key=key, when=available_at or timezone.now())
+
+
+# Without a savepoint of its own (two round trips for each of the dozen messages of an
+# application's life): checked above, what is left can only fail as the caller's transaction
+# would anyway.
+@transaction.atomic(savepoint=False)
+def _enqueue(
+    *, topic: str, payload: dict[str, Any], key: str | None, when: datetime
+) -> OutboxMessage:
     if key is None:
         return OutboxMessage.objects.create(topic=topic, payload=payload, available_at=when)
-    # get_or_create retries the read after a unique-key race, so concurrent enqueues agree.
-    message, _created = OutboxMessage.objects.get_or_create(
-        key=key, defaults={"topic": topic, "payload": payload, "available_at": when}
+    # INSERT … ON CONFLICT DO NOTHING, then the row under the key: two statements whether the
+    # key is new or taken (get_or_create was a read and an insert in two savepoints). A
+    # concurrent enqueue of the same key makes the insert wait for that transaction's end, so
+    # concurrent enqueues agree on one message.
+    OutboxMessage.objects.bulk_create(
+        [OutboxMessage(key=key, topic=topic, payload=payload, available_at=when)],
+        ignore_conflicts=True,
     )
-    return message
+    return OutboxMessage.objects.get(key=key)
 
 
 def outbox_enqueue_periodic(
