@@ -104,8 +104,9 @@ def test_approving_a_case_that_releases_two_others_stays_within_its_query_budget
     # application looked up before locking it, 64 with a new stream's head read again after
     # creating it; 62 before the outbox messages and the notice were written without
     # savepoints and the prerequisites read as id pairs): per audit record the record and the
-    # head moved; the certificate's number, the released cases' events, dispatches.
-    assert queries <= 52, queries
+    # head moved; the certificate's number, the released cases' events, dispatches. 52 alone,
+    # 53 when the catalog revision is read again during the approval (trusted for a second).
+    assert queries <= 53, queries
 
 
 @pytest.mark.django_db
