@@ -139,3 +139,82 @@ def test_two_departments_acting_at_once_on_one_application_queue_instead_of_dead
     statuses = dict(application.cases.values_list("service__code", "status"))
     assert statuses["birth_medical_certificate"] == CaseStatus.APPROVED
     assert statuses["vaccination_certificate"] == CaseStatus.SUPPLEMENT
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite lets one writer at a time")
+def test_the_deadline_sweep_passes_over_an_application_being_changed_instead_of_deadlocking(
+    loaded_catalog, monkeypatch
+):
+    """A reviewer approves one case (the application, the case and its audit stream held) and
+    then locks the sibling cases to release those waiting; the sweep meanwhile marks an overdue
+    sibling. Locking that case before its application deadlocked on PostgreSQL; the sweep now
+    passes over the application and marks the case on its next run."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from onething.applications.lifecycle import CaseStatus
+    from onething.applications.models import Case
+    from onething.core.actors import SystemActor
+    from tests.applications.conftest import fill_and_attach
+    from tests.factories import reviewer
+
+    applicant = PersonFactory()
+    draft = services.application_start(
+        actor=applicant, thing_code="newborn", answers={"mother_insured": "yes"}
+    )
+    fill_and_attach(draft, applicant)
+    application = services.application_submit(actor=applicant, application=draft, consent=True)
+    health = reviewer("fj_health")
+    birth = services.case_accept(
+        actor=health, case=application.cases.get(service__code="birth_medical_certificate")
+    )
+    today = timezone.localdate()
+    Case.objects.filter(application=application, service__code="vaccination_certificate").update(
+        due_date=today - timedelta(days=5)
+    )
+    graph, holding, swept = services._case_graph, threading.Event(), threading.Event()
+
+    def graph_after_the_sweep(locked):
+        holding.set()
+        swept.wait(timeout=3)
+        return graph(locked)
+
+    monkeypatch.setattr(services, "_case_graph", graph_after_the_sweep)
+    outcome: dict[str, object] = {}
+
+    def approve():
+        try:
+            services.case_approve(
+                actor=health, case=birth, outputs={"child.birth_certificate_number": "Q35"}
+            )
+        except Exception as exc:
+            outcome["approve"] = exc
+        finally:
+            holding.set()
+            connection.close()
+
+    def sweep():
+        try:
+            holding.wait(timeout=20)
+            outcome["first sweep"] = services.deadline_sweep(actor=SystemActor("t"), today=today)
+        except Exception as exc:
+            outcome["sweep error"] = exc
+        finally:
+            swept.set()
+            connection.close()
+
+    threads = [threading.Thread(target=approve), threading.Thread(target=sweep)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert "approve" not in outcome and "sweep error" not in outcome, outcome
+    marked = ("due_soon", "overdue", "escalated")
+    # Passed over while the approval held the application; marked on the next sweep.
+    assert sum(outcome["first sweep"][state] for state in marked) == 0
+    services.deadline_sweep(actor=SystemActor("t"), today=today)
+    vaccination = application.cases.get(service__code="vaccination_certificate")
+    assert vaccination.deadline_state in marked
+    statuses = dict(application.cases.values_list("service__code", "status"))
+    assert statuses["birth_medical_certificate"] == CaseStatus.APPROVED

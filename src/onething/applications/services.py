@@ -1924,14 +1924,29 @@ def _chase_promises(*, actor: Any, today: date) -> int:
 
 @transaction.atomic
 def _deadline_mark(pk: int, *, actor: Any, today: date) -> str | None:
+    """Mark one case, unless its application is being changed right now: the next sweep will.
+
+    The application is locked before the case, as everywhere (`_lock_case`). Locking the case
+    alone deadlocked with a reviewer who held the application and its audit stream and then
+    locked the cases (found by bench/lifecycle.py beside a real worker)."""
+    application_id = Case.objects.filter(pk=pk).values_list("application_id", flat=True).first()
+    application = (
+        Application.objects.select_for_update(of=("self",), skip_locked=True)
+        .select_related("thing")
+        .filter(pk=application_id)
+        .first()
+    )
+    if application is None:
+        return None
     case = (
-        Case.objects.select_for_update(of=("self",), skip_locked=True)
-        .select_related("service", "department__region", "application")
+        Case.objects.select_for_update(of=("self",))
+        .select_related("service", "department__region")
         .filter(pk=pk, status__in=DEADLINE_RUNNING)
         .first()
     )
     if case is None or case.due_date is None or case.paused_since is not None:
         return None
+    case.application = application
     state = deadline_state_on(case, today)
     if DEADLINE_SEVERITY[state] <= DEADLINE_SEVERITY[case.deadline_state]:
         return None
