@@ -12,6 +12,7 @@ from onething.applications import services
 from onething.applications.models import Application
 from tests.applications.conftest import valid_value
 from tests.factories import PersonFactory
+from tests.threads import errors_of, run_in_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -181,35 +182,21 @@ def test_the_deadline_sweep_passes_over_an_application_being_changed_instead_of_
         return graph(locked)
 
     monkeypatch.setattr(services, "_case_graph", graph_after_the_sweep)
-    outcome: dict[str, object] = {}
 
     def approve():
-        try:
-            services.case_approve(
-                actor=health, case=birth, outputs={"child.birth_certificate_number": "Q35"}
-            )
-        except Exception as exc:
-            outcome["approve"] = exc
-        finally:
-            holding.set()
-            connection.close()
+        return services.case_approve(
+            actor=health, case=birth, outputs={"child.birth_certificate_number": "Q35"}
+        )
 
     def sweep():
-        try:
-            holding.wait(timeout=20)
-            outcome["first sweep"] = services.deadline_sweep(actor=SystemActor("t"), today=today)
-        except Exception as exc:
-            outcome["sweep error"] = exc
-        finally:
-            swept.set()
-            connection.close()
+        holding.wait(timeout=20)
+        return services.deadline_sweep(actor=SystemActor("t"), today=today)
 
-    threads = [threading.Thread(target=approve), threading.Thread(target=sweep)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert "approve" not in outcome and "sweep error" not in outcome, outcome
+    outcome = run_in_threads(
+        {"approve": approve, "first sweep": sweep},
+        when_ended={"approve": holding, "first sweep": swept},
+    )
+    assert errors_of(outcome) == {}, outcome
     marked = ("due_soon", "overdue", "escalated")
     # Passed over while the approval held the application; marked on the next sweep.
     assert sum(outcome["first sweep"][state] for state in marked) == 0

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection, transaction
 
 from onething.certificates.models import CertificateSequence
+from tests.threads import errors_of, run_in_threads
 
 
 def _serial(certificate) -> int:
@@ -45,38 +46,25 @@ def test_an_open_approval_does_not_hold_up_another_issuing_the_same_type(issue, 
     approval of the same certificate type numbers and commits meanwhile, with no waiting."""
     assert _serial(issue(holder)) == 1  # the sequence exists, committed
     numbered, second_done = threading.Event(), threading.Event()
-    outcome: dict[str, object] = {}
 
     def first():
-        try:
-            with transaction.atomic():
-                outcome["first"] = _serial(issue(holder))
-                numbered.set()
-                outcome["second_finished_while_open"] = second_done.wait(timeout=20)
-        except Exception as exc:
-            outcome["first_error"] = exc
-        finally:
+        with transaction.atomic():
+            serial = _serial(issue(holder))
             numbered.set()
-            connection.close()
+            return serial, second_done.wait(timeout=20)
 
     def second():
-        try:
-            numbered.wait(timeout=20)
-            with transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL lock_timeout = '5s'")
-                outcome["second"] = _serial(issue(holder))
-            second_done.set()
-        except Exception as exc:
-            outcome["second_error"] = exc
-        finally:
-            connection.close()
+        numbered.wait(timeout=20)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '5s'")
+            return _serial(issue(holder))
 
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert "first_error" not in outcome and "second_error" not in outcome, outcome
-    assert outcome["second_finished_while_open"] is True
-    assert (outcome["first"], outcome["second"]) == (2, 3)
+    outcome = run_in_threads(
+        {"first": first, "second": second},
+        when_ended={"first": numbered, "second": second_done},
+    )
+    assert errors_of(outcome) == {}, outcome
+    (first_serial, second_finished_while_open), second_serial = outcome["first"], outcome["second"]
+    assert second_finished_while_open is True
+    assert (first_serial, second_serial) == (2, 3)

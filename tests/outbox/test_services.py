@@ -16,6 +16,7 @@ from onething.outbox.registry import PermanentFailure, Topic
 from onething.outbox.selectors import outbox_counts, outbox_dead_messages
 from onething.outbox.services import outbox_enqueue, outbox_enqueue_periodic, outbox_retry
 from onething.outbox.worker import outbox_run_once
+from tests.threads import errors_of, run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -75,30 +76,28 @@ def test_enqueueing_the_same_key_twice_gives_one_message():
 def test_two_transactions_enqueueing_one_key_at_once_agree_on_one_message():
     """The second enqueue waits for the first transaction, then returns its message, and its
     own transaction goes on (no unique-key error to recover from)."""
-    first_enqueued, outcome = threading.Event(), {}
+    first_enqueued, second_ended = threading.Event(), threading.Event()
+
+    def first():
+        with transaction.atomic():
+            message = outbox_enqueue(topic="case.dispatch", payload={"case": 1}, key="k:1")
+            first_enqueued.set()
+            # Still open a second later: the second enqueue must be waiting, not finished.
+            return message.pk, second_ended.wait(timeout=1)
 
     def second():
-        try:
-            first_enqueued.wait(timeout=20)
-            with transaction.atomic():
-                message = outbox_enqueue(topic="case.dispatch", payload={"case": 2}, key="k:1")
-                outcome["second"] = message.pk
-                outcome["then"] = OutboxMessage.objects.count()
-        except Exception as exc:
-            outcome["error"] = exc
-        finally:
-            connection.close()
+        first_enqueued.wait(timeout=20)
+        with transaction.atomic():
+            message = outbox_enqueue(topic="case.dispatch", payload={"case": 2}, key="k:1")
+            return message.pk, OutboxMessage.objects.count()
 
-    thread = threading.Thread(target=second)
-    with transaction.atomic():
-        first = outbox_enqueue(topic="case.dispatch", payload={"case": 1}, key="k:1")
-        thread.start()
-        first_enqueued.set()
-        thread.join(timeout=1)
-        assert thread.is_alive(), "the second enqueue did not wait for the first transaction"
-    thread.join(timeout=30)
-    assert "error" not in outcome, outcome
-    assert (outcome["second"], outcome["then"]) == (first.pk, 1)
+    outcome = run_in_threads(
+        {"first": first, "second": second}, when_ended={"second": second_ended}
+    )
+    assert errors_of(outcome) == {}, outcome
+    (first_pk, second_ended_meanwhile), second_answer = outcome["first"], outcome["second"]
+    assert second_ended_meanwhile is False, "the second enqueue did not wait for the first"
+    assert second_answer == (first_pk, 1)
     assert OutboxMessage.objects.get().payload == {"case": 1}
 
 
