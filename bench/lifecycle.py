@@ -2,7 +2,12 @@
 engine (issue 8, benchmark 1). Not a test: it prints, it asserts nothing.
 
     uv run python bench/lifecycle.py --n 200        # 10 minutes or more on a busy 2-vCPU machine
-    uv run python bench/lifecycle.py --tiny         # CI: every part once, PostgreSQL only (~25 s)
+    uv run python bench/lifecycle.py --tiny         # CI: every part once, PostgreSQL only (~40 s)
+    uv run python bench/lifecycle.py --n 20 --no-sqlite --worker-memory 10000   # about an hour
+
+`--worker-memory N` also runs N lifecycles with a real `onething worker` process making every
+outbox pass (two processes submit and review) and reports the worker's resident memory after
+each tenth (the first being the warm-up) and its peak.
 
 One lifecycle: an applicant starts the demo catalog's newborn thing with the answers that give all
 six member services, types the form, uploads the materials and submits (the services a web page
