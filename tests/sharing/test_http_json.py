@@ -171,7 +171,9 @@ def test_a_department_too_slow_for_the_budget_is_unavailable_within_the_budget(
 
     assert isinstance(error, SourceUnavailable)
     assert "timed out" in str(error)
-    assert elapsed < 0.5 + 0.25
+    # Cut off by the budget, not by the department's 3 s; the margin is for a loaded CI machine
+    # (0.84 s was seen with the suite running on both cores).
+    assert elapsed < 1.5
 
 
 def test_two_server_errors_are_retried_and_the_third_answer_is_used(connector, department):
