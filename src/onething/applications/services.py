@@ -1869,8 +1869,8 @@ def deadline_sweep(*, actor: Any, today: date | None = None) -> dict[str, int]:
         due_date__lte=horizon,
     ).exclude(deadline_state="escalated")
     counts = {"due_soon": 0, "overdue": 0, "escalated": 0, "promises_chased": 0}
-    for pk in candidates.values_list("pk", flat=True).iterator():
-        state = _deadline_mark(pk, actor=actor, today=today)
+    for pk, application_id in candidates.values_list("pk", "application_id").iterator():
+        state = _deadline_mark(pk, application_id, actor=actor, today=today)
         if state:
             counts[state] += 1
     counts["promises_chased"] = _chase_promises(actor=actor, today=today)
@@ -1923,13 +1923,13 @@ def _chase_promises(*, actor: Any, today: date) -> int:
 
 
 @transaction.atomic
-def _deadline_mark(pk: int, *, actor: Any, today: date) -> str | None:
+def _deadline_mark(pk: int, application_id: int, *, actor: Any, today: date) -> str | None:
     """Mark one case, unless its application is being changed right now: the next sweep will.
 
     The application is locked before the case, as everywhere (`_lock_case`). Locking the case
     alone deadlocked with a reviewer who held the application and its audit stream and then
-    locked the cases (found by bench/lifecycle.py beside a real worker)."""
-    application_id = Case.objects.filter(pk=pk).values_list("application_id", flat=True).first()
+    locked the cases (found by bench/lifecycle.py beside a real worker). A case never moves to
+    another application: the sweep's own read names it."""
     application = (
         Application.objects.select_for_update(of=("self",), skip_locked=True)
         .select_related("thing")
