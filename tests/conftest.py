@@ -2,11 +2,17 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from hypothesis import settings as hypothesis_settings
 
 from onething.catalog.validation import Catalog, read_catalog
 from onething.sharing.registers import RegisterSet, read_registers
 
 DEMO_REGISTERS = settings.DEMO_REGISTERS_DIR
+
+# No per-example deadline: on a shared 2-core machine under load, hypothesis's 200 ms would fail
+# correct code on timing alone (seen once on test_any_untouched_chain_is_intact).
+hypothesis_settings.register_profile("onething", deadline=None)
+hypothesis_settings.load_profile("onething")
 
 
 @pytest.fixture(autouse=True)
