@@ -57,7 +57,9 @@ TICKET_SUBJECT = metrics.TICKET
 STATE = "rollups"
 # A change committed a little after the refresh read the clock is found by the next refresh.
 OVERLAP = dt.timedelta(minutes=5)
-BATCH = 500
+# A batch's facts and contributions are held at once, about 20 KB an application: 200 keep a
+# refresh's peak near 4 MB in the worker, at 15 queries a batch.
+BATCH = 200
 LEDGER_COLUMNS = ("subject_kind", "subject_id", "contributions", "refreshed_at")
 ROLLUP_COLUMNS = (
     "key", "level", "month", "region", "thing", "department", "service", "channel", "metric",
@@ -571,41 +573,30 @@ def _fold(
 ) -> int:
     """Replace what each subject last added (its ledger) by `new` in the table; the number of
     subjects whose contributions changed. Runs inside the caller's transaction."""
-    ledgers = {
-        ledger.subject_id: ledger
-        for ledger in RollupLedger.objects.filter(subject_kind=kind, subject_id__in=ids)
-    }
+    ledgers = dict(
+        RollupLedger.objects.filter(subject_kind=kind, subject_id__in=ids).values_list(
+            "subject_id", "contributions"
+        )
+    )
     delta: metrics.Contributions = {}
-    stale: list[int] = []
-    fresh: list[RollupLedger] = []
-    updated: list[RollupLedger] = []
+    replaced: list[int] = []
+    rows: list[tuple[str, int, str, dt.datetime]] = []
     changed = 0
     for pk in ids:
-        old = metrics.decode(ledgers[pk].contributions) if pk in ledgers else {}
         mine = new.get(pk, {})
-        difference = metrics.difference(mine, old)
+        difference = metrics.difference(mine, metrics.decode(ledgers.get(pk, [])))
         if not difference:
             continue
         changed += 1
         metrics.merge(delta, difference)
-        if not mine:
-            stale.append(pk)
-        elif pk in ledgers:
-            ledgers[pk].contributions = metrics.encode(mine)
-            ledgers[pk].refreshed_at = now
-            updated.append(ledgers[pk])
-        else:
-            fresh.append(
-                RollupLedger(
-                    subject_kind=kind,
-                    subject_id=pk,
-                    contributions=metrics.encode(mine),
-                    refreshed_at=now,
-                )
-            )
-    RollupLedger.objects.bulk_update(updated, ["contributions", "refreshed_at"], batch_size=BATCH)
-    RollupLedger.objects.bulk_create(fresh, batch_size=BATCH)
-    RollupLedger.objects.filter(subject_kind=kind, subject_id__in=stale).delete()
+        if pk in ledgers:
+            replaced.append(pk)
+        if mine:
+            rows.append((kind, pk, json.dumps(metrics.encode(mine), separators=(",", ":")), now))
+    # A changed subject's ledger row is deleted and written again (COPY on PostgreSQL): cheaper
+    # in time and memory than the ORM's bulk update, one CASE branch per row and column.
+    RollupLedger.objects.filter(subject_kind=kind, subject_id__in=replaced).delete()
+    BulkWriter().write("ledgers", RollupLedger, LEDGER_COLUMNS, rows)
     _upsert({k: v for k, v in delta.items() if v != (0, 0)})
     return changed
 
