@@ -195,17 +195,19 @@ def audit_anchor(
     `max_streams`: call again while the returned anchor is full.
     """
     chain_head = _locked_head(ANCHOR_STREAM)
+    # Plain rows, not model instances: an anchor may take ten thousand streams.
     changed = list(
         AuditStream.objects.exclude(pk=chain_head.pk)
         .filter(last_seq__gt=F("anchored_seq"))
         .order_by("pk")
-        .select_for_update(skip_locked=True)[:max_streams]
+        .select_for_update(skip_locked=True)
+        .values_list("pk", "name", "last_seq", "last_hash")[:max_streams]
     )
     if not changed:
         return None
     recorded_at = timezone.now()
     seq = chain_head.last_seq + 1
-    heads = {stream.name: [stream.last_seq, stream.last_hash] for stream in changed}
+    heads = {name: [last_seq, last_hash] for _, name, last_seq, last_hash in changed}
     content = anchor_content(seq=seq, actor=actor, heads=heads, recorded_at=recorded_at)
     anchor = AuditAnchor.objects.create(
         seq=seq,
@@ -215,9 +217,12 @@ def audit_anchor(
         prev_hash=chain_head.last_hash,
         hash=record_hash(chain_head.last_hash, content),
     )
-    for stream in changed:
-        stream.anchored_seq = stream.last_seq
-    AuditStream.objects.bulk_update(changed, ["anchored_seq"], batch_size=1000)
+    # The rows are locked until commit, so each last_seq is still the one recorded in `heads`.
+    pks = [pk for pk, *_ in changed]
+    for start in range(0, len(pks), 1000):
+        AuditStream.objects.filter(pk__in=pks[start : start + 1000]).update(
+            anchored_seq=F("last_seq")
+        )
     chain_head.last_seq, chain_head.last_hash, chain_head.updated_at = seq, anchor.hash, recorded_at
     chain_head.save(update_fields=["last_seq", "last_hash", "updated_at"])
     return anchor
