@@ -56,7 +56,7 @@ from onething.certificates.services import certificate_issue
 from onething.core.actors import SystemActor, actor_label, actor_user
 from onething.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, OneThingError
 from onething.core.events import publish
-from onething.core.references import new_reference
+from onething.core.references import save_with_new_reference
 from onething.outbox.services import outbox_enqueue
 from onething.sharing.services import record_data_use
 
@@ -108,11 +108,6 @@ def _record(
             {"from": from_status, "to": to_status, "note": note, **dict(data or {})}
         ),
     )
-
-
-def _new_reference() -> str:
-    """`OT20261127-7K3QXZ`: the date it was started and a random part nobody can guess."""
-    return new_reference("OT")
 
 
 def _lock_application(application: Application | int) -> Application:
@@ -323,18 +318,21 @@ def application_start(
                 _("You may not act for this enterprise."),
                 fields={"enterprise": _("You are not an agent of this enterprise.")},
             )
-    application = Application.objects.create(
-        reference=_new_reference(),
-        thing=catalog_models.Thing.objects.get(code=thing_code),
-        applicant=applicant,
-        enterprise=enterprise,
-        # Handled where the enterprise is registered, or where the applicant's household is.
-        region_id=enterprise.region_id if enterprise else applicant.region_id,
-        channel=channel,
-        taken_by=taken_by,
-        status=ApplicationStatus.DRAFT,
-        answers=plan_as_dict(plan)["answers"],
-        form_data=_prefill(applicant, enterprise, plan),
+    # `OT20261127-7K3QXZ`: the day it was started and a random part nobody can guess.
+    application = save_with_new_reference(
+        Application(
+            thing=catalog_models.Thing.objects.get(code=thing_code),
+            applicant=applicant,
+            enterprise=enterprise,
+            # Handled where the enterprise is registered, or where the applicant's household is.
+            region_id=enterprise.region_id if enterprise else applicant.region_id,
+            channel=channel,
+            taken_by=taken_by,
+            status=ApplicationStatus.DRAFT,
+            answers=plan_as_dict(plan)["answers"],
+            form_data=_prefill(applicant, enterprise, plan),
+        ),
+        "OT",
     )
     _record(
         application,

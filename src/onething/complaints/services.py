@@ -56,7 +56,7 @@ from onething.core.actors import actor_label, actor_user
 from onething.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from onething.core.events import publish
 from onething.core.masking import mask_personal_numbers
-from onething.core.references import new_reference
+from onething.core.references import save_with_new_reference
 from onething.core.spreadsheets import csv_document
 
 MAX_DESCRIPTION = 4000
@@ -154,11 +154,6 @@ def _move(ticket: Ticket, action: TicketAction) -> str:
             % {"status": Ticket.Status(before).label}
         ) from None
     return before
-
-
-def _new_reference() -> str:
-    """`12345-20261127-7K3QXZ`: the hotline's prefix, the day it came in, a random part."""
-    return new_reference("12345", separator="-")
 
 
 def _now() -> dt.datetime:
@@ -318,7 +313,6 @@ def ticket_receive(
     with transaction.atomic():
         citizen = actor if getattr(actor, "is_authenticated", False) and channel == "web" else None
         ticket = Ticket(
-            reference=_new_reference(),
             channel=channel,
             description=clean["description"],
             category=clean["category"] or suggested,
@@ -341,7 +335,8 @@ def ticket_receive(
             taken_by=actor if channel == Channel.PHONE else None,
             client=client,
         )
-        ticket.save()
+        # `12345-20261127-7K3QXZ`: the hotline's prefix, the day it came in, a random part.
+        save_with_new_reference(ticket, "12345", separator="-")
         for upload in intake.attachments:
             attachment = TicketAttachment(
                 ticket=ticket,
