@@ -10,12 +10,11 @@ from django.db import IntegrityError, transaction
 
 from onething.applications import services as applications
 from onething.applications.models import Application
-from onething.complaints import services as complaints
-from onething.complaints.models import Channel, Ticket
-from onething.complaints.services import Intake
+from onething.complaints.models import Ticket
 from onething.core import references
 from tests.applications.conftest import applicant as applicant  # the fixture, re-exported
 from tests.complaints.conftest import hotline as hotline  # the fixture, re-exported
+from tests.complaints.test_services import call
 
 pytestmark = pytest.mark.django_db
 
@@ -61,22 +60,9 @@ def test_an_application_whose_reference_is_taken_gets_the_next_one_drawn(
 
 
 def test_a_ticket_whose_reference_is_taken_gets_the_next_one_drawn(hotline, monkeypatch):
-    def receive() -> Ticket:
-        return complaints.ticket_receive(
-            actor=hotline["agent"],
-            channel=Channel.PHONE,
-            intake=Intake(
-                description="楼下酒吧每天晚上音乐声太大，吵到凌晨两点",
-                address="厦门市思明区中华街道中山路128号",
-                category="noise",
-                contact_name="王先生",
-                contact_phone="13959211234",
-            ),
-        )
-
-    first = receive()
+    first = call(hotline)
     _draws(monkeypatch, first.reference[-6:], "YYYYYY")
-    second = receive()
+    second = call(hotline)
 
     assert second.reference.startswith("12345-") and second.reference.endswith("-YYYYYY")
     assert Ticket.objects.count() == 2
