@@ -318,11 +318,16 @@ def _completed(database_url: str, prefix: str) -> int:
     import psycopg
 
     with psycopg.connect(database_url, autocommit=True) as connection:
+        # The run's applicants were created together, so their ids are one range: a join on
+        # the username instead, planned on statistics from before they existed, took seconds
+        # by the end of a long run and kept a database core busy beside the work measured.
+        first, last = connection.execute(
+            "SELECT min(id), max(id) FROM accounts_user WHERE username LIKE %s", [f"{prefix}-%"]
+        ).fetchone()
         return connection.execute(
-            "SELECT count(*) FROM applications_application a"
-            " JOIN accounts_user u ON u.id = a.applicant_id"
-            " WHERE u.username LIKE %s AND a.status = 'completed'",
-            [f"{prefix}-%"],
+            "SELECT count(*) FROM applications_application"
+            " WHERE applicant_id BETWEEN %s AND %s AND status = 'completed'",
+            [first, last],
         ).fetchone()[0]
 
 
