@@ -38,3 +38,14 @@ def test_a_tokens_last_use_is_recorded_at_most_once_a_minute(client):
         assert client.get("/api/v1/applications", **headers).status_code == 200
     token.refresh_from_db()
     assert token.last_used_at == START + dt.timedelta(seconds=61)
+
+
+def test_a_tokens_prefix_has_48_random_bits_and_still_authenticates(client):
+    person = PersonFactory()
+    issued = token_issue(user=person, name="t")
+    prefix = ApiToken.objects.get(user=person).prefix
+    # 32 bits clash by chance among tens of thousands of tokens (an error at issue): 48 do not.
+    assert len(prefix) == 12 and int(prefix, 16) >= 0
+    assert issued.startswith(f"ot_{prefix}.")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {issued}"}
+    assert client.get("/api/v1/applications", **headers).status_code == 200

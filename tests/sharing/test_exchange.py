@@ -268,6 +268,7 @@ def test_the_command_registers_the_system_once_and_prints_a_working_token(
     assert main(["exchange", "token", "fj_health", "--name", "HIS"]) == 0
     second = capsys.readouterr().out.strip()
     assert first.startswith("ox_") and first != second
+    assert len(first.removeprefix("ox_").partition(".")[0]) == 12  # a 48-bit prefix
     assert client_for_token(first) == client_for_token(second)
     assert str(client_for_token(first)) == "fj_health/HIS"
     assert Department.objects.get(code="fj_health").exchange_clients.count() == 1

@@ -21,7 +21,9 @@ LAST_USE_RESOLUTION = timedelta(minutes=1)
 
 def token_issue(*, user: User, name: str) -> str:
     """Create a token and return it once; only its hash is kept."""
-    prefix = secrets.token_hex(4)
+    # 48 bits (the column's 12 characters): the prefix is unique, and 32 bits would make two of
+    # tens of thousands of tokens clash by chance, an error when the second is issued.
+    prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     ApiToken.objects.create(user=user, name=name[:100], prefix=prefix, key_hash=_hash(secret))
     return f"{TOKEN_PREFIX}{prefix}.{secret}"

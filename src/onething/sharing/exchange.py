@@ -87,7 +87,9 @@ def exchange_client_ensure(*, actor: Any, department_code: str, name: str) -> Ex
 @transaction.atomic
 def exchange_client_issue_token(*, actor: Any, client: ExchangeClient, name: str) -> str:
     """Create a token for the client and return it once; only its hash is kept."""
-    prefix = secrets.token_hex(4)
+    # 48 bits (the column's 12 characters): the prefix is unique, and 32 bits would make two of
+    # tens of thousands of tokens clash by chance, an error when the second is issued.
+    prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     token = ExchangeToken.objects.create(
         client=client, name=name[:100], prefix=prefix, key_hash=_hash(secret)
