@@ -19,18 +19,23 @@ TOKEN_PREFIX = "ot_"  # noqa: S105 - a public marker, not a secret
 LAST_USE_RESOLUTION = timedelta(minutes=1)
 
 
-def token_issue(*, user: User, name: str) -> str:
-    """Create a token and return it once; only its hash is kept."""
+def new_token_parts() -> tuple[str, str]:
+    """A fresh bearer token's prefix (stored, and looked up) and secret (shown once; only its
+    `token_hash` is kept); for people's API tokens and exchange clients' alike."""
     # 48 bits (the column's 12 characters): the prefix is unique, and 32 bits would make two of
     # tens of thousands of tokens clash by chance, an error when the second is issued.
-    prefix = secrets.token_hex(6)
-    secret = secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, name=name[:100], prefix=prefix, key_hash=_hash(secret))
-    return f"{TOKEN_PREFIX}{prefix}.{secret}"
+    return secrets.token_hex(6), secrets.token_urlsafe(32)
 
 
-def _hash(secret: str) -> str:
+def token_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def token_issue(*, user: User, name: str) -> str:
+    """Create a token and return it once; only its hash is kept."""
+    prefix, secret = new_token_parts()
+    ApiToken.objects.create(user=user, name=name[:100], prefix=prefix, key_hash=token_hash(secret))
+    return f"{TOKEN_PREFIX}{prefix}.{secret}"
 
 
 def user_for_token(token: str) -> User | None:
@@ -38,7 +43,7 @@ def user_for_token(token: str) -> User | None:
         return None
     prefix, _, secret = token[len(TOKEN_PREFIX) :].partition(".")
     row = ApiToken.objects.select_related("user").filter(prefix=prefix, revoked_at=None).first()
-    if row is None or not hmac.compare_digest(row.key_hash, _hash(secret)):
+    if row is None or not hmac.compare_digest(row.key_hash, token_hash(secret)):
         return None
     if not row.user.is_active:
         return None

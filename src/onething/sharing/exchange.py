@@ -17,9 +17,7 @@ and the grant's), so the person finds it among the uses of their data.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -32,7 +30,7 @@ from stdnum.cn import ric, uscc
 from stdnum.exceptions import InvalidChecksum, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
 
-from onething.accounts.auth import token_mark_used
+from onething.accounts.auth import new_token_parts, token_hash, token_mark_used
 from onething.audit.services import audit_record
 from onething.catalog.models import Department, Service, ThingMember
 from onething.core.actors import SystemActor, actor_label
@@ -60,10 +58,6 @@ def _client_stream(client: ExchangeClient) -> str:
     return f"exchange-client:{client.pk}"
 
 
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 @transaction.atomic
 def exchange_client_ensure(*, actor: Any, department_code: str, name: str) -> ExchangeClient:
     """The department's system called `name`, registered on first use."""
@@ -87,12 +81,9 @@ def exchange_client_ensure(*, actor: Any, department_code: str, name: str) -> Ex
 @transaction.atomic
 def exchange_client_issue_token(*, actor: Any, client: ExchangeClient, name: str) -> str:
     """Create a token for the client and return it once; only its hash is kept."""
-    # 48 bits (the column's 12 characters): the prefix is unique, and 32 bits would make two of
-    # tens of thousands of tokens clash by chance, an error when the second is issued.
-    prefix = secrets.token_hex(6)
-    secret = secrets.token_urlsafe(32)
+    prefix, secret = new_token_parts()
     token = ExchangeToken.objects.create(
-        client=client, name=name[:100], prefix=prefix, key_hash=_hash(secret)
+        client=client, name=name[:100], prefix=prefix, key_hash=token_hash(secret)
     )
     audit_record(
         actor=_label(actor),
@@ -152,7 +143,7 @@ def client_for_token(token: str) -> ExchangeClient | None:
         .filter(prefix=prefix, revoked_at=None)
         .first()
     )
-    if row is None or not hmac.compare_digest(row.key_hash, _hash(secret)):
+    if row is None or not hmac.compare_digest(row.key_hash, token_hash(secret)):
         return None
     if not row.client.active:
         return None
