@@ -77,6 +77,27 @@ def test_issue_takes_part_in_the_callers_transaction(issue, holder):
     assert not AuditRecord.objects.filter(action="certificate.issue").exists()
 
 
+def test_a_verification_code_already_taken_is_drawn_again_and_signed(issue, holder, monkeypatch):
+    first = issue(holder)
+    drawn = iter([first.verification_code, "7K3Q-XZ0M-PA4N"])
+    monkeypatch.setattr(services.codes, "new_code", lambda: next(drawn))
+    with transaction.atomic():
+        second = issue(holder)
+        # The clash did not spoil the caller's transaction.
+        assert Certificate.objects.count() == 2
+    assert second.verification_code == "7K3Q-XZ0M-PA4N"
+    result = selectors.certificate_verify(code=second.verification_code)
+    assert result.verdict.status == "valid" and result.certificate == second
+
+
+def test_verification_codes_taken_draw_after_draw_are_a_conflict(issue, holder, monkeypatch):
+    first = issue(holder)
+    monkeypatch.setattr(services.codes, "new_code", lambda: first.verification_code)
+    with pytest.raises(Conflict), transaction.atomic():
+        issue(holder)
+    assert Certificate.objects.count() == 1
+
+
 def test_an_enterprise_holds_what_is_issued_to_it(issue, holder, loaded_catalog):
     enterprise = enterprise_with_agent(holder)
     certificate = issue(holder, holder_enterprise=enterprise, actor=SystemActor("worker"))

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +24,7 @@ from onething.certificates.models import Certificate, CertificateSequence
 from onething.certificates.signing import payload_of, platform_keys
 from onething.core.actors import actor_label, actor_user
 from onething.core.errors import Conflict, InvalidInput, NotAllowed
+from onething.core.references import save_redrawing
 
 MAX_REASON_LENGTH = 2000
 KEYS_STREAM = "certificates:signing-keys"
@@ -163,21 +164,18 @@ def _issue(*, actor: Any, certificate: Certificate) -> Certificate:
     key = platform_keys().active()
     certificate.number = _next_number(certificate.type, timezone.localtime(issued_at).year)
     certificate.kid, certificate.issued_at = key.kid, issued_at
-    for _attempt in range(5):
+
+    def draw() -> None:
         certificate.verification_code = codes.new_code()
         certificate.jws = jws.sign(payload_of(certificate), key.private_key, kid=key.kid)
-        try:
-            with transaction.atomic():
-                certificate.save(force_insert=True)
-            break
-        except IntegrityError:
-            # 55 random bits: a repeated code is all but impossible, but cheap to survive.
-            if Certificate.objects.filter(verification_code=certificate.verification_code).exists():
-                certificate.pk = None
-                continue
-            raise
-    else:  # pragma: no cover - five collisions in a row
-        raise Conflict(_("No free verification code was found; try again."))
+
+    # 55 random bits: a repeated code is all but impossible, but cheap to survive.
+    save_redrawing(
+        certificate,
+        "verification_code",
+        draw,
+        exhausted=lambda: Conflict(_("No free verification code was found; try again.")),
+    )
     audit_record(
         actor=actor_label(actor),
         action="certificate.issue",
